@@ -1,0 +1,111 @@
+import { awscdk, javascript } from 'projen';
+
+/**
+ * ddk-pipelines: the project definition. projen owns package.json, tsconfig*.json,
+ * the eslint and jest configuration; edit this file and run `npx projen`.
+ */
+const CDK_VERSION = '2.276.0';
+const CDK_CLI_VERSION = '2.1148.1'; // aws-cdk@latest (3.0.0) rejects cloud-assembly schema 55
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'ddk-pipelines',
+  description: 'Multi-account continuous delivery on AWS from one ddk.json: CDK Pipelines and CodePipeline strategies, approvals and status-check gates.',
+  author: 'ddk-pipelines developers',
+  authorAddress: 'ddk-pipelines@example.com',
+  repositoryUrl: 'https://example.com/ddk-pipelines.git',
+  defaultReleaseBranch: 'main',
+  keywords: ['aws', 'cdk', 'cdk-pipelines', 'codepipeline', 'ddk', 'continuous-delivery'],
+
+  cdkVersion: CDK_VERSION,
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.11',
+  typescriptVersion: '~6.0.3', // TypeScript 7 has no compiler API: ts-node, jest and jsii break on it
+  minNodeVersion: '20.16.0',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  projenrcTsOptions: { projenCodeDir: '.projen/projenrc' },
+
+  // Layout fixed by the user: library in lib/, handlers in lambda/, app in bin/, tests in test/.
+  srcdir: 'lib',
+  libdir: 'dist',
+  testdir: 'test',
+  entrypoint: 'dist/index.js',
+
+  bundledDeps: ['zod'],
+  devDeps: [
+    `aws-cdk@${CDK_CLI_VERSION}`,
+    'cdk-nag@3.0.2',
+    'ts-node@10.9.2',
+    '@swc/core@1.16.18',
+    '@swc/jest@0.2.39',
+  ],
+
+  // No hosted CI/release workflows: CI is .ci/run on a clean clone.
+  github: false,
+  release: false,
+  buildWorkflow: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+  docgen: false,
+  sampleCode: false,
+  gitignore: ['cdk.out', '.bench/', '*.tsbuildinfo'],
+
+  jestOptions: {
+    jestVersion: '^30',
+    configFilePath: undefined,
+    jestConfig: {
+      coverageProvider: 'v8',
+    },
+  },
+  eslintOptions: {
+    dirs: ['lib'],
+    devdirs: ['bin', 'test', 'lambda', '.projenrc.ts'],
+  },
+  tsconfigDev: {
+    include: ['../bin/**/*.ts', '../lambda/**/*.ts', '../lib/**/*.ts'],
+    compilerOptions: {},
+  },
+  // jsii-pacmak writes its packages here, away from the compiled library in dist/.
+  artifactsDirectory: 'dist-pkg',
+  licensed: false,
+});
+
+project.package.addField('license', 'Apache-2.0');
+// The package ships the compiled library in dist/, never jsii-pacmak's outputs.
+project.npmignore!.removePatterns('dist');
+project.npmignore!.exclude('/dist-pkg/', '/cdk.out/', '/.bench/', '/bin/', '/lambda/**/*.ts', '/ddk.json', '/.ci/');
+project.gitignore.exclude('/dist-pkg/');
+
+// npm ci traps on this registry: platform binaries the registry lacks (see TOOLCHAIN.md).
+project.package.addField('overrides', {
+  'unrs-resolver': '1.12.2',
+  '@swc/core': '1.16.18',
+});
+
+// Tests are transpiled by swc (fast, no type-check); the `typecheck` task type-checks them.
+project.jest!.config.transform = { '^.+\\.ts$': ['@swc/jest', {}] };
+project.deps.removeDependency('ts-jest');
+project.tryFindObjectFile('package.json')!.addDeletionOverride('jest.globals');
+
+const typecheck = project.addTask('typecheck', {
+  description: 'Type-check the library, app, handlers and tests without emitting',
+  exec: 'tsc --noEmit -p test/tsconfig.json',
+});
+// `jest --ci` never writes snapshots, so a changed snapshot fails instead of being rewritten.
+project.testTask.reset();
+project.testTask.spawn(typecheck);
+project.testTask.exec('jest --ci', { receiveArgs: true });
+project.testTask.spawn(project.eslint!.eslintTask);
+
+// The CDK app (bin/app.ts) reads ddk.json; cdk.json points at it.
+new awscdk.CdkConfig(project, {
+  app: 'npx ts-node --transpile-only --prefer-ts-exts bin/app.ts',
+  featureFlags: awscdk.CdkFeatureFlags.V2.ALL,
+  context: {
+    '@aws-cdk/core:validateAgainstDefaultRules': true,
+  },
+  watchIncludes: [],
+  watchExcludes: [],
+});
+
+project.synth();

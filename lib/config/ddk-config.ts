@@ -1,0 +1,386 @@
+import { readFileSync } from 'fs';
+import { ConfigIssue, DdkConfigError, didYouMean, formatIssue } from './issues';
+import type { RawDdkFile, RawEnvironment } from './schema';
+import { CICD_ENVIRONMENT_ID, validateDocument } from './validate';
+
+/** A manual approval as written in `ddk.json`. */
+export interface ApprovalSettings {
+  /**
+   * Text shown to the approver.
+   *
+   * @default - a text naming the stage
+   */
+  readonly comment?: string;
+  /**
+   * URL the approver should review before approving.
+   *
+   * @default - none
+   */
+  readonly reviewUrl?: string;
+  /**
+   * Email addresses notified through an encrypted SNS topic when the approval waits.
+   *
+   * @default - nobody is notified
+   */
+  readonly notify?: string[];
+  /**
+   * Minutes before an unanswered approval expires (5 to 86400).
+   *
+   * @default - CodePipeline's default of 7 days
+   */
+  readonly timeoutMinutes?: number;
+}
+
+/** A stage as written in the `pipeline.stages` section of `ddk.json`. */
+export interface StageSettings {
+  /** Stage name, unique in the pipeline. */
+  readonly name: string;
+  /** Ids of the environments deployed by this stage, in parallel. */
+  readonly environments: string[];
+  /**
+   * Manual approval before the stage deploys: `true`, or its settings.
+   *
+   * @default false
+   */
+  readonly approval?: boolean | ApprovalSettings;
+  /**
+   * Status-check contexts (`system/name`) that must be `success` before the stage deploys.
+   *
+   * @default - none
+   */
+  readonly requiredChecks?: string[];
+  /**
+   * Shell commands run after the stage's deployments.
+   *
+   * @default - none
+   */
+  readonly tests?: string[];
+}
+
+/** A CodeCommit source as written in `ddk.json`. */
+export interface CodeCommitSettings {
+  /** Repository name. */
+  readonly repository: string;
+  /**
+   * Branch that triggers the pipeline.
+   *
+   * @default "main"
+   */
+  readonly branch?: string;
+  /**
+   * Create the repository (true) or import an existing one by name (false).
+   *
+   * @default true
+   */
+  readonly create?: boolean;
+}
+
+/** A CodeConnections (GitHub, GitLab, Bitbucket) source as written in `ddk.json`. */
+export interface ConnectionSettings {
+  /** ARN of the CodeConnections connection. */
+  readonly arn: string;
+  /** Repository as `owner/name`. */
+  readonly repository: string;
+  /**
+   * Branch that triggers the pipeline.
+   *
+   * @default "main"
+   */
+  readonly branch?: string;
+}
+
+/** The `pipeline.source` section: exactly one of its fields is set. */
+export interface SourceSettings {
+  /**
+   * A CodeCommit repository.
+   *
+   * @default - not a CodeCommit source
+   */
+  readonly codecommit?: CodeCommitSettings;
+  /**
+   * A CodeConnections repository.
+   *
+   * @default - not a connection source
+   */
+  readonly connection?: ConnectionSettings;
+}
+
+/** The `pipeline.synth` section. */
+export interface SynthSettings {
+  /**
+   * Commands that install the project and synthesize the app into `cdk.out`.
+   *
+   * @default ["npm ci", "npx cdk synth"]
+   */
+  readonly commands?: string[];
+}
+
+/** The `pipeline` section of `ddk.json`, as written (defaults are applied by the plan). */
+export interface PipelineSettings {
+  /**
+   * Pipeline name.
+   *
+   * @default - from the `application`/`project` tag, else the folder of ddk.json
+   */
+  readonly name?: string;
+  /**
+   * Delivery strategy: `cdk-pipelines`, `codepipeline-trunk` or `codepipeline-gitflow`.
+   *
+   * @default "cdk-pipelines"
+   */
+  readonly strategy?: string;
+  /**
+   * Where the code comes from.
+   *
+   * @default - a created CodeCommit repository named after the pipeline, branch main
+   */
+  readonly source?: SourceSettings;
+  /**
+   * CodePipeline execution mode: `QUEUED`, `SUPERSEDED` or `PARALLEL`.
+   *
+   * @default "SUPERSEDED"
+   */
+  readonly executionMode?: string;
+  /**
+   * How the app is synthesized in the pipeline.
+   *
+   * @default - npm ci, npx cdk synth
+   */
+  readonly synth?: SynthSettings;
+  /**
+   * Ordered stages.
+   *
+   * @default - one stage per environment in file order, approval before all but the first
+   */
+  readonly stages?: StageSettings[];
+}
+
+/**
+ * One environment of `ddk.json`: an AWS account and region with its settings.
+ *
+ * DDK attributes this library does not model (`props`, `manual_approvals`, `bootstrap`, any
+ * other key) are kept and readable with `attribute()`.
+ */
+export class EnvironmentConfig {
+  /** Environment id, the key in `environments`. */
+  public readonly id: string;
+  /** AWS account id. */
+  public readonly account: string;
+  /** AWS region. */
+  public readonly region: string;
+  /** Tags for this environment: the file's top-level tags overlaid with the environment's own. */
+  public readonly tags: { [key: string]: string };
+  /** Environment variables as written (secrets are references). */
+  public readonly envVars: { [key: string]: any };
+  /** The `resources` section as written: construct id (or CloudFormation type) → props. */
+  public readonly resources: { [id: string]: { [key: string]: any } };
+  /** Whether this is the CICD environment that hosts the pipeline. */
+  public readonly isCicd: boolean;
+  private readonly raw: { [key: string]: any };
+
+  /** @internal */
+  constructor(id: string, raw: RawEnvironment, topTags: { [key: string]: string }) {
+    this.id = id;
+    this.account = raw.account;
+    this.region = raw.region;
+    this.tags = { ...topTags, ...(raw.tags ?? {}) };
+    this.envVars = { ...(raw.env_vars ?? {}) };
+    this.resources = { ...(raw.resources ?? {}) };
+    this.isCicd = id === CICD_ENVIRONMENT_ID;
+    this.raw = raw;
+  }
+
+  /**
+   * The CDK bootstrap qualifier of this environment (`bootstrap.qualifier`).
+   *
+   * @default - undefined: the CDK default qualifier
+   */
+  public get bootstrapQualifier(): string | undefined {
+    return this.raw.bootstrap?.qualifier;
+  }
+
+  /**
+   * Any attribute of the environment exactly as written in `ddk.json` (e.g. `props`, `manual_approvals`).
+   *
+   * @param key the attribute name
+   * @returns the value, or undefined when absent
+   */
+  public attribute(key: string): any {
+    return this.raw[key];
+  }
+
+  /**
+   * The props written under `resources.<id>` with snake_case keys turned into camelCase
+   * (`removal_policy` → `removalPolicy`); values are returned as written.
+   *
+   * @param constructId id of the construct the props are for
+   * @returns the props, or undefined when the environment has none for that id
+   */
+  public resourceProps(constructId: string): { [key: string]: any } | undefined {
+    const props = this.resources[constructId];
+    if (props === undefined) return undefined;
+    const out: { [key: string]: any } = {};
+    for (const [k, v] of Object.entries(props)) out[camelCase(k)] = v;
+    return out;
+  }
+}
+
+/**
+ * A validated `ddk.json`: the environment map, tags, and the optional `pipeline` section.
+ *
+ * Reads existing AWS DDK files unchanged. Every problem of a file is reported together,
+ * each with file, JSON path, value, expectation and fix.
+ */
+export class DdkConfig {
+  /**
+   * Reads and validates a `ddk.json` file.
+   *
+   * @param path path of the file
+   * @throws an error listing every problem of the file
+   */
+  public static fromFile(path: string): DdkConfig {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf-8');
+    } catch (e: any) {
+      throw new DdkConfigError(path, [{
+        file: path,
+        path: '',
+        problem: `cannot be read (${e?.code ?? e?.message ?? e})`,
+        expected: 'a readable ddk.json file',
+        fix: 'create the file, or pass its path with `-c ddkConfig=<path>`',
+      }]);
+    }
+    return DdkConfig.parse(text, path);
+  }
+
+  /**
+   * Parses and validates the text of a `ddk.json` file.
+   *
+   * @param text the file's content
+   * @param file the name used in messages
+   * @throws an error listing every problem of the file
+   */
+  public static parse(text: string, file: string): DdkConfig {
+    return DdkConfig.fromObject(parseJson(text, file), file);
+  }
+
+  /**
+   * Validates an already parsed `ddk.json` document.
+   *
+   * @param doc the parsed document
+   * @param file the name used in messages
+   * @throws an error listing every problem of the document
+   */
+  public static fromObject(doc: any, file: string): DdkConfig {
+    const { issues, warnings } = validateDocument(file, doc);
+    if (issues.length > 0) throw new DdkConfigError(file, issues);
+    return new DdkConfig(file, doc as RawDdkFile, warnings);
+  }
+
+  /**
+   * Every problem of a document, without throwing.
+   *
+   * @param text the file's content
+   * @param file the name used in messages
+   */
+  public static check(text: string, file: string): ConfigIssue[] {
+    try {
+      return validateDocument(file, parseJson(text, file)).issues;
+    } catch (e) {
+      if (DdkConfigError.isDdkConfigError(e)) return e.issues;
+      throw e;
+    }
+  }
+
+  /** Renders an issue as one line. */
+  public static formatIssue(issue: ConfigIssue): string {
+    return formatIssue(issue);
+  }
+
+  /** The file the configuration was read from. */
+  public readonly file: string;
+  /** Top-level tags. */
+  public readonly tags: { [key: string]: string };
+  /** All environments in file order, `cicd` included. */
+  public readonly environments: EnvironmentConfig[];
+  /** The CICD environment that hosts the pipeline. */
+  public readonly cicd: EnvironmentConfig;
+  /**
+   * The `pipeline` section as written.
+   *
+   * @default - absent: every default applies
+   */
+  public readonly pipeline?: PipelineSettings;
+  /** Non-fatal findings: keys the library does not use, environments in no stage. */
+  public readonly warnings: string[];
+  private readonly raw: { [key: string]: any };
+
+  private constructor(file: string, raw: RawDdkFile, warnings: string[]) {
+    this.file = file;
+    this.raw = raw;
+    this.tags = { ...(raw.tags ?? {}) };
+    this.environments = Object.entries(raw.environments).map(([id, env]) => new EnvironmentConfig(id, env, this.tags));
+    this.cicd = this.environments.find(e => e.isCicd)!;
+    this.pipeline = raw.pipeline as PipelineSettings | undefined;
+    this.warnings = warnings;
+  }
+
+  /** The environments that can be deployed to (all but `cicd`), in file order. */
+  public get targets(): EnvironmentConfig[] {
+    return this.environments.filter(e => !e.isCicd);
+  }
+
+  /**
+   * One environment by id.
+   *
+   * @param id the environment id
+   * @throws when there is no such environment (the message suggests the closest id)
+   */
+  public environment(id: string): EnvironmentConfig {
+    const env = this.environments.find(e => e.id === id);
+    if (!env) {
+      const ids = this.environments.map(e => e.id);
+      throw new Error(`${this.file}: environments.${id}: no such environment${didYouMean(id, ids)}; the file defines ${ids.map(i => `"${i}"`).join(', ')}. Fix: add it to "environments" or use an existing id`);
+    }
+    return env;
+  }
+
+  /**
+   * Any top-level attribute exactly as written in `ddk.json`.
+   *
+   * @param key the attribute name
+   */
+  public attribute(key: string): any {
+    return this.raw[key];
+  }
+}
+
+/** snake_case → camelCase; camelCase stays as it is. */
+export function camelCase(key: string): string {
+  return key.replace(/[_-]+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (e: any) {
+    const message = String(e?.message ?? e);
+    const pos = /position (\d+)/.exec(message);
+    let where = '';
+    if (pos) {
+      const offset = Number(pos[1]);
+      const before = text.slice(0, offset);
+      const line = before.split('\n').length;
+      const column = offset - before.lastIndexOf('\n');
+      where = ` at line ${line}, column ${column}`;
+    }
+    throw new DdkConfigError(file, [{
+      file,
+      path: '',
+      problem: `is not valid JSON${where} (${message.replace(/ in JSON at position \d+.*$/, '')})`,
+      expected: 'one JSON object (no comments, no trailing commas)',
+      fix: `correct the syntax${where}`,
+    }]);
+  }
+}

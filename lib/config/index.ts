@@ -1,0 +1,2 @@
+export * from './ddk-config';
+export { ConfigIssue } from './issues';

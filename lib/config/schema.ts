@@ -1,0 +1,191 @@
+import { z } from 'zod';
+import { AWS_REGIONS } from './regions';
+
+/*
+ * The one source of truth for the shape of ddk.json: zod validates with it and the shipped
+ * JSON Schema (ddk.schema.json) is generated from it. Error texts are encoded as
+ * {problem, expected, fix} so the loader can render every issue the same way.
+ */
+
+/** Encodes the parts of an error message; decoded by the loader. */
+export function rule(problem: string, expected: string, fix: string): string {
+  return JSON.stringify({ problem, expected, fix });
+}
+
+const typeRule = (expected: string, fix: string) => (iss: { input: unknown }) =>
+  iss.input === undefined
+    ? rule('is missing', expected, fix)
+    : rule(`is ${describeType(iss.input)}`, expected, fix);
+
+export function describeType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  return `a ${typeof v}`;
+}
+
+const ACCOUNT_EXPECTED = 'a 12-digit AWS account id as a string, e.g. "111111111111"';
+export const AccountSchema = z
+  .string({ error: typeRule(ACCOUNT_EXPECTED, 'write the account id as a quoted string of 12 digits') })
+  .regex(/^\d{12}$/, {
+    error: iss => rule(
+      `is not a 12-digit AWS account id (it has ${String(iss.input).length} characters)`,
+      ACCOUNT_EXPECTED,
+      'copy the account id from the AWS console account menu; keep leading zeros and quote it',
+    ),
+  })
+  .meta({ description: 'AWS account id (12 digits).' });
+
+export const RegionSchema = z
+  .string({ error: typeRule('an AWS region such as "eu-west-1"', 'write the region code as a string') })
+  .meta({ description: 'AWS region code, e.g. eu-west-1.', examples: [...AWS_REGIONS] });
+
+const TagsSchema = z
+  .record(
+    z.string().min(1).max(128),
+    z.string({ error: typeRule('a string tag value of at most 256 characters', 'quote the tag value') }).max(256, {
+      error: rule('is longer than 256 characters', 'a tag value of at most 256 characters', 'shorten the tag value'),
+    }),
+    { error: typeRule('an object of tag name → string value', 'write tags as {"name": "value"}') },
+  )
+  .meta({ description: 'Tags applied to every resource (top level) or to one environment\'s resources (merged over the top-level tags).' });
+
+const ReferenceSchema = z.union([
+  z.strictObject({
+    ssm: z.string().regex(/^\/[\w.\-/]+$/, {
+      error: rule('is not an SSM parameter name', 'a parameter name starting with "/", e.g. "/myapp/prod/db-password"', 'write the full parameter name'),
+    }).meta({ description: 'SSM parameter name, starting with /.' }),
+  }),
+  z.strictObject({
+    secretsManager: z.string().regex(/^arn:aws[\w-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, {
+      error: rule('is not a Secrets Manager secret ARN', '"arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME"', 'copy the secret ARN from the Secrets Manager console'),
+    }).meta({ description: 'Secrets Manager secret ARN.' }),
+  }),
+], {
+  error: rule('is not a valid reference', '{"ssm": "/parameter/name"} or {"secretsManager": "arn:aws:secretsmanager:…"}', 'use one of the two reference forms'),
+});
+
+const EnvVarValueSchema = z.union([z.string(), z.number(), z.boolean(), ReferenceSchema], {
+  error: rule('is not a valid environment variable value', 'a string, number, boolean, {"ssm": "/path"} or {"secretsManager": "arn…"}', 'use a scalar, or a reference for secrets'),
+});
+
+export const REMOVAL_POLICIES = ['destroy', 'retain', 'snapshot', 'retain_on_update_or_delete'] as const;
+
+const ResourcePropsSchema = z.looseObject({
+  removal_policy: z.string().refine(v => (REMOVAL_POLICIES as readonly string[]).includes(v.toLowerCase()), {
+    error: rule('is not a removal policy', `one of ${REMOVAL_POLICIES.map(p => `"${p}"`).join(', ')}`, 'use "destroy" for disposable environments and "retain" for production'),
+  }).optional(),
+}, { error: typeRule('an object of construct props, e.g. {"versioned": true}', 'write the props as a JSON object') })
+  .meta({ description: 'Props for the construct with this id (snake_case or camelCase), or CloudFormation property overrides when the key is a resource type such as AWS::S3::Bucket.' });
+
+const BootstrapSchema = z.looseObject({
+  qualifier: z.string().regex(/^[A-Za-z0-9]{1,10}$/, {
+    error: rule('is not a CDK bootstrap qualifier', 'up to 10 letters or digits, e.g. "hnb659fds"', 'use the --qualifier given to cdk bootstrap'),
+  }).optional(),
+}).meta({ description: 'CDK bootstrap settings of this environment (qualifier …).' });
+
+export const EnvironmentSchema = z.looseObject({
+  account: AccountSchema,
+  region: RegionSchema,
+  tags: TagsSchema.optional(),
+  resources: z.record(z.string(), ResourcePropsSchema, { error: typeRule('an object of construct id → props', 'write resources as {"construct-id": {"prop": value}}') }).optional(),
+  env_vars: z.record(z.string(), EnvVarValueSchema, { error: typeRule('an object of name → value', 'write env_vars as {"NAME": "value"}') }).optional()
+    .meta({ description: 'Environment variables for the application; secrets must be {"ssm": …} or {"secretsManager": …} references.' }),
+  bootstrap: BootstrapSchema.optional(),
+  props: z.record(z.string(), z.unknown()).optional().meta({ description: 'DDK: free-form properties, readable through the API.' }),
+  manual_approvals: z.boolean({ error: typeRule('true or false', 'write true or false without quotes') }).optional().meta({ description: 'DDK: whether a manual approval precedes this environment.' }),
+  notifications_topic_arn: z.string().optional().meta({ description: 'DDK: SNS topic ARN for notifications.' }),
+}, { error: typeRule('an object with "account" and "region"', 'write the environment as {"account": "…", "region": "…"}') })
+  .meta({ description: 'One AWS account and region. The environment with id "cicd" hosts the pipeline.' });
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+const ApprovalSchema = z.union([
+  z.boolean(),
+  z.strictObject({
+    comment: z.string().max(512).optional().meta({ description: 'Shown to the approver.' }),
+    reviewUrl: z.url({ error: rule('is not a URL', 'an https:// URL for the reviewer to open', 'write a full URL including https://') }).optional(),
+    notify: z.array(z.string().regex(EMAIL, { error: rule('is not an email address', 'an email address such as "team@example.com"', 'fix the address') }), {
+      error: typeRule('a list of email addresses', 'write ["team@example.com"]'),
+    }).optional().meta({ description: 'Email addresses notified (through an encrypted SNS topic) when approval is needed.' }),
+    timeoutMinutes: z.number().int().min(5).max(86400).optional().meta({ description: 'Minutes before the approval expires (5 to 86400).' }),
+  }),
+], {
+  error: rule('is not a valid approval', 'true, false, or {"comment"?, "reviewUrl"?, "notify"?: [emails], "timeoutMinutes"?}', 'use true for a plain approval'),
+}).meta({ description: 'A manual approval before the stage deploys.' });
+
+export const NAME_PATTERN = /^[A-Za-z0-9.@_-]{1,100}$/;
+export const CONTEXT_PATTERN = /^[A-Za-z0-9._-]+\/[A-Za-z0-9._/-]+$/;
+
+const StageSchema = z.strictObject({
+  name: z.string({ error: typeRule('a stage name', 'give the stage a "name"') }).regex(NAME_PATTERN, {
+    error: rule('is not a valid stage name', 'letters, digits and . @ _ - (1 to 100 characters)', 'rename the stage'),
+  }),
+  environments: z.array(z.string(), { error: typeRule('a list of environment ids', 'write ["dev"]') }),
+  approval: ApprovalSchema.optional(),
+  requiredChecks: z.array(z.string().regex(CONTEXT_PATTERN, {
+    error: rule('is not a status-check context', 'a "system/name" context such as "ci/integration"', 'name the check as system/name'),
+  }), { error: typeRule('a list of status-check contexts', 'write ["ci/integration"]') }).optional()
+    .meta({ description: 'Status-check contexts that must report success before the stage deploys.' }),
+  tests: z.array(z.string().min(1), { error: typeRule('a list of shell commands', 'write ["npm run smoke"]') }).optional()
+    .meta({ description: 'Shell commands run after the stage\'s deployments.' }),
+}, { error: typeRule('a stage object {"name", "environments"}', 'write {"name": "dev", "environments": ["dev"]}') });
+
+const CodeCommitSourceSchema = z.strictObject({
+  repository: z.string().regex(/^[\w.-]{1,100}$/, { error: rule('is not a CodeCommit repository name', 'letters, digits, . _ - (1 to 100 characters)', 'rename the repository') }),
+  branch: z.string().min(1).optional().meta({ description: 'Default: main.' }),
+  create: z.boolean().optional().meta({ description: 'Create the repository (true, default) or import an existing one by name (false).' }),
+});
+
+const ConnectionSourceSchema = z.strictObject({
+  arn: z.string().regex(/^arn:aws[\w-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection\/[\w-]+$/, {
+    error: rule('is not a CodeConnections connection ARN', '"arn:aws:codeconnections:REGION:ACCOUNT:connection/ID"', 'copy the ARN from Developer Tools → Settings → Connections'),
+  }),
+  repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { error: rule('is not an owner/repository name', '"owner/repository"', 'write the repository as owner/name') }),
+  branch: z.string().min(1).optional().meta({ description: 'Default: main.' }),
+});
+
+export const STRATEGIES = ['cdk-pipelines', 'codepipeline-trunk', 'codepipeline-gitflow'] as const;
+export const EXECUTION_MODES = ['QUEUED', 'SUPERSEDED', 'PARALLEL'] as const;
+
+export const PipelineSchema = z.strictObject({
+  name: z.string().regex(NAME_PATTERN, { error: rule('is not a valid pipeline name', 'letters, digits and . @ _ - (1 to 100 characters)', 'rename the pipeline') }).optional(),
+  strategy: z.enum(STRATEGIES, { error: rule('is not a strategy', STRATEGIES.map(s => `"${s}"`).join(', '), 'use "cdk-pipelines"') }).optional(),
+  source: z.strictObject({
+    codecommit: CodeCommitSourceSchema.optional(),
+    connection: ConnectionSourceSchema.optional(),
+  }).optional().meta({ description: 'Exactly one of codecommit or connection. Default: a created CodeCommit repository named after the pipeline.' }),
+  executionMode: z.enum(EXECUTION_MODES, { error: rule('is not an execution mode', EXECUTION_MODES.map(s => `"${s}"`).join(', '), 'use "SUPERSEDED" (default)') }).optional(),
+  synth: z.strictObject({
+    commands: z.array(z.string().min(1)).min(1).optional().meta({ description: 'Commands that install and synthesize the app. Default: ["npm ci", "npx cdk synth"].' }),
+  }).optional(),
+  stages: z.array(StageSchema, { error: typeRule('a list of stages', 'write [{"name": "dev", "environments": ["dev"]}]') }).optional()
+    .meta({ description: 'Ordered stages; the environments of one stage deploy in parallel. Default: one stage per environment in file order, approvals before all but the first.' }),
+}, { error: typeRule('an object', 'write the pipeline section as an object') })
+  .meta({ description: 'ddk-pipelines settings (strict: unknown keys are errors).' });
+
+export const DdkFileSchema = z.looseObject({
+  $schema: z.string().optional(),
+  tags: TagsSchema.optional(),
+  environments: z.record(z.string(), EnvironmentSchema, {
+    error: typeRule('an object of environment id → {"account", "region"}', 'add "environments": {"cicd": {…}, "dev": {…}}'),
+  }),
+  pipeline: PipelineSchema.optional(),
+}, { error: typeRule('a JSON object', 'the file must contain one JSON object') })
+  .meta({ title: 'ddk.json', description: 'Environment map and delivery pipeline of a ddk-pipelines (AWS DDK compatible) project.' });
+
+export type RawDdkFile = z.infer<typeof DdkFileSchema>;
+export type RawEnvironment = z.infer<typeof EnvironmentSchema>;
+export type RawPipeline = z.infer<typeof PipelineSchema>;
+export type RawStage = z.infer<typeof StageSchema>;
+export type RawApproval = z.infer<typeof ApprovalSchema>;
+
+/** Keys of an environment that the DDK or this library knows; anything else is warned about. */
+export const KNOWN_ENVIRONMENT_KEYS = new Set(Object.keys(EnvironmentSchema.shape).concat(['prefix', 'execute_security_lint']));
+/** Top-level keys that the DDK or this library knows. */
+export const KNOWN_TOP_LEVEL_KEYS = new Set(Object.keys(DdkFileSchema.shape).concat(['bootstrap', 'account', 'region']));
+
+/** The JSON Schema of ddk.json, generated from the zod schema. */
+export function ddkJsonSchema(): object {
+  return z.toJSONSchema(DdkFileSchema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
+}

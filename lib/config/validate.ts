@@ -1,0 +1,263 @@
+import type { z } from 'zod';
+import { ConfigIssue, didYouMean, jsonPath, renderValue } from './issues';
+import { AWS_REGIONS, isKnownRegion } from './regions';
+import { DdkFileSchema, KNOWN_ENVIRONMENT_KEYS, KNOWN_TOP_LEVEL_KEYS } from './schema';
+import { isReference, looksSecret } from './secrets';
+
+/** The id of the environment that hosts the pipeline. */
+export const CICD_ENVIRONMENT_ID = 'cicd';
+
+/** Strategies accepted by the schema but not rendered yet. */
+const UNSUPPORTED_STRATEGIES = new Set(['codepipeline-trunk', 'codepipeline-gitflow']);
+
+const ENV_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** The outcome of validating one parsed ddk.json document. */
+export interface Validation {
+  readonly issues: ConfigIssue[];
+  readonly warnings: string[];
+}
+
+/**
+ * Validates a parsed ddk.json document: its shape (zod) and the rules that span fields
+ * (stages naming environments, the cicd environment, literal secrets…). Every problem
+ * is collected; nothing stops at the first one.
+ */
+export function validateDocument(file: string, doc: unknown): Validation {
+  const issues: ConfigIssue[] = [];
+  const warnings: string[] = [];
+  const parsed = DdkFileSchema.safeParse(doc);
+  if (!parsed.success) {
+    for (const zi of parsed.error.issues) issues.push(...fromZodIssue(file, doc, zi as ZodIssueLike, []));
+  }
+  if (isObject(doc)) crossChecks(file, doc, issues, warnings);
+  return { issues: dedupe(issues), warnings };
+}
+
+interface ZodIssueLike {
+  readonly code: string;
+  readonly path: PropertyKey[];
+  readonly message: string;
+  readonly keys?: string[];
+  readonly errors?: ZodIssueLike[][];
+  readonly input?: unknown;
+}
+
+function fromZodIssue(file: string, doc: unknown, zi: ZodIssueLike, prefix: PropertyKey[]): ConfigIssue[] {
+  const path = [...prefix, ...zi.path];
+  if (zi.code === 'invalid_union' && zi.errors && zi.errors.length > 0) {
+    // Report the branch the author was evidently writing (an object branch whose own fields fail),
+    // rather than "matches none of the alternatives".
+    const value = valueAt(doc, path);
+    const branch = zi.errors.find(b => b.length > 0 && b.every(e => e.path.length > 0));
+    if (branch && isObject(value)) return branch.flatMap(e => fromZodIssue(file, doc, e, path));
+  }
+  if (zi.code === 'unrecognized_keys' && zi.keys) {
+    const known = knownKeysAt(path);
+    return zi.keys.map(key => ({
+      file,
+      path: jsonPath([...path, key]),
+      value: renderValue(valueAt(doc, [...path, key])),
+      problem: `is under an unknown key "${key}"${didYouMean(key, known)}`,
+      expected: `one of ${known.map(k => `"${k}"`).join(', ')}`,
+      fix: 'remove the key or correct its spelling',
+    }));
+  }
+  const decoded = decode(zi.message);
+  const value = valueAt(doc, path);
+  return [{
+    file,
+    path: jsonPath(path),
+    value: renderValue(value),
+    problem: decoded?.problem ?? (value === undefined ? 'is missing' : `is invalid (${zi.message})`),
+    expected: decoded?.expected ?? zi.message.replace(/^Invalid input: /, ''),
+    fix: decoded?.fix ?? 'correct the value',
+  }];
+}
+
+function decode(message: string): { problem: string; expected: string; fix: string } | undefined {
+  if (!message.startsWith('{')) return undefined;
+  try {
+    const m = JSON.parse(message);
+    return typeof m.problem === 'string' ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keys an object schema accepts at a JSON path (used for "did you mean"). */
+function knownKeysAt(path: PropertyKey[]): string[] {
+  let schema: z.ZodType | undefined = DdkFileSchema;
+  for (const seg of path) {
+    schema = unwrap(schema);
+    const def = (schema as any)?.def;
+    if (!def) return [];
+    if (def.type === 'object') schema = def.shape[seg as string];
+    else if (def.type === 'array') schema = def.element;
+    else if (def.type === 'record') schema = def.valueType;
+    else return [];
+  }
+  const def = (unwrap(schema) as any)?.def;
+  return def?.type === 'object' ? Object.keys(def.shape) : [];
+}
+
+function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
+  let s: any = schema;
+  while (s?.def && (s.def.type === 'optional' || s.def.type === 'nullable' || s.def.type === 'default')) s = s.def.innerType;
+  if (s?.def?.type === 'union') s = s.def.options.find((o: any) => o.def?.type === 'object') ?? s;
+  return s;
+}
+
+function valueAt(doc: unknown, path: PropertyKey[]): unknown {
+  let v: any = doc;
+  for (const seg of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = v[seg as any];
+  }
+  return v;
+}
+
+function isObject(v: unknown): v is Record<string, any> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter(i => {
+    const k = `${i.path}\u0000${i.problem}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue[], warnings: string[]): void {
+  const add = (path: PropertyKey[], value: unknown, problem: string, expected: string, fix: string) =>
+    issues.push({ file, path: jsonPath(path), value: renderValue(value), problem, expected, fix });
+
+  for (const key of Object.keys(doc)) {
+    if (!KNOWN_TOP_LEVEL_KEYS.has(key)) {
+      warnings.push(`${file}: ${jsonPath([key])}: unknown top-level key "${key}"${didYouMean(key, KNOWN_TOP_LEVEL_KEYS)} is kept and readable through DdkConfig.attribute(), but ddk-pipelines does not use it`);
+    }
+  }
+
+  const envs = isObject(doc.environments) ? doc.environments : undefined;
+  const envIds = envs ? Object.keys(envs) : [];
+  if (envs) {
+    if (!envIds.includes(CICD_ENVIRONMENT_ID)) {
+      add(['environments', CICD_ENVIRONMENT_ID], undefined, 'is missing: no environment hosts the pipeline',
+        'an environment with id "cicd" naming the CICD account and region', 'add "cicd": {"account": "111111111111", "region": "eu-west-1"} to environments');
+    }
+    if (envIds.filter(id => id !== CICD_ENVIRONMENT_ID).length === 0) {
+      add(['environments'], envs, 'has no environment to deploy to', 'at least one environment besides "cicd"',
+        'add e.g. "dev": {"account": "222222222222", "region": "eu-west-1"}');
+    }
+    for (const id of envIds) {
+      const env = envs[id];
+      if (!ENV_ID.test(id)) {
+        add(['environments', id], undefined, `has an invalid environment id "${id}"`,
+          'an id of letters, digits, - and _ that starts with a letter or digit (at most 64 characters)', 'rename the environment');
+      }
+      if (!isObject(env)) continue;
+      if (typeof env.region === 'string' && !isKnownRegion(env.region)) {
+        add(['environments', id, 'region'], env.region, `is not a known AWS region${didYouMean(env.region, AWS_REGIONS)}`,
+          'an AWS region code such as "eu-west-1"', 'use the region code, not its name');
+      }
+      for (const key of Object.keys(env)) {
+        if (!KNOWN_ENVIRONMENT_KEYS.has(key)) {
+          warnings.push(`${file}: ${jsonPath(['environments', id, key])}: unknown key "${key}"${didYouMean(key, KNOWN_ENVIRONMENT_KEYS)} is kept and readable through EnvironmentConfig.attribute(), but ddk-pipelines does not use it`);
+        }
+      }
+      if (isObject(env.env_vars)) {
+        for (const [name, value] of Object.entries(env.env_vars)) {
+          if (looksSecret(name) && !isReference(value)) {
+            issues.push({
+              file,
+              path: jsonPath(['environments', id, 'env_vars', name]),
+              value: '"****" (redacted)',
+              problem: `is a literal value under "${name}", a key that names a secret; ddk.json is committed, so the secret would leak`,
+              expected: 'a reference: {"ssm": "/parameter/name"} or {"secretsManager": "arn:aws:secretsmanager:…"}',
+              fix: `store the value in SSM Parameter Store (SecureString) or Secrets Manager, rotate it (it may already be in git history) and write the reference instead`,
+            });
+          }
+        }
+      }
+    }
+  }
+
+  const pipeline = isObject(doc.pipeline) ? doc.pipeline : undefined;
+  if (!pipeline) return;
+  if (typeof pipeline.strategy === 'string' && UNSUPPORTED_STRATEGIES.has(pipeline.strategy)) {
+    add(['pipeline', 'strategy'], pipeline.strategy, 'is not yet supported by this version of ddk-pipelines',
+      '"cdk-pipelines"', 'use "cdk-pipelines" (the trunk and Gitflow CodePipeline strategies are coming in a later release)');
+  }
+  if (isObject(pipeline.source)) {
+    const kinds = ['codecommit', 'connection'].filter(k => pipeline.source[k] !== undefined);
+    if (kinds.length !== 1) {
+      add(['pipeline', 'source'], pipeline.source, kinds.length === 0 ? 'names no source' : 'names two sources',
+        'exactly one of "codecommit" or "connection"', 'keep one source: {"codecommit": {"repository": "…"}} or {"connection": {"arn": "…", "repository": "owner/repo"}}');
+    }
+  }
+  if (!Array.isArray(pipeline.stages)) return;
+  if (pipeline.stages.length === 0) {
+    add(['pipeline', 'stages'], pipeline.stages, 'is empty', 'at least one stage', 'add a stage or remove "stages" to get one stage per environment');
+  }
+  const stageOf = new Map<string, string>();
+  const stageNames = new Map<string, number>();
+  pipeline.stages.forEach((stage: unknown, i: number) => {
+    if (!isObject(stage)) return;
+    if (typeof stage.name === 'string') {
+      const first = stageNames.get(stage.name.toLowerCase());
+      if (first !== undefined) {
+        add(['pipeline', 'stages', i, 'name'], stage.name, `repeats the name of pipeline.stages[${first}]`,
+          'stage names unique within the pipeline (case-insensitive)', 'rename one of the two stages');
+      } else {
+        stageNames.set(stage.name.toLowerCase(), i);
+      }
+    }
+    if (Array.isArray(stage.environments)) {
+      if (stage.environments.length === 0) {
+        add(['pipeline', 'stages', i, 'environments'], stage.environments, 'is empty: the stage would deploy nothing',
+          'at least one environment id', `add an environment id (one of ${envIds.filter(e => e !== CICD_ENVIRONMENT_ID).map(e => `"${e}"`).join(', ')}) or remove the stage`);
+      }
+      stage.environments.forEach((envId: unknown, j: number) => {
+        if (typeof envId !== 'string') return;
+        const path = ['pipeline', 'stages', i, 'environments', j];
+        if (envId === CICD_ENVIRONMENT_ID) {
+          add(path, envId, 'is the CICD environment, which hosts the pipeline and is not a deployment target',
+            'the id of an application environment', 'deploy to another environment; to deploy into the CICD account, add a separate environment with the same account');
+          return;
+        }
+        if (envs && !(envId in envs)) {
+          add(path, envId, `names an environment that does not exist${didYouMean(envId, envIds)}`,
+            `one of ${envIds.filter(e => e !== CICD_ENVIRONMENT_ID).map(e => `"${e}"`).join(', ')}`, 'correct the id or add the environment to "environments"');
+          return;
+        }
+        const other = stageOf.get(envId);
+        if (other !== undefined) {
+          add(path, envId, `is already deployed by stage "${other}"`, 'each environment in exactly one stage',
+            'remove the environment from one of the stages (environments of one stage already deploy in parallel)');
+          return;
+        }
+        stageOf.set(envId, typeof stage.name === 'string' ? stage.name : `#${i}`);
+      });
+    }
+    if (Array.isArray(stage.requiredChecks)) {
+      const seen = new Set<string>();
+      stage.requiredChecks.forEach((c: unknown, j: number) => {
+        if (typeof c !== 'string') return;
+        if (seen.has(c)) {
+          add(['pipeline', 'stages', i, 'requiredChecks', j], c, 'is listed twice', 'each context once', 'remove the duplicate');
+        }
+        seen.add(c);
+      });
+    }
+  });
+  if (envs) {
+    for (const id of envIds) {
+      if (id !== CICD_ENVIRONMENT_ID && !stageOf.has(id) && isObject(envs[id])) {
+        warnings.push(`${file}: environments.${id}: is in no stage of pipeline.stages and will not be deployed; add it to a stage to deploy it`);
+      }
+    }
+  }
+}

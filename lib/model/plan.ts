@@ -1,0 +1,213 @@
+import { basename, dirname, resolve } from 'path';
+import type { ApprovalSettings, DdkConfig, EnvironmentConfig } from '../config/ddk-config';
+
+/** How the delivery system is built. */
+export enum PipelineStrategy {
+  /** aws-cdk-lib/pipelines, trunk-based and self-mutating. */
+  CDK_PIPELINES = 'cdk-pipelines',
+  /** aws-codepipeline, trunk-based, not self-mutating. */
+  CODEPIPELINE_TRUNK = 'codepipeline-trunk',
+  /** aws-codepipeline, one pipeline per branch/environment. */
+  CODEPIPELINE_GITFLOW = 'codepipeline-gitflow',
+}
+
+/** CodePipeline execution mode. */
+export enum PlanExecutionMode {
+  /** Executions wait in a queue and run one at a time through each stage. */
+  QUEUED = 'QUEUED',
+  /** A newer execution replaces an older one waiting to enter a stage. */
+  SUPERSEDED = 'SUPERSEDED',
+  /** Executions run independently and in parallel. */
+  PARALLEL = 'PARALLEL',
+}
+
+/** Where the pipeline's code comes from. */
+export enum SourceKind {
+  /** An AWS CodeCommit repository. */
+  CODECOMMIT = 'codecommit',
+  /** A repository reached through AWS CodeConnections (GitHub, GitLab, Bitbucket). */
+  CONNECTION = 'connection',
+}
+
+/** The source of a plan. */
+export interface PlanSource {
+  /** Kind of source. */
+  readonly kind: SourceKind;
+  /** Repository name (CodeCommit) or `owner/name` (connection). */
+  readonly repository: string;
+  /** Branch that triggers the pipeline. */
+  readonly branch: string;
+  /** Whether the CodeCommit repository is created by the pipeline stack (false: imported by name). */
+  readonly create: boolean;
+  /**
+   * CodeConnections connection ARN.
+   *
+   * @default - none (CodeCommit)
+   */
+  readonly connectionArn?: string;
+}
+
+/** A manual approval before a stage, with every default applied. */
+export interface PlanApproval {
+  /** Text shown to the approver. */
+  readonly comment: string;
+  /**
+   * URL to review before approving.
+   *
+   * @default - none
+   */
+  readonly reviewUrl?: string;
+  /** Email addresses notified when the approval waits (may be empty). */
+  readonly notify: string[];
+  /**
+   * Minutes before the approval expires.
+   *
+   * @default - CodePipeline's default (7 days)
+   */
+  readonly timeoutMinutes?: number;
+}
+
+/** An environment a stage deploys to. */
+export interface PlanTarget {
+  /** Environment id. */
+  readonly id: string;
+  /** AWS account. */
+  readonly account: string;
+  /** AWS region. */
+  readonly region: string;
+  /** The environment's full configuration. */
+  readonly environment: EnvironmentConfig;
+}
+
+/** One stage of the plan: environments deployed in parallel, guarded and followed by checks. */
+export interface PlanStage {
+  /** Stage name, unique in the plan. */
+  readonly name: string;
+  /** Environments deployed in parallel by this stage, in file order. */
+  readonly targets: PlanTarget[];
+  /**
+   * Manual approval before the stage's deployments.
+   *
+   * @default - no approval
+   */
+  readonly approval?: PlanApproval;
+  /** Status-check contexts that must be `success` before the stage deploys. */
+  readonly requiredChecks: string[];
+  /** Shell commands run after the stage's deployments. */
+  readonly tests: string[];
+}
+
+/** Options for building a plan. */
+export interface DeliveryPlanOptions {
+  /**
+   * Pipeline name when ddk.json does not give one.
+   *
+   * @default - the `application`/`project` tag, else the name of the folder holding ddk.json
+   */
+  readonly defaultName?: string;
+}
+
+/** Default commands that install and synthesize the project in the pipeline. */
+const DEFAULT_SYNTH = ['npm ci', 'npx cdk synth'];
+
+/**
+ * The delivery plan: what gets deployed where, in which order, behind which gates.
+ *
+ * Built from a validated `DdkConfig` with every default applied; it imports nothing from
+ * aws-cdk-lib, and every renderer (one per strategy) reads only the plan.
+ */
+export class DeliveryPlan {
+  /**
+   * Builds the plan of a configuration.
+   *
+   * @param config the validated ddk.json
+   * @param options defaults that do not come from the file
+   */
+  public static fromConfig(config: DdkConfig, options: DeliveryPlanOptions = {}): DeliveryPlan {
+    return new DeliveryPlan(config, options);
+  }
+
+  /** Pipeline name. */
+  public readonly name: string;
+  /** Delivery strategy. */
+  public readonly strategy: PipelineStrategy;
+  /** Source repository and branch. */
+  public readonly source: PlanSource;
+  /** CodePipeline execution mode. */
+  public readonly executionMode: PlanExecutionMode;
+  /** Commands that install the project and synthesize it. */
+  public readonly synthCommands: string[];
+  /** The CICD environment that hosts the pipeline. */
+  public readonly cicd: PlanTarget;
+  /** Ordered stages. */
+  public readonly stages: PlanStage[];
+  /** The configuration the plan was built from. */
+  public readonly config: DdkConfig;
+
+  private constructor(config: DdkConfig, options: DeliveryPlanOptions) {
+    const p = config.pipeline ?? {};
+    this.config = config;
+    this.name = p.name ?? options.defaultName ?? defaultName(config);
+    this.strategy = (p.strategy ?? PipelineStrategy.CDK_PIPELINES) as PipelineStrategy;
+    this.executionMode = (p.executionMode ?? PlanExecutionMode.SUPERSEDED) as PlanExecutionMode;
+    this.synthCommands = [...(p.synth?.commands ?? DEFAULT_SYNTH)];
+    this.cicd = target(config.cicd);
+
+    const cc = p.source?.codecommit;
+    const conn = p.source?.connection;
+    this.source = conn
+      ? { kind: SourceKind.CONNECTION, repository: conn.repository, branch: conn.branch ?? 'main', create: false, connectionArn: conn.arn }
+      : { kind: SourceKind.CODECOMMIT, repository: cc?.repository ?? this.name, branch: cc?.branch ?? 'main', create: cc?.create ?? true };
+
+    if (p.stages) {
+      this.stages = p.stages.map(s => ({
+        name: s.name,
+        targets: s.environments.map(id => target(config.environment(id))),
+        approval: approval(s.approval, s.name),
+        requiredChecks: [...(s.requiredChecks ?? [])],
+        tests: [...(s.tests ?? [])],
+      }));
+    } else {
+      this.stages = config.targets.map((env, i) => ({
+        name: env.id,
+        targets: [target(env)],
+        approval: i === 0 ? undefined : approval(true, env.id),
+        requiredChecks: [],
+        tests: [],
+      }));
+    }
+  }
+
+  /** Every deployment target of the plan, stage by stage. */
+  public get targets(): PlanTarget[] {
+    return this.stages.flatMap(s => s.targets);
+  }
+
+  /** The distinct target accounts, in first-use order. */
+  public get targetAccounts(): string[] {
+    return [...new Set(this.targets.map(t => t.account))];
+  }
+}
+
+function target(env: EnvironmentConfig): PlanTarget {
+  return { id: env.id, account: env.account, region: env.region, environment: env };
+}
+
+function approval(a: boolean | ApprovalSettings | undefined, stage: string): PlanApproval | undefined {
+  if (a === undefined || a === false) return undefined;
+  const s: ApprovalSettings = a === true ? {} : a;
+  return {
+    comment: s.comment ?? `Approve the deployment of stage "${stage}"`,
+    reviewUrl: s.reviewUrl,
+    notify: [...(s.notify ?? [])],
+    timeoutMinutes: s.timeoutMinutes,
+  };
+}
+
+/** Name from the `application`/`project` tag, else the folder of ddk.json, made a valid pipeline name. */
+function defaultName(config: DdkConfig): string {
+  const tag = config.tags.application ?? config.tags.Application ?? config.tags.project ?? config.tags.Project;
+  const raw = tag ?? basename(dirname(resolve(config.file)));
+  const name = raw.replace(/[^A-Za-z0-9.@_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100);
+  return name === '' ? 'ddk-pipeline' : name;
+}

@@ -1,0 +1,43 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cpa from 'aws-cdk-lib/aws-codepipeline-actions';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { CodePipelineActionFactoryResult, ICodePipelineActionFactory, ProduceActionOptions, Step } from 'aws-cdk-lib/pipelines';
+import type { PlanApproval } from '../model/plan';
+
+/** Props of an `ApprovalStep`. */
+export interface ApprovalStepProps {
+  /** The approval from the plan. */
+  readonly approval: PlanApproval;
+  /**
+   * Topic notified when the approval waits.
+   *
+   * @default - no notification
+   */
+  readonly topic?: sns.ITopic;
+}
+
+/**
+ * A manual approval in a CDK Pipelines wave, with what `ManualApprovalStep` lacks:
+ * SNS notification, review URL and timeout.
+ */
+export class ApprovalStep extends Step implements ICodePipelineActionFactory {
+  private readonly props: ApprovalStepProps;
+
+  constructor(id: string, props: ApprovalStepProps) {
+    super(id);
+    this.props = props;
+  }
+
+  public produceAction(stage: any, options: ProduceActionOptions): CodePipelineActionFactoryResult {
+    const a = this.props.approval;
+    stage.addAction(new cpa.ManualApprovalAction({
+      actionName: options.actionName,
+      runOrder: options.runOrder,
+      additionalInformation: a.comment,
+      externalEntityLink: a.reviewUrl,
+      notificationTopic: this.props.topic,
+      timeout: a.timeoutMinutes === undefined ? undefined : Duration.minutes(a.timeoutMinutes),
+    }));
+    return { runOrdersConsumed: 1 };
+  }
+}

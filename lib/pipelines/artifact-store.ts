@@ -1,0 +1,70 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/** Props of an `ArtifactStore`. */
+export interface ArtifactStoreProps {
+  /**
+   * Accounts whose CDK bootstrap roles may read and write pipeline artifacts.
+   *
+   * @default - none
+   */
+  readonly trustedAccounts?: string[];
+}
+
+/**
+ * The pipeline's artifact bucket and its KMS key (rotation on), with an access-log bucket.
+ *
+ * SSL-only, versioned, public access blocked. Cross-account access is granted in one
+ * statement per policy whose size does not grow with the number of targets: see
+ * `CompactGrants` in the README.
+ */
+export class ArtifactStore extends Construct {
+  /** The artifact bucket. */
+  public readonly bucket: s3.Bucket;
+  /** The KMS key that encrypts the artifacts. */
+  public readonly key: kms.Key;
+  /** The bucket receiving the artifact bucket's server access logs. */
+  public readonly accessLogs: s3.Bucket;
+
+  constructor(scope: Construct, id: string, _props: ArtifactStoreProps = {}) {
+    super(scope, id);
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Encrypts the pipeline artifacts shared with the target accounts',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+    });
+    Validations.of(this.accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket is the server-access-log destination of the artifact bucket; logging it into itself would loop.',
+    });
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'artifacts/',
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
+    });
+  }
+
+  /** Grants a principal read/write on artifacts. */
+  public grantReadWrite(grantee: iam.IGrantable): void {
+    this.bucket.grantReadWrite(grantee);
+  }
+}

@@ -1,0 +1,179 @@
+import { Aspects, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as codecommit from 'aws-cdk-lib/aws-codecommit';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as pipelines from 'aws-cdk-lib/pipelines';
+import { Construct } from 'constructs';
+import { DeliveryPlan, PlanExecutionMode, PlanStage, SourceKind } from '../model/plan';
+import { acknowledgePipelineFindings } from './acknowledgements';
+import { ApplicationStage, IApplicationFactory } from './application-stage';
+import { ApprovalStep } from './approval-step';
+import { ArtifactStore } from './artifact-store';
+import { CompactCrossAccountGrants } from './compact-grants';
+import { CODEPIPELINE_LIMITS, packDeployments } from './limits';
+
+/** Props of a `CdkPipelinesDelivery`. */
+export interface CdkPipelinesDeliveryProps {
+  /** The delivery plan to render. */
+  readonly plan: DeliveryPlan;
+  /** Builds the application's stacks for each environment. */
+  readonly application: IApplicationFactory;
+  /**
+   * Deploy through CloudFormation change sets (two actions per stack) or directly (one).
+   *
+   * @default true
+   */
+  readonly useChangeSets?: boolean;
+}
+
+/**
+ * Renders a delivery plan as a self-mutating CDK Pipelines (aws-cdk-lib/pipelines) pipeline:
+ * pipeline type V2, the plan's execution mode, KMS-encrypted cross-account artifacts with
+ * key rotation, one wave per plan stage with one deployment per environment (in parallel),
+ * the stage's approval before and its tests after.
+ *
+ * A plan stage with more deployments than a CodePipeline stage holds is split into
+ * consecutive waves `<stage>`, `<stage>-2`, … (approval before the first, tests after the last).
+ */
+export class CdkPipelinesDelivery extends Construct {
+  /** The CDK Pipelines pipeline (built: the underlying CodePipeline is available). */
+  public readonly pipeline: pipelines.CodePipeline;
+  /** The underlying CodePipeline. */
+  public readonly codePipeline: codepipeline.Pipeline;
+  /** Artifact bucket and key. */
+  public readonly artifacts: ArtifactStore;
+  /**
+   * The CodeCommit repository.
+   *
+   * @default - undefined for a connection source
+   */
+  public readonly repository?: codecommit.IRepository;
+  /** One stage per deployment target, by environment id. */
+  public readonly applicationStages: { [environmentId: string]: ApplicationStage };
+
+  constructor(scope: Construct, id: string, props: CdkPipelinesDeliveryProps) {
+    super(scope, id);
+    const plan = props.plan;
+    this.artifacts = new ArtifactStore(this, 'Artifacts', { trustedAccounts: plan.targetAccounts });
+
+    this.codePipeline = new codepipeline.Pipeline(this, 'CodePipeline', {
+      pipelineName: plan.name,
+      pipelineType: codepipeline.PipelineType.V2,
+      executionMode: executionMode(plan.executionMode),
+      artifactBucket: this.artifacts.bucket,
+      // Also applies to the replication buckets CodePipeline creates in the targets' other regions.
+      crossAccountKeys: true,
+      enableKeyRotation: true,
+      restartExecutionOnUpdate: true,
+    });
+
+    let input: pipelines.IFileSetProducer;
+    if (plan.source.kind === SourceKind.CONNECTION) {
+      input = pipelines.CodePipelineSource.connection(plan.source.repository, plan.source.branch, {
+        connectionArn: plan.source.connectionArn!,
+        codeBuildCloneOutput: false,
+      });
+    } else {
+      this.repository = plan.source.create
+        ? new codecommit.Repository(this, 'Repository', {
+          repositoryName: plan.source.repository,
+          description: `Source of the ${plan.name} delivery pipeline`,
+        })
+        : codecommit.Repository.fromRepositoryName(this, 'Repository', plan.source.repository);
+      input = pipelines.CodePipelineSource.codeCommit(this.repository, plan.source.branch);
+    }
+
+    this.pipeline = new pipelines.CodePipeline(this, 'Pipeline', {
+      codePipeline: this.codePipeline,
+      selfMutation: true,
+      useChangeSets: props.useChangeSets ?? true,
+      synth: new pipelines.ShellStep('Synth', { input, commands: plan.synthCommands }),
+    });
+
+    this.applicationStages = {};
+    const actionsPerStack = (props.useChangeSets ?? true) ? 2 : 1;
+    for (const stage of plan.stages) this.addPlanStage(stage, props.application, actionsPerStack);
+
+    this.pipeline.buildPipeline();
+    this.checkStageLimit(plan);
+
+    // Replication buckets in the targets' other regions: access-logged, compact policies.
+    const trusted = new Set(plan.targetAccounts.filter(a => a !== plan.cicd.account));
+    Aspects.of(Stack.of(this)).add(new CompactCrossAccountGrants(trusted));
+    for (const [region, support] of Object.entries(this.codePipeline.crossRegionSupport)) {
+      Aspects.of(support.stack).add(new CompactCrossAccountGrants(trusted));
+      logReplicationBucket(support.stack, region, support.replicationBucket);
+    }
+    acknowledgePipelineFindings(this, this.codePipeline, [this.artifacts.bucket]);
+  }
+
+  private checkStageLimit(plan: DeliveryPlan): void {
+    const stages = this.codePipeline.stageCount;
+    const max = CODEPIPELINE_LIMITS.stagesPerPipeline;
+    if (stages > max) {
+      const fixed = stages - this.pipeline.waves.length;
+      throw new Error(`${plan.config.file}: pipeline.stages: the plan renders ${stages} CodePipeline stages (${fixed} for source, build and self-mutation, ${this.pipeline.waves.length} for ${plan.stages.length} plan stages), more than the ${max} stages a pipeline allows. Fix: put environments that may deploy together into one stage (they deploy in parallel), so that there are at most ${max - fixed} stages`);
+    }
+  }
+
+  private addPlanStage(stage: PlanStage, application: IApplicationFactory, actionsPerStack: number): void {
+    const deployments = stage.targets.map(t => {
+      const s = new ApplicationStage(this, t.id, { environment: t.environment, application });
+      this.applicationStages[t.id] = s;
+      return s;
+    });
+    const actions = deployments.map(d => actionsPerStack * d.node.findAll().filter(c => Stack.isStack(c)).length);
+    const groups = packDeployments(stage.name, actions, (stage.approval ? 1 : 0) + (stage.tests.length > 0 ? 1 : 0));
+    groups.forEach((group, i) => {
+      const first = i === 0;
+      const last = i === groups.length - 1;
+      const wave = this.pipeline.addWave(i === 0 ? stage.name : `${stage.name}-${i + 1}`, {
+        pre: first && stage.approval ? [new ApprovalStep('Approve', { approval: stage.approval, topic: this.approvalTopic(stage) })] : [],
+        post: last && stage.tests.length > 0 ? [new pipelines.ShellStep('Tests', { commands: stage.tests })] : [],
+      });
+      for (const index of group) wave.addStage(deployments[index]);
+    });
+  }
+
+  private approvalTopic(stage: PlanStage): sns.ITopic | undefined {
+    const notify = stage.approval?.notify ?? [];
+    if (notify.length === 0) return undefined;
+    const topic = new sns.Topic(this, `Approval-${stage.name}`, {
+      displayName: `Approval needed: ${stage.name}`,
+      masterKey: this.artifacts.key,
+      enforceSSL: true,
+    });
+    for (const email of notify) topic.addSubscription(new subs.EmailSubscription(email));
+    return topic;
+  }
+}
+
+/** Sends the server access logs of a CodePipeline-created replication bucket to a bucket beside it. */
+function logReplicationBucket(stack: Stack, region: string, bucket: s3.IBucket): void {
+  const logs = new s3.Bucket(stack, 'ReplicationAccessLogs', {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+    removalPolicy: RemovalPolicy.RETAIN,
+    lifecycleRules: [{ expiration: Duration.days(365) }],
+  });
+  Validations.of(logs).acknowledge({
+    id: 'AwsSolutions-S1',
+    reason: `Server-access-log destination of the ${region} replication bucket; logging it into itself would loop.`,
+  });
+  const cfn = bucket.node.defaultChild as s3.CfnBucket;
+  cfn.loggingConfiguration = { destinationBucketName: logs.bucketName, logFilePrefix: 'replication/' };
+}
+
+function executionMode(mode: PlanExecutionMode): codepipeline.ExecutionMode {
+  switch (mode) {
+    case PlanExecutionMode.QUEUED: return codepipeline.ExecutionMode.QUEUED;
+    case PlanExecutionMode.PARALLEL: return codepipeline.ExecutionMode.PARALLEL;
+    default: return codepipeline.ExecutionMode.SUPERSEDED;
+  }
+}
+
+

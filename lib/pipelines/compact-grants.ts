@@ -1,0 +1,110 @@
+import { IAspect, Stack } from 'aws-cdk-lib';
+import { CfnKey } from 'aws-cdk-lib/aws-kms';
+import { CfnBucketPolicy } from 'aws-cdk-lib/aws-s3';
+import { IConstruct } from 'constructs';
+
+/**
+ * The CDK bootstrap roles a cross-account deployment uses: `cdk-<qualifier>-<kind>-role-<account>-<region>`.
+ */
+const BOOTSTRAP_ROLE = /:iam::(\d{12}):role\/cdk-([a-z0-9]+)-(deploy|cfn-exec|file-publishing|image-publishing)-role-\d{12}-[a-z0-9-]+$/;
+
+interface Collected {
+  readonly actions: Set<string>;
+  readonly resources: Map<string, unknown>;
+  readonly accounts: Set<string>;
+  readonly qualifiers: Set<string>;
+}
+
+/**
+ * Keeps the artifact bucket and key policies of a pipeline at a size that does not grow
+ * with the number of target environments.
+ *
+ * CodePipeline grants every cross-account action role (the target accounts' CDK bootstrap
+ * roles) access with one statement per role, in the bucket policy and in the key policy;
+ * S3 caps bucket policies at 20 KB and KMS key policies at 32 KB, which plain CDK Pipelines
+ * crosses near 58 target accounts. This aspect replaces those statements with one statement
+ * per role kind (deploy, cfn-exec), with the same actions and resources, whose principal is
+ * restricted by condition to the bootstrap roles (`aws:PrincipalArn`) of exactly the target
+ * accounts (`aws:PrincipalAccount`): the policy grows by one 15-byte account id per distinct
+ * target account instead of ~340 bytes per environment.
+ */
+export class CompactCrossAccountGrants implements IAspect {
+  constructor(private readonly trustedAccounts: ReadonlySet<string>) {}
+
+  public visit(node: IConstruct): void {
+    if (node instanceof CfnBucketPolicy) {
+      const doc = Stack.of(node).resolve(node.policyDocument);
+      const compacted = this.compact(doc);
+      if (compacted) node.policyDocument = compacted;
+    } else if (node instanceof CfnKey) {
+      const doc = Stack.of(node).resolve(node.keyPolicy);
+      const compacted = this.compact(doc);
+      if (compacted) node.keyPolicy = compacted;
+    }
+  }
+
+  /** The compacted document, or undefined when nothing in it is a per-role cross-account grant. */
+  private compact(doc: any): any | undefined {
+    if (!doc || !Array.isArray(doc.Statement)) return undefined;
+    const byKind = new Map<string, Collected>();
+    const kept: any[] = [];
+    for (const st of doc.Statement) {
+      const roles = bootstrapRoles(st, this.trustedAccounts);
+      if (!roles || st.Effect !== 'Allow' || st.Condition || st.NotAction || st.NotResource) {
+        kept.push(st);
+        continue;
+      }
+      for (const role of roles) {
+        const c = byKind.get(role.kind) ?? { actions: new Set(), resources: new Map(), accounts: new Set(), qualifiers: new Set() };
+        byKind.set(role.kind, c);
+        for (const a of asArray(st.Action)) c.actions.add(a);
+        for (const r of asArray(st.Resource)) c.resources.set(JSON.stringify(r), r);
+        c.accounts.add(role.account);
+        c.qualifiers.add(role.qualifier);
+      }
+    }
+    if (byKind.size === 0) return undefined;
+    for (const [kind, c] of [...byKind.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      const resources = [...c.resources.values()];
+      kept.push({
+        Sid: `TargetAccountBootstrap${kind === 'deploy' ? 'Deploy' : kind === 'cfn-exec' ? 'CfnExec' : kind.replace(/-(\w)/g, (_, x: string) => x.toUpperCase())}Roles`,
+        Effect: 'Allow',
+        Principal: { AWS: '*' },
+        Action: [...c.actions].sort(),
+        Resource: resources.length === 1 ? resources[0] : resources,
+        Condition: {
+          'StringEquals': { 'aws:PrincipalAccount': [...c.accounts].sort() },
+          'ArnLike': {
+            'aws:PrincipalArn': [...c.qualifiers].sort().map(q => ({ 'Fn::Sub': `arn:\${AWS::Partition}:iam::*:role/cdk-${q}-${kind}-role-*` })),
+          },
+        },
+      });
+    }
+    return { ...doc, Statement: kept };
+  }
+}
+
+/** The bootstrap roles a statement's principals are, when all of them are bootstrap roles of trusted accounts. */
+function bootstrapRoles(st: any, trusted: ReadonlySet<string>): Array<{ account: string; qualifier: string; kind: string }> | undefined {
+  const aws = st?.Principal?.AWS;
+  if (aws === undefined || Object.keys(st.Principal).length !== 1) return undefined;
+  const out = [];
+  for (const p of asArray(aws)) {
+    const m = BOOTSTRAP_ROLE.exec(flatten(p));
+    if (!m || !trusted.has(m[1])) return undefined;
+    out.push({ account: m[1], qualifier: m[2], kind: m[3] });
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+/** Renders an ARN that may be an `Fn::Join` with `AWS::Partition` as a plain string. */
+function flatten(v: any): string {
+  if (typeof v === 'string') return v;
+  if (v && Array.isArray(v['Fn::Join'])) return v['Fn::Join'][1].map((x: any) => (typeof x === 'string' ? x : 'aws')).join(v['Fn::Join'][0]);
+  return '';
+}
+
+function asArray<T>(v: T | T[] | undefined): T[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+

@@ -1,0 +1,41 @@
+import { Stack, StackProps, Tags } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { DeliveryPlan, PipelineStrategy } from '../model/plan';
+import type { IApplicationFactory } from './application-stage';
+import { CdkPipelinesDelivery } from './cdk-pipelines';
+
+/** Props of a `DeliveryPipelineStack`. */
+export interface DeliveryPipelineStackProps extends StackProps {
+  /** The delivery plan to render. */
+  readonly plan: DeliveryPlan;
+  /** Builds the application's stacks for each environment. */
+  readonly application: IApplicationFactory;
+}
+
+/**
+ * The CICD stack: deployed into the `cicd` account and region of the plan, it holds the
+ * delivery pipeline rendered with the plan's strategy.
+ *
+ * Construct ids (stable): `Delivery` (the renderer), under it `Artifacts`, `Repository`,
+ * `CodePipeline`, `Pipeline`, and one stage per environment id.
+ */
+export class DeliveryPipelineStack extends Stack {
+  /** The rendered delivery system. */
+  public readonly delivery: CdkPipelinesDelivery;
+
+  constructor(scope: Construct, id: string, props: DeliveryPipelineStackProps) {
+    super(scope, id, {
+      description: `ddk-pipelines: delivery pipeline "${props.plan.name}" (${props.plan.strategy})`,
+      ...props,
+      env: { account: props.plan.cicd.account, region: props.plan.cicd.region },
+    });
+    for (const [k, v] of Object.entries(props.plan.cicd.environment.tags)) Tags.of(this).add(k, v);
+    switch (props.plan.strategy) {
+      case PipelineStrategy.CDK_PIPELINES:
+        this.delivery = new CdkPipelinesDelivery(this, 'Delivery', { plan: props.plan, application: props.application });
+        break;
+      default:
+        throw new Error(`${props.plan.config.file}: pipeline.strategy: "${props.plan.strategy}" is not yet supported; expected "cdk-pipelines". Fix: use "cdk-pipelines"`);
+    }
+  }
+}

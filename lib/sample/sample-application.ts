@@ -1,0 +1,42 @@
+import { Stack, Stage, Validations } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config/ddk-config';
+import type { IApplicationFactory } from '../pipelines/application-stage';
+import { EnvironmentResources } from '../pipelines/environment-resources';
+
+/**
+ * The application deployed by the default app: one stack with the seed's `ddk-bucket`,
+ * whose props come from `environments.<id>.resources["ddk-bucket"]`.
+ */
+export class SampleApplication implements IApplicationFactory {
+  public createApplication(stage: Stage, _environment: EnvironmentConfig): void {
+    new SampleDataStack(stage, 'DataPipeline');
+  }
+}
+
+/** A stack holding the `ddk-bucket` (secure defaults, overridable per environment) and its access-log bucket. */
+export class SampleDataStack extends Stack {
+  /** The bucket configured by `resources["ddk-bucket"]`. */
+  public readonly bucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const secure = {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+    };
+    const logs = new s3.Bucket(this, 'AccessLogs', { ...secure, objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED });
+    Validations.of(logs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket is the server-access-log destination of ddk-bucket; logging it into itself would loop.',
+    });
+    this.bucket = new s3.Bucket(this, 'ddk-bucket', {
+      ...secure,
+      serverAccessLogsBucket: logs,
+      serverAccessLogsPrefix: 'ddk-bucket/',
+      ...EnvironmentResources.of(this).props('ddk-bucket'),
+    });
+  }
+}
