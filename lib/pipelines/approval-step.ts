@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cpa from 'aws-cdk-lib/aws-codepipeline-actions';
+import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { CodePipelineActionFactoryResult, ICodePipelineActionFactory, ProduceActionOptions, Step } from 'aws-cdk-lib/pipelines';
 import type { PlanApproval } from '../model/plan';
@@ -28,7 +29,7 @@ export class ApprovalStep extends Step implements ICodePipelineActionFactory {
     this.props = props;
   }
 
-  public produceAction(stage: any, options: ProduceActionOptions): CodePipelineActionFactoryResult {
+  public produceAction(stage: codepipeline.IStage, options: ProduceActionOptions): CodePipelineActionFactoryResult {
     const a = this.props.approval;
     stage.addAction(new cpa.ManualApprovalAction({
       actionName: options.actionName,

@@ -52,6 +52,7 @@ export class CdkPipelinesDelivery extends Construct {
   public readonly repository?: codecommit.IRepository;
   /** One stage per deployment target, by environment id. */
   public readonly applicationStages: { [environmentId: string]: ApplicationStage };
+  private readonly singleDeploymentWaves = new Map<string, string>();
 
   constructor(scope: Construct, id: string, props: CdkPipelinesDeliveryProps) {
     super(scope, id);
@@ -98,6 +99,7 @@ export class CdkPipelinesDelivery extends Construct {
 
     this.pipeline.buildPipeline();
     this.checkStageLimit(plan);
+    this.nameSingleDeploymentStages();
 
     // Replication buckets in the targets' other regions: access-logged, compact policies.
     const trusted = new Set(plan.targetAccounts.filter(a => a !== plan.cicd.account));
@@ -134,6 +136,19 @@ export class CdkPipelinesDelivery extends Construct {
         post: last && stage.tests.length > 0 ? [new pipelines.ShellStep('Tests', { commands: stage.tests })] : [],
       });
       for (const index of group) wave.addStage(deployments[index]);
+      if (group.length === 1) this.singleDeploymentWaves.set(deployments[group[0]].stageName, wave.id);
+    });
+  }
+
+  /**
+   * CDK Pipelines names a wave holding one deployment after that deployment's Stage (the
+   * environment id); the plan's stage name is what people and status checks refer to.
+   */
+  private nameSingleDeploymentStages(): void {
+    const cfn = this.codePipeline.node.defaultChild as codepipeline.CfnPipeline;
+    this.codePipeline.stages.forEach((stage, i) => {
+      const name = this.singleDeploymentWaves.get(stage.stageName);
+      if (name !== undefined && name !== stage.stageName) cfn.addPropertyOverride(`Stages.${i}.Name`, name);
     });
   }
 

@@ -1,0 +1,66 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { DdkConfig, DeliveryPipelineStack, DeliveryPlan, IApplicationFactory, SampleApplication } from '../lib';
+
+export const ROOT = join(__dirname, '..');
+
+/** The context of cdk.json (feature flags, validation settings), so tests synthesize like `cdk synth`. */
+export const CDK_CONTEXT: Record<string, unknown> = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf-8')).context;
+
+/** The seed's data.all ddk.json, exactly. */
+export const SEED_DDK_JSON = {
+  environments: {
+    cicd: { account: '111111111111', region: 'eu-west-1' },
+    dev: {
+      account: '222222222222',
+      region: 'eu-west-1',
+      resources: { 'ddk-bucket': { versioned: false, removal_policy: 'destroy' } },
+    },
+    prod: {
+      account: '333333333333',
+      region: 'eu-west-1',
+      resources: { 'ddk-bucket': { versioned: true, removal_policy: 'retain' } },
+    },
+  },
+};
+
+/** The repository's example ddk.json. */
+export function exampleDdkJson(): any {
+  return JSON.parse(readFileSync(join(ROOT, 'ddk.json'), 'utf-8'));
+}
+
+/** Renders a ddk.json document into a CICD stack, as the app does (without cdk-nag). */
+export function render(doc: object, application: IApplicationFactory = new SampleApplication()) {
+  const app = new App({ context: CDK_CONTEXT });
+  const plan = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc, 'ddk.json'));
+  const stack = new DeliveryPipelineStack(app, `${plan.name}-pipeline`, { plan, application });
+  return { app, plan, stack, template: Template.fromStack(stack) };
+}
+
+/** The single CodePipeline of a template, as JSON. */
+export function pipelineOf(template: Template): any {
+  const pipelines = Object.values(template.findResources('AWS::CodePipeline::Pipeline'));
+  expect(pipelines).toHaveLength(1);
+  return (pipelines[0] as any).Properties;
+}
+
+/** Stage names in order. */
+export function stageNames(template: Template): string[] {
+  return pipelineOf(template).Stages.map((s: any) => s.Name);
+}
+
+/** The actions of one stage. */
+export function actionsOf(template: Template, stage: string): any[] {
+  const s = pipelineOf(template).Stages.find((x: any) => x.Name === stage);
+  if (!s) throw new Error(`no stage ${stage} in ${stageNames(template).join(', ')}`);
+  return s.Actions;
+}
+
+/** `n` target environments named env1..envN in distinct accounts. */
+export function environments(n: number, regions = ['eu-west-1']): Record<string, { account: string; region: string }> {
+  const out: Record<string, { account: string; region: string }> = { cicd: { account: '111111111111', region: 'eu-west-1' } };
+  for (let i = 1; i <= n; i++) out[`env${i}`] = { account: String(200000000000 + i), region: regions[i % regions.length] };
+  return out;
+}

@@ -1,0 +1,200 @@
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Stack } from 'aws-cdk-lib';
+import { SampleDataStack } from '../../lib';
+import { actionsOf, environments, exampleDdkJson, pipelineOf, render, SEED_DDK_JSON, stageNames } from '../helpers';
+
+describe('CDK Pipelines renderer, example ddk.json', () => {
+  // One synthesis shared by the assertions below (synthesis with validation costs seconds).
+  const { template, stack } = render(exampleDdkJson());
+
+  test('pipeline type V2, execution mode from the plan, self-mutating', () => {
+    const p = pipelineOf(template);
+    expect(p.PipelineType).toBe('V2');
+    expect(p.ExecutionMode).toBe('SUPERSEDED');
+    expect(p.Name).toBe('myapp');
+    expect(actionsOf(template, 'UpdatePipeline').map((a: any) => a.Name)).toEqual(['SelfMutate']);
+  });
+
+  test('stages in plan order after source, build and self-mutation', () => {
+    expect(stageNames(template)).toEqual(['Source', 'Build', 'UpdatePipeline', 'development', 'production']);
+  });
+
+  test('the approval comes before the production deployments, which run in parallel, then the tests', () => {
+    const actions = actionsOf(template, 'production');
+    const approve = actions.find((a: any) => a.ActionTypeId.Category === 'Approval');
+    expect(approve).toBeDefined();
+    expect(approve.Configuration.CustomData).toBe('Check the dev deployment first');
+    const deploys = actions.filter((a: any) => a.ActionTypeId.Category === 'Deploy');
+    expect(deploys.map((a: any) => a.Name).sort()).toEqual([
+      'prod-eu.DataPipeline.Deploy', 'prod-eu.DataPipeline.Prepare', 'prod-us.DataPipeline.Deploy', 'prod-us.DataPipeline.Prepare',
+    ].sort());
+    const prepares = deploys.filter((a: any) => a.Name.endsWith('.Prepare'));
+    // parallel: both environments prepare in the same run order, after the approval
+    expect(new Set(prepares.map((a: any) => a.RunOrder)).size).toBe(1);
+    expect(prepares[0].RunOrder).toBeGreaterThan(approve.RunOrder);
+    const tests = actions.find((a: any) => a.Name === 'Tests');
+    expect(tests.RunOrder).toBeGreaterThan(Math.max(...deploys.map((a: any) => a.RunOrder)));
+    // prod-us deploys in its own region
+    expect(deploys.find((a: any) => a.Name === 'prod-us.DataPipeline.Deploy').Region).toBe('us-east-1');
+  });
+
+  test('no approval before the first stage', () => {
+    expect(actionsOf(template, 'development').some((a: any) => a.ActionTypeId.Category === 'Approval')).toBe(false);
+  });
+
+  test('approval notifications go to an encrypted, SSL-only topic', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'release-managers@example.com' });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    const approve = actionsOf(template, 'production').find((a: any) => a.ActionTypeId.Category === 'Approval');
+    expect(approve.Configuration.NotificationArn).toBeDefined();
+  });
+
+  test('artifacts: KMS key with rotation, SSL-only versioned bucket with public access blocked', () => {
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    const bucket = Object.values(template.findResources('AWS::S3::Bucket', {
+      Properties: { BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } })] } },
+    }));
+    expect(bucket).toHaveLength(1);
+    expect((bucket[0] as any).Properties).toMatchObject({
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LoggingConfiguration: Match.anyValue() === undefined ? undefined : expect.objectContaining({ LogFilePrefix: 'artifacts/' }),
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  test('cross-account access is one statement per role kind, limited to the target accounts\' bootstrap roles', () => {
+    const policies = template.findResources('AWS::S3::BucketPolicy');
+    const statements = Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const crossAccount = statements.filter((s: any) => s.Sid?.startsWith('TargetAccountBootstrap'));
+    expect(crossAccount).toHaveLength(1);
+    expect(crossAccount[0].Condition.StringEquals['aws:PrincipalAccount']).toEqual(['222222222222', '333333333333']);
+    expect(JSON.stringify(crossAccount[0].Condition.ArnLike)).toContain('cdk-hnb659fds-deploy-role-*');
+    // no per-role statement remains
+    expect(JSON.stringify(statements)).not.toMatch(/role\/cdk-hnb659fds-deploy-role-2222/);
+  });
+
+  test('the CodeCommit repository is created and is the source', () => {
+    template.hasResourceProperties('AWS::CodeCommit::Repository', { RepositoryName: 'myapp' });
+    expect(actionsOf(template, 'Source')[0].ActionTypeId.Provider).toBe('CodeCommit');
+    expect(actionsOf(template, 'Source')[0].Configuration.BranchName).toBe('main');
+  });
+
+  test('one application stage per environment, in its account and region', () => {
+    const stages = stack.delivery.applicationStages;
+    expect(Object.keys(stages)).toEqual(['dev', 'prod-eu', 'prod-us']);
+    expect(stages['prod-us'].account).toBe('444444444444');
+    expect(stages['prod-us'].region).toBe('us-east-1');
+  });
+});
+
+describe('the seed\'s data.all ddk.json', () => {
+  const { template, stack } = render(SEED_DDK_JSON);
+  const bucketOf = (env: string) => {
+    const data = stack.delivery.applicationStages[env].node.findAll().find(c => c instanceof SampleDataStack) as Stack;
+    const buckets = Template.fromStack(data).findResources('AWS::S3::Bucket');
+    return Object.entries(buckets).find(([id]) => id.startsWith('ddkbucket'))![1] as any;
+  };
+
+  test('defaults: one stage per environment in file order, approval before prod only', () => {
+    expect(stageNames(template)).toEqual(['Source', 'Build', 'UpdatePipeline', 'dev', 'prod']);
+    expect(actionsOf(template, 'prod').some((a: any) => a.ActionTypeId.Category === 'Approval')).toBe(true);
+    expect(actionsOf(template, 'dev').some((a: any) => a.ActionTypeId.Category === 'Approval')).toBe(false);
+  });
+
+  test('resources become valid props: dev unversioned and deleted, prod versioned and retained', () => {
+    const dev = bucketOf('dev');
+    expect(dev.DeletionPolicy).toBe('Delete');
+    expect(dev.Properties.VersioningConfiguration).toBeUndefined();
+    expect(dev.Properties).not.toHaveProperty('removal_policy');
+    expect(dev.Properties).not.toHaveProperty('versioned');
+    const prod = bucketOf('prod');
+    expect(prod.DeletionPolicy).toBe('Retain');
+    expect(prod.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+  });
+});
+
+describe('rendering choices', () => {
+  test('adding an environment to ddk.json adds its deployment', () => {
+    const before = exampleDdkJson();
+    const after = exampleDdkJson();
+    after.environments.qa = { account: '555555555555', region: 'eu-west-1' };
+    after.pipeline.stages.splice(1, 0, { name: 'qa', environments: ['qa'], approval: true });
+    expect(stageNames(render(before).template)).not.toContain('qa');
+    const t = render(after).template;
+    expect(stageNames(t)).toEqual(['Source', 'Build', 'UpdatePipeline', 'development', 'qa', 'production']);
+    const deploy = actionsOf(t, 'qa').find((a: any) => a.Name.endsWith('DataPipeline.Deploy'));
+    expect(deploy.Configuration.StackName).toBe('qa-DataPipeline');
+    expect(JSON.stringify(deploy.RoleArn)).toContain('555555555555');
+  });
+
+  test('a CodeConnections source, an imported repository, queued mode, approval link and timeout', () => {
+    const doc = exampleDdkJson();
+    doc.pipeline.source = { connection: { arn: 'arn:aws:codeconnections:eu-west-1:111111111111:connection/abcd-1234', repository: 'acme/myapp', branch: 'trunk' } };
+    doc.pipeline.executionMode = 'QUEUED';
+    doc.pipeline.stages[1].approval = { reviewUrl: 'https://example.com/review', timeoutMinutes: 60 };
+    const { template } = render(doc);
+    const source = actionsOf(template, 'Source')[0];
+    expect(source.ActionTypeId.Provider).toBe('CodeStarSourceConnection');
+    expect(source.Configuration).toMatchObject({ ConnectionArn: 'arn:aws:codeconnections:eu-west-1:111111111111:connection/abcd-1234', FullRepositoryId: 'acme/myapp', BranchName: 'trunk' });
+    expect(pipelineOf(template).ExecutionMode).toBe('QUEUED');
+    const approve = actionsOf(template, 'production').find((a: any) => a.ActionTypeId.Category === 'Approval');
+    expect(approve.Configuration.ExternalEntityLink).toBe('https://example.com/review');
+    expect(approve.TimeoutInMinutes).toBe(60);
+    template.resourceCountIs('AWS::CodeCommit::Repository', 0);
+  });
+
+  test('an existing CodeCommit repository is imported, not created', () => {
+    const doc = exampleDdkJson();
+    doc.pipeline.source = { codecommit: { repository: 'legacy', create: false } };
+    const { template } = render(doc);
+    template.resourceCountIs('AWS::CodeCommit::Repository', 0);
+    expect(actionsOf(template, 'Source')[0].Configuration.RepositoryName).toBe('legacy');
+  });
+
+  test('a stage with more deployments than a CodePipeline stage holds is split, approval first, tests last', () => {
+    const envs = environments(30);
+    const doc = {
+      environments: envs,
+      pipeline: { stages: [{ name: 'fleet', environments: Object.keys(envs).filter(e => e !== 'cicd'), approval: true, tests: ['echo ok'] }] },
+    };
+    const { template } = render(doc);
+    expect(stageNames(template)).toEqual(['Source', 'Build', 'UpdatePipeline', 'fleet', 'fleet-2']);
+    for (const stage of ['fleet', 'fleet-2']) expect(actionsOf(template, stage).length).toBeLessThanOrEqual(50);
+    expect(actionsOf(template, 'fleet')[0].ActionTypeId.Category).toBe('Approval');
+    expect(actionsOf(template, 'fleet-2').some((a: any) => a.ActionTypeId.Category === 'Approval')).toBe(false);
+    expect(actionsOf(template, 'fleet-2').some((a: any) => a.Name === 'Tests')).toBe(true);
+    expect(actionsOf(template, 'fleet').some((a: any) => a.Name === 'Tests')).toBe(false);
+    const deployed = [...actionsOf(template, 'fleet'), ...actionsOf(template, 'fleet-2')].filter((a: any) => a.Name.endsWith('.Deploy'));
+    expect(deployed).toHaveLength(30);
+  });
+
+  test('more stages than CodePipeline allows is a clear error naming the limit and the fix', () => {
+    const envs = environments(48);
+    expect(() => render({ environments: envs })).toThrow(/51 CodePipeline stages .*more than the 50 stages a pipeline allows\. Fix: put environments that may deploy together into one stage/);
+  });
+
+  test('resources no construct used are reported with a suggestion', () => {
+    const doc: any = structuredClone(SEED_DDK_JSON);
+    doc.environments.dev.resources['ddk-bukcet'] = { versioned: true };
+    const { stack } = render(doc);
+    const data = stack.delivery.applicationStages.dev.node.findAll().find(c => c instanceof SampleDataStack) as Stack;
+    Annotations.fromStack(data).hasWarning('*', Match.stringLikeRegexp('resources\\["ddk-bukcet"\\] was not used by any construct \\(did you mean "ddk-bucket"\\?\\)'));
+    expect(Annotations.fromStack(data).findWarning('*', Match.stringLikeRegexp('"ddk-bucket"\\] was not used'))).toHaveLength(0);
+  });
+
+  test('DDK resource-type keys set CloudFormation properties on every resource of that type', () => {
+    const doc: any = structuredClone(SEED_DDK_JSON);
+    doc.environments.dev.resources['AWS::S3::Bucket'] = { ObjectLockEnabled: false };
+    const { stack } = render(doc);
+    const data = stack.delivery.applicationStages.dev.node.findAll().find(c => c instanceof SampleDataStack) as Stack;
+    const buckets = Object.values(Template.fromStack(data).findResources('AWS::S3::Bucket')) as any[];
+    expect(buckets.length).toBe(2);
+    for (const b of buckets) expect(b.Properties.ObjectLockEnabled).toBe(false);
+  });
+});
