@@ -31,7 +31,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   testdir: 'test',
   entrypoint: 'dist/index.js',
 
-  bundledDeps: ['zod'],
+  bundledDeps: ['zod', 'jsonc-parser'],
   devDeps: [
     `aws-cdk@${CDK_CLI_VERSION}`,
     'cdk-nag@3.0.2',
@@ -94,8 +94,17 @@ const typecheck = project.addTask('typecheck', {
 // `jest --ci` never writes snapshots, so a changed snapshot fails instead of being rewritten.
 project.testTask.reset();
 project.testTask.spawn(typecheck);
+project.testTask.spawn(project.compileTask); // test/app/package.test.ts uses the package entry point (dist/)
 project.testTask.exec('jest --ci', { receiveArgs: true });
 project.testTask.spawn(project.eslint!.eslintTask);
+
+// The JSON Schema of ddk.json is generated from the zod schema, committed (editors use it in this
+// repository) and shipped in dist/; test/config/schema.test.ts fails when it is stale.
+project.addTask('schema', {
+  description: 'Regenerate lib/config/ddk.schema.json from the zod schema',
+  exec: 'ts-node --transpile-only -e "require(\'fs\').writeFileSync(\'lib/config/ddk.schema.json\', JSON.stringify(require(\'./lib/config/schema\').ddkJsonSchema(), null, 2) + \'\\n\')"',
+});
+project.postCompileTask.exec('cp lib/config/ddk.schema.json dist/ddk.schema.json');
 
 // The CDK app (bin/app.ts) reads ddk.json; cdk.json points at it.
 new awscdk.CdkConfig(project, {

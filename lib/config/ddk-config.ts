@@ -1,4 +1,5 @@
 import { readFileSync } from 'fs';
+import { parse, ParseError, ParseErrorCode, printParseErrorCode } from 'jsonc-parser';
 import { ConfigIssue, DdkConfigError, didYouMean, formatIssue } from './issues';
 import type { RawDdkFile, RawEnvironment } from './schema';
 import { CICD_ENVIRONMENT_ID, validateDocument } from './validate';
@@ -362,25 +363,26 @@ export function camelCase(key: string): string {
 }
 
 function parseJson(text: string, file: string): unknown {
-  try {
-    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (e: any) {
-    const message = String(e?.message ?? e);
-    const pos = /position (\d+)/.exec(message);
-    let where = '';
-    if (pos) {
-      const offset = Number(pos[1]);
-      const before = text.slice(0, offset);
-      const line = before.split('\n').length;
-      const column = offset - before.lastIndexOf('\n');
-      where = ` at line ${line}, column ${column}`;
-    }
-    throw new DdkConfigError(file, [{
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const errors: ParseError[] = [];
+  const value = parse(body, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  if (errors.length === 0) return value;
+  // Positions only (never the text around them: it may hold a secret).
+  // The first error only: the ones after it are usually its echoes.
+  throw new DdkConfigError(file, errors.slice(0, 1).map(e => {
+    const before = body.slice(0, e.offset);
+    const line = before.split('\n').length;
+    const column = e.offset - before.lastIndexOf('\n');
+    return {
       file,
       path: '',
-      problem: `is not valid JSON${where} (${message.replace(/ in JSON at position \d+.*$/, '')})`,
-      expected: 'one JSON object (no comments, no trailing commas)',
-      fix: `correct the syntax${where}`,
-    }]);
-  }
+      problem: `is not valid JSON at line ${line}, column ${column} (${describeParseError(e.error)})`,
+      expected: 'one JSON object (strings in double quotes, no comments, no trailing commas)',
+      fix: `correct the syntax at line ${line}, column ${column}`,
+    };
+  }));
+}
+
+function describeParseError(code: ParseErrorCode): string {
+  return printParseErrorCode(code).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
 }

@@ -1,2 +1,2 @@
+export * from './config-issue';
 export * from './ddk-config';
-export { ConfigIssue } from './issues';

@@ -108,7 +108,11 @@ const ApprovalSchema = z.union([
     notify: z.array(z.string().regex(EMAIL, { error: rule('is not an email address', 'an email address such as "team@example.com"', 'fix the address') }), {
       error: typeRule('a list of email addresses', 'write ["team@example.com"]'),
     }).optional().meta({ description: 'Email addresses notified (through an encrypted SNS topic) when approval is needed.' }),
-    timeoutMinutes: z.number().int().min(5).max(86400).optional().meta({ description: 'Minutes before the approval expires (5 to 86400).' }),
+    timeoutMinutes: z.number({ error: rule('is not a number', 'a whole number of minutes from 5 to 86400', 'write the minutes without quotes') })
+      .int({ error: rule('is not a whole number', 'a whole number of minutes from 5 to 86400', 'round it to whole minutes') })
+      .min(5, { error: rule('is less than CodePipeline\'s minimum of 5 minutes', 'a whole number of minutes from 5 to 86400', 'use at least 5') })
+      .max(86400, { error: rule('is more than CodePipeline\'s maximum of 86400 minutes (60 days)', 'a whole number of minutes from 5 to 86400', 'use at most 86400') })
+      .optional().meta({ description: 'Minutes before the approval expires (5 to 86400).' }),
   }),
 ], {
   error: rule('is not a valid approval', 'true, false, or {"comment"?, "reviewUrl"?, "notify"?: [emails], "timeoutMinutes"?}', 'use true for a plain approval'),

@@ -2,11 +2,16 @@
  * Literal secrets never belong in ddk.json: the file is committed. A key that looks
  * secret must hold a reference that is resolved at deploy time.
  */
-const SECRET_KEY = /(pass(word|wd|phrase)?|secret|token|api[_-]?key|apikey|private[_-]?key|credential|auth)/i;
+const SECRET_WORDS = new Set(['pass', 'password', 'passwd', 'passphrase', 'pwd', 'secret', 'secrets', 'token', 'tokens', 'apikey', 'credential', 'credentials', 'auth', 'privatekey', 'signingkey', 'accesskey']);
 
-/** Whether an `env_vars` key looks like it names a secret. */
+/**
+ * Whether a key looks like it names a secret: one of its words (split at _, -, . and
+ * camelCase) is a secret word, or two adjacent words form one (`API_KEY`, `privateKey`).
+ * `BYPASS_CACHE` and `AUTHOR_NAME` do not.
+ */
 export function looksSecret(key: string): boolean {
-  return SECRET_KEY.test(key);
+  const words = key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/).filter(w => w !== '');
+  return words.some((w, i) => SECRET_WORDS.has(w) || (i > 0 && SECRET_WORDS.has(words[i - 1] + w)) || (w === 'key' && words[i - 1] === 'api'));
 }
 
 /** Whether a value is a reference (`{"ssm": "/path"}` or `{"secretsManager": "arn:..."}`) rather than a literal. */

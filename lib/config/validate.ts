@@ -57,7 +57,7 @@ function fromZodIssue(file: string, doc: unknown, zi: ZodIssueLike, prefix: Prop
     return zi.keys.map(key => ({
       file,
       path: jsonPath([...path, key]),
-      value: renderValue(valueAt(doc, [...path, key])),
+      value: safeValue([...path, key], valueAt(doc, [...path, key])),
       problem: `is under an unknown key "${key}"${didYouMean(key, known)}`,
       expected: `one of ${known.map(k => `"${k}"`).join(', ')}`,
       fix: 'remove the key or correct its spelling',
@@ -68,11 +68,21 @@ function fromZodIssue(file: string, doc: unknown, zi: ZodIssueLike, prefix: Prop
   return [{
     file,
     path: jsonPath(path),
-    value: renderValue(value),
+    value: safeValue(path, value),
     problem: decoded?.problem ?? (value === undefined ? 'is missing' : `is invalid (${zi.message})`),
     expected: decoded?.expected ?? zi.message.replace(/^Invalid input: /, ''),
     fix: decoded?.fix ?? 'correct the value',
   }];
+}
+
+const REDACTED = '"****" (redacted)';
+
+/** The value rendered for a message, redacted when any key on its path names a secret. */
+function safeValue(path: PropertyKey[], value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const last = path[path.length - 1];
+  if (last === 'ssm' || last === 'secretsManager') return renderValue(value); // a reference names, never holds, the secret
+  return path.some(seg => typeof seg === 'string' && looksSecret(seg)) ? REDACTED : renderValue(value);
 }
 
 function decode(message: string): { problem: string; expected: string; fix: string } | undefined {
@@ -174,7 +184,7 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
             issues.push({
               file,
               path: jsonPath(['environments', id, 'env_vars', name]),
-              value: '"****" (redacted)',
+              value: REDACTED,
               problem: `is a literal value under "${name}", a key that names a secret; ddk.json is committed, so the secret would leak`,
               expected: 'a reference: {"ssm": "/parameter/name"} or {"secretsManager": "arn:aws:secretsmanager:…"}',
               fix: `store the value in SSM Parameter Store (SecureString) or Secrets Manager, rotate it (it may already be in git history) and write the reference instead`,

@@ -83,7 +83,7 @@ export interface PlanTarget {
 export interface PlanStage {
   /** Stage name, unique in the plan. */
   readonly name: string;
-  /** Environments deployed in parallel by this stage, in file order. */
+  /** Environments deployed in parallel by this stage, in the order the stage lists them. */
   readonly targets: PlanTarget[];
   /**
    * Manual approval before the stage's deployments.

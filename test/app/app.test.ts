@@ -1,0 +1,69 @@
+import { execFileSync, spawnSync } from 'child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { Stack, Stage } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { buildApp } from '../../bin/build-app';
+import { CDK_CONTEXT, ROOT, SEED_DDK_JSON } from '../helpers';
+
+const tmp = mkdtempSync(join(tmpdir(), 'ddk-app-'));
+function file(name: string, doc: unknown): string {
+  const path = join(tmp, name);
+  writeFileSync(path, typeof doc === 'string' ? doc : JSON.stringify(doc, null, 2));
+  return path;
+}
+
+describe('the default app', () => {
+  test('the example ddk.json synthesizes with zero cdk-nag and CloudFormation-validation findings', () => {
+    const warnings: string[] = [];
+    const { app } = buildApp({ file: join(ROOT, 'ddk.json'), context: CDK_CONTEXT, outdir: join(tmp, 'out-example'), warn: w => warnings.push(w) });
+    // findings are errors (cdk-nag 3, validateAgainstDefaultRules): synth throws on any unacknowledged one
+    expect(() => app.synth()).not.toThrow();
+    expect(warnings).toEqual([]);
+  });
+
+  test('the seed\'s ddk.json synthesizes with zero findings too', () => {
+    const { app } = buildApp({ file: file('seed.json', SEED_DDK_JSON), context: CDK_CONTEXT, outdir: join(tmp, 'out-seed') });
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  test('cdk-nag does check the application stacks (an insecure bucket fails synthesis)', () => {
+    // GIVEN an application whose bucket allows plain HTTP and has no access logs
+    const insecure = {
+      createApplication(stage: Stage) {
+        const stack = new Stack(stage, 'Insecure');
+        new s3.Bucket(stack, 'Open', { enforceSSL: false });
+      },
+    };
+    const { app } = buildApp({ file: file('insecure.json', SEED_DDK_JSON), context: CDK_CONTEXT, outdir: join(tmp, 'out-insecure'), application: insecure });
+    // THEN synthesis reports the AwsSolutions findings
+    expect(() => app.synth()).toThrow(/AwsSolutions-S10|AwsSolutions-S1/);
+  });
+});
+
+describe('the app through the cdk CLI', () => {
+  const cdk = join(ROOT, 'node_modules', '.bin', 'cdk');
+
+  test('a bad ddk.json makes cdk synth exit non-zero with every problem and no stack trace', () => {
+    const bad = file('bad.json', {
+      environments: {
+        cicd: { account: '111111111111', region: 'eu-west-1' },
+        dev: { account: '22222222222', region: 'eu-west-1' },
+      },
+      pipeline: { stages: [{ name: 'dev', environments: ['dve'] }] },
+    });
+    const r = spawnSync(cdk, ['synth', '--quiet', '-c', `ddkConfig=${bad}`, '-o', join(tmp, 'out-bad')], { cwd: ROOT, encoding: 'utf-8', env: { ...process.env, CI: 'true' } });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`${bad}: environments.dev.account: "22222222222" is not a 12-digit AWS account id`);
+    expect(r.stderr).toContain(`${bad}: pipeline.stages[0].environments[0]: "dve" names an environment that does not exist (did you mean "dev"?)`);
+    expect(r.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+  }, 60_000);
+
+  test('cdk synth of the example ddk.json succeeds with no credentials', () => {
+    const env = { ...process.env, CI: 'true', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', AWS_EC2_METADATA_DISABLED: 'true' };
+    const out = execFileSync(cdk, ['synth', '--quiet', '-o', join(tmp, 'out-cli')], { cwd: ROOT, encoding: 'utf-8', env, stdio: 'pipe' });
+    expect(out).toContain('Successfully synthesized');
+    expect(existsSync(join(tmp, 'out-cli', 'myapp-pipeline.template.json'))).toBe(true);
+  }, 120_000);
+});

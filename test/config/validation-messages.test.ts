@@ -1,0 +1,363 @@
+/*
+ * One test per validation message of ddk.json: these messages are the spec of the errors.
+ * Every test checks where (path), what was found (value), what is wrong (problem),
+ * what was expected, and that a fix is given.
+ */
+import { baseEnvironments, docWithDev, docWithPipeline, FILE, issuesOf, onlyIssue, thrown } from './helpers';
+import { DdkConfig } from '../../lib/config';
+
+const CONNECTION_ARN = 'arn:aws:codeconnections:eu-west-1:111111111111:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+
+describe('the baseline documents used by these tests', () => {
+  test('are valid, so each test below sees only the problem it introduces', () => {
+    expect(issuesOf({ environments: baseEnvironments() })).toEqual([]);
+    expect(issuesOf(docWithPipeline({ stages: [{ name: 'dev', environments: ['dev'] }] }))).toEqual([]);
+  });
+});
+
+describe('accounts', () => {
+  test('an 11-digit account is not a 12-digit account id, and the length is given', () => {
+    const issue = onlyIssue(docWithDev({ account: '22222222222' }));
+
+    expect(issue).toMatchObject({ file: FILE, path: 'environments.dev.account', value: '"22222222222"' });
+    expect(issue.problem).toBe('is not a 12-digit AWS account id (it has 11 characters)');
+    expect(issue.expected).toContain('12-digit AWS account id as a string');
+    expect(issue.fix).toMatch(/leading zeros/);
+  });
+
+  test('a numeric account is reported as a number that must be quoted', () => {
+    const issue = onlyIssue(docWithDev({ account: 222222222222 }));
+
+    expect(issue).toMatchObject({ path: 'environments.dev.account', value: '222222222222', problem: 'is a number' });
+    expect(issue.expected).toContain('as a string');
+    expect(issue.fix).toMatch(/quoted string/);
+  });
+
+  test('a missing account and a missing region are both reported as missing, without a value', () => {
+    // GIVEN an environment that is an empty object
+    const issues = issuesOf(docWithDev({ account: undefined, region: undefined }));
+
+    // THEN both required fields are reported, each as missing and without a value
+    expect(issues.map(i => i.path).sort()).toEqual(['environments.dev.account', 'environments.dev.region']);
+    for (const issue of issues) {
+      expect(issue.problem).toBe('is missing');
+      expect(issue.value).toBeUndefined();
+      expect(issue.fix).not.toBe('');
+    }
+    expect(issues.find(i => i.path.endsWith('region'))!.expected).toContain('"eu-west-1"');
+  });
+});
+
+describe('regions and environment ids', () => {
+  test('an unknown region suggests the closest known region', () => {
+    const issue = onlyIssue(docWithDev({ region: 'eu-wset-1' }));
+
+    expect(issue).toMatchObject({ path: 'environments.dev.region', value: '"eu-wset-1"' });
+    expect(issue.problem).toBe('is not a known AWS region (did you mean "eu-west-1"?)');
+    expect(issue.expected).toContain('AWS region code');
+    expect(issue.fix).toMatch(/region code/);
+  });
+
+  test('an environment id with a space is an invalid id; the path quotes the id', () => {
+    const environments = { ...baseEnvironments(), 'dev env': { account: '333333333333', region: 'eu-west-1' } };
+    const issue = onlyIssue({ environments });
+
+    expect(issue.path).toBe('environments["dev env"]');
+    expect(issue.problem).toBe('has an invalid environment id "dev env"');
+    expect(issue.expected).toMatch(/letters, digits, - and _/);
+    expect(issue.fix).toMatch(/rename/);
+  });
+
+  test('a file without a cicd environment says no environment hosts the pipeline', () => {
+    const { dev } = baseEnvironments();
+    const issue = onlyIssue({ environments: { dev } });
+
+    expect(issue).toMatchObject({ path: 'environments.cicd' });
+    expect(issue.value).toBeUndefined();
+    expect(issue.problem).toMatch(/^is missing: no environment hosts the pipeline/);
+    expect(issue.expected).toContain('"cicd"');
+    expect(issue.fix).toContain('"cicd": {"account"');
+  });
+
+  test('a file with only the cicd environment has no environment to deploy to', () => {
+    const { cicd } = baseEnvironments();
+    const issue = onlyIssue({ environments: { cicd } });
+
+    expect(issue.path).toBe('environments');
+    expect(issue.problem).toBe('has no environment to deploy to');
+    expect(issue.expected).toContain('besides "cicd"');
+  });
+});
+
+describe('env_vars', () => {
+  const SECRET = 'hunter2-Sup3rS3cret';
+
+  test('a literal secret is an error whose message never contains the secret', () => {
+    // GIVEN a secret-looking key holding a literal value
+    const doc = docWithDev({ env_vars: { DB_PASSWORD: SECRET, LOG_LEVEL: 'debug' } });
+
+    // WHEN the file is loaded
+    const error = thrown(() => DdkConfig.fromObject(doc, FILE));
+
+    // THEN the issue points at the key, redacts the value, and the secret appears nowhere
+    expect(error.issues).toHaveLength(1);
+    expect(error.issues[0]).toMatchObject({ path: 'environments.dev.env_vars.DB_PASSWORD', value: '"****" (redacted)' });
+    expect(error.issues[0].problem).toContain('names a secret');
+    expect(error.issues[0].expected).toContain('{"ssm": "/parameter/name"}');
+    expect(error.issues[0].fix).toMatch(/rotate it/);
+    expect(error.message).not.toContain(SECRET);
+    expect(JSON.stringify(error.issues)).not.toContain(SECRET);
+  });
+
+  test('a secret in a malformed value (an object or a list) is not echoed either', () => {
+    // GIVEN secrets written in shapes env_vars does not accept, under secret-looking keys
+    const doc = docWithDev({ env_vars: { DB_PASSWORD: { value: SECRET }, API_TOKEN: [SECRET] } });
+
+    // WHEN the issues are collected
+    const issues = issuesOf(doc);
+
+    // THEN both keys are reported, and the secret appears in no field of any issue
+    expect(issues.map(i => i.path)).toEqual(expect.arrayContaining([
+      'environments.dev.env_vars.DB_PASSWORD',
+      'environments.dev.env_vars.API_TOKEN',
+    ]));
+    expect(JSON.stringify(issues)).not.toContain(SECRET);
+  });
+
+  test('an SSM reference must name a parameter starting with "/"', () => {
+    const issue = onlyIssue(docWithDev({ env_vars: { DB_PASSWORD: { ssm: 'myapp/db-password' } } }));
+
+    expect(issue).toMatchObject({ path: 'environments.dev.env_vars.DB_PASSWORD.ssm', value: '"myapp/db-password"' });
+    expect(issue.problem).toBe('is not an SSM parameter name');
+    expect(issue.expected).toContain('starting with "/"');
+  });
+
+  test('a Secrets Manager reference must be a secret ARN', () => {
+    const issue = onlyIssue(docWithDev({ env_vars: { API_KEY: { secretsManager: 'my-secret' } } }));
+
+    expect(issue).toMatchObject({ path: 'environments.dev.env_vars.API_KEY.secretsManager', value: '"my-secret"' });
+    expect(issue.problem).toBe('is not a Secrets Manager secret ARN');
+    expect(issue.expected).toContain('arn:aws:secretsmanager:');
+  });
+});
+
+describe('resources', () => {
+  test('an unknown removal_policy lists the accepted policies', () => {
+    const issue = onlyIssue(docWithDev({ resources: { 'ddk-bucket': { removal_policy: 'keep' } } }));
+
+    expect(issue).toMatchObject({ path: 'environments.dev.resources.ddk-bucket.removal_policy', value: '"keep"' });
+    expect(issue.problem).toBe('is not a removal policy');
+    expect(issue.expected).toBe('one of "destroy", "retain", "snapshot", "retain_on_update_or_delete"');
+  });
+});
+
+describe('the pipeline section', () => {
+  test('an unknown key is an error (the section is strict) and the closest key is suggested', () => {
+    const issue = onlyIssue(docWithPipeline({ nmae: 'myapp' }));
+
+    expect(issue).toMatchObject({ path: 'pipeline.nmae', value: '"myapp"' });
+    expect(issue.problem).toBe('is under an unknown key "nmae" (did you mean "name"?)');
+    expect(issue.expected).toContain('"name"');
+    expect(issue.expected).toContain('"stages"');
+  });
+
+  test.each(['codepipeline-trunk', 'codepipeline-gitflow'])('strategy %s is not yet supported', strategy => {
+    const issue = onlyIssue(docWithPipeline({ strategy }));
+
+    expect(issue).toMatchObject({ path: 'pipeline.strategy', value: JSON.stringify(strategy) });
+    expect(issue.problem).toBe('is not yet supported by this version of ddk-pipelines');
+    expect(issue.expected).toBe('"cdk-pipelines"');
+  });
+
+  test('a strategy that does not exist lists the strategies', () => {
+    const issue = onlyIssue(docWithPipeline({ strategy: 'jenkins' }));
+
+    expect(issue).toMatchObject({ path: 'pipeline.strategy', value: '"jenkins"', problem: 'is not a strategy' });
+    expect(issue.expected).toContain('"cdk-pipelines"');
+  });
+
+  test('a source naming no kind of source', () => {
+    const issue = onlyIssue(docWithPipeline({ source: {} }));
+
+    expect(issue).toMatchObject({ path: 'pipeline.source', value: '{}', problem: 'names no source' });
+    expect(issue.expected).toBe('exactly one of "codecommit" or "connection"');
+  });
+
+  test('a source naming two kinds of source', () => {
+    const source = { codecommit: { repository: 'myapp' }, connection: { arn: CONNECTION_ARN, repository: 'owner/myapp' } };
+    const issue = onlyIssue(docWithPipeline({ source }));
+
+    expect(issue).toMatchObject({ path: 'pipeline.source', problem: 'names two sources' });
+    expect(issue.expected).toBe('exactly one of "codecommit" or "connection"');
+  });
+
+  test('a connection ARN that is not a CodeConnections ARN', () => {
+    const issue = onlyIssue(docWithPipeline({ source: { connection: { arn: 'arn:aws:s3:::bucket', repository: 'owner/myapp' } } }));
+
+    expect(issue).toMatchObject({ path: 'pipeline.source.connection.arn', value: '"arn:aws:s3:::bucket"' });
+    expect(issue.problem).toBe('is not a CodeConnections connection ARN');
+    expect(issue.expected).toContain('connection/ID');
+  });
+});
+
+describe('stages', () => {
+  test('a stage naming an environment that does not exist suggests the closest id', () => {
+    const issue = onlyIssue(docWithPipeline({ stages: [{ name: 'dev', environments: ['dve'] }] }));
+
+    expect(issue).toMatchObject({ path: 'pipeline.stages[0].environments[0]', value: '"dve"' });
+    expect(issue.problem).toBe('names an environment that does not exist (did you mean "dev"?)');
+    expect(issue.expected).toBe('one of "dev"');
+  });
+
+  test('an environment in two stages names the stage that already deploys it', () => {
+    const stages = [{ name: 'first', environments: ['dev'] }, { name: 'second', environments: ['dev'] }];
+    const issue = onlyIssue(docWithPipeline({ stages }));
+
+    expect(issue).toMatchObject({ path: 'pipeline.stages[1].environments[0]', value: '"dev"' });
+    expect(issue.problem).toBe('is already deployed by stage "first"');
+    expect(issue.expected).toBe('each environment in exactly one stage');
+  });
+
+  test('the cicd environment cannot be a deployment target', () => {
+    const issue = onlyIssue(docWithPipeline({ stages: [{ name: 'dev', environments: ['dev', 'cicd'] }] }));
+
+    expect(issue).toMatchObject({ path: 'pipeline.stages[0].environments[1]', value: '"cicd"' });
+    expect(issue.problem).toMatch(/^is the CICD environment/);
+    expect(issue.fix).toContain('separate environment with the same account');
+  });
+
+  test('stage names are unique case-insensitively', () => {
+    // GIVEN two more environments, so that only the names collide
+    const environments = { ...baseEnvironments(), prod: { account: '333333333333', region: 'eu-west-1' } };
+    const stages = [{ name: 'Deploy', environments: ['dev'] }, { name: 'DEPLOY', environments: ['prod'] }];
+
+    const issue = onlyIssue({ environments, pipeline: { stages } });
+
+    expect(issue).toMatchObject({ path: 'pipeline.stages[1].name', value: '"DEPLOY"' });
+    expect(issue.problem).toBe('repeats the name of pipeline.stages[0]');
+    expect(issue.expected).toContain('case-insensitive');
+  });
+
+  test('a stage with no environments would deploy nothing', () => {
+    const stages = [{ name: 'dev', environments: ['dev'] }, { name: 'empty', environments: [] }];
+    const issue = onlyIssue(docWithPipeline({ stages }));
+
+    expect(issue).toMatchObject({ path: 'pipeline.stages[1].environments', value: '[]' });
+    expect(issue.problem).toBe('is empty: the stage would deploy nothing');
+    expect(issue.fix).toContain('"dev"');
+  });
+
+  test('an empty list of stages', () => {
+    const issue = onlyIssue(docWithPipeline({ stages: [] }));
+
+    expect(issue).toMatchObject({ path: 'pipeline.stages', value: '[]', problem: 'is empty', expected: 'at least one stage' });
+    expect(issue.fix).toContain('remove "stages"');
+  });
+
+  test('a stage name with characters CodePipeline does not accept', () => {
+    const issue = onlyIssue(docWithPipeline({ stages: [{ name: 'deploy dev!', environments: ['dev'] }] }));
+
+    expect(issue).toMatchObject({ path: 'pipeline.stages[0].name', value: '"deploy dev!"' });
+    expect(issue.problem).toBe('is not a valid stage name');
+    expect(issue.expected).toContain('1 to 100 characters');
+  });
+
+  test('a required check that is not a system/name context', () => {
+    const issue = onlyIssue(docWithPipeline({ stages: [{ name: 'dev', environments: ['dev'], requiredChecks: ['integration'] }] }));
+
+    expect(issue).toMatchObject({ path: 'pipeline.stages[0].requiredChecks[0]', value: '"integration"' });
+    expect(issue.problem).toBe('is not a status-check context');
+    expect(issue.expected).toContain('"system/name"');
+  });
+
+  test('a required check listed twice is reported at its second occurrence', () => {
+    const requiredChecks = ['ci/integration', 'ci/lint', 'ci/integration'];
+    const issue = onlyIssue(docWithPipeline({ stages: [{ name: 'dev', environments: ['dev'], requiredChecks }] }));
+
+    expect(issue).toMatchObject({ path: 'pipeline.stages[0].requiredChecks[2]', value: '"ci/integration"' });
+    expect(issue.problem).toBe('is listed twice');
+  });
+
+  test('an approval that is neither a boolean nor an approval object', () => {
+    const issue = onlyIssue(docWithPipeline({ stages: [{ name: 'dev', environments: ['dev'], approval: 'yes' }] }));
+
+    expect(issue).toMatchObject({ path: 'pipeline.stages[0].approval', value: '"yes"' });
+    expect(issue.problem).toBe('is not a valid approval');
+    expect(issue.expected).toMatch(/^true, false, or \{/);
+  });
+
+  test('an approval notifying something that is not an email address', () => {
+    const approval = { notify: ['team@example.com', 'release-managers'] };
+    const issue = onlyIssue(docWithPipeline({ stages: [{ name: 'dev', environments: ['dev'], approval }] }));
+
+    expect(issue).toMatchObject({ path: 'pipeline.stages[0].approval.notify[1]', value: '"release-managers"' });
+    expect(issue.problem).toBe('is not an email address');
+    expect(issue.expected).toContain('team@example.com');
+  });
+});
+
+describe('files', () => {
+  test('invalid JSON is reported with its line and column', () => {
+    // GIVEN a trailing comma; the "}" after it is at line 4, column 1
+    const text = '{\n  "environments": {\n    "cicd": { "account": "111111111111", "region": "eu-west-1" },\n}\n';
+
+    const issues = DdkConfig.check(text, 'broken.json');
+
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ file: 'broken.json', path: '' });
+    expect(issues[0].problem).toMatch(/^is not valid JSON at line 4, column 1 \(/);
+    expect(issues[0].expected).toContain('no trailing commas');
+    expect(issues[0].fix).toBe('correct the syntax at line 4, column 1');
+  });
+
+  test('invalid JSON in a value (an unquoted region) is reported with its line and column', () => {
+    // GIVEN an unquoted value on line 3 (a common mistake)
+    const text = '{\n  "environments": {\n    "cicd": { "account": "111111111111", "region": eu-west-1 }\n  }\n}\n';
+    const column = text.split('\n')[2].indexOf('eu-west-1') + 1;
+
+    const issues = DdkConfig.check(text, 'broken.json');
+
+    // THEN the position of the unexpected "e" is given
+    expect(issues).toHaveLength(1);
+    expect(issues[0].problem).toMatch(new RegExp(`^is not valid JSON at line 3, column ${column} \\(`));
+  });
+
+  test('invalid JSON after a byte-order mark is located in the file as the editor shows it', () => {
+    // GIVEN a BOM, then a stray comma at the start of line 2
+    const text = '\ufeff{\n,"environments": {}}';
+
+    const issues = DdkConfig.check(text, 'bom.json');
+
+    expect(issues).toHaveLength(1);
+    expect(issues[0].problem).toMatch(/^is not valid JSON at line 2, column 1 \(/);
+  });
+
+  test('a file that cannot be read is an issue naming the file and the reason', () => {
+    const path = '/nonexistent-ddk-pipelines-test-dir/ddk.json';
+
+    const error = thrown(() => DdkConfig.fromFile(path));
+
+    expect(error.name).toBe('DdkConfigError');
+    expect(error.issues).toEqual([{
+      file: path,
+      path: '',
+      problem: 'cannot be read (ENOENT)',
+      expected: 'a readable ddk.json file',
+      fix: 'create the file, or pass its path with `-c ddkConfig=<path>`',
+    }]);
+    expect(error.message).toContain(path);
+  });
+
+  test('a document that is not an object', () => {
+    const issue = onlyIssue([{ environments: baseEnvironments() }]);
+
+    expect(issue).toMatchObject({ path: '', problem: 'is an array', expected: 'a JSON object' });
+  });
+
+  test('a document without environments', () => {
+    const issue = onlyIssue({ tags: { application: 'myapp' } });
+
+    expect(issue).toMatchObject({ path: 'environments', problem: 'is missing' });
+    expect(issue.value).toBeUndefined();
+  });
+});

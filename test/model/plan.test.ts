@@ -1,0 +1,270 @@
+import { DdkConfig } from '../../lib/config';
+import { DeliveryPlan, PipelineStrategy, PlanExecutionMode, SourceKind } from '../../lib/model';
+
+const CONNECTION_ARN = 'arn:aws:codeconnections:eu-west-1:111111111111:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+
+/** cicd, then dev, qa and prod: three targets in file order, prod in another region. */
+function environments(): { [id: string]: any } {
+  return {
+    cicd: { account: '111111111111', region: 'eu-west-1' },
+    dev: { account: '222222222222', region: 'eu-west-1' },
+    qa: { account: '222222222222', region: 'eu-central-1' },
+    prod: { account: '333333333333', region: 'us-east-1' },
+  };
+}
+
+function plan(doc: { [key: string]: any }, file = '/projects/analytics/ddk.json', defaultName?: string): DeliveryPlan {
+  const config = DdkConfig.fromObject(doc, file);
+  return DeliveryPlan.fromConfig(config, defaultName === undefined ? {} : { defaultName });
+}
+
+describe('defaults when the pipeline section is absent', () => {
+  // GIVEN a DDK file with an application tag and no pipeline section
+  const p = plan({ tags: { application: 'myapp' }, environments: environments() });
+
+  test('the name comes from the application tag', () => {
+    expect(p.name).toBe('myapp');
+  });
+
+  test('the strategy is cdk-pipelines, executions are SUPERSEDED, synth is npm ci + cdk synth', () => {
+    expect(p.strategy).toBe(PipelineStrategy.CDK_PIPELINES);
+    expect(p.strategy).toBe('cdk-pipelines');
+    expect(p.executionMode).toBe(PlanExecutionMode.SUPERSEDED);
+    expect(p.synthCommands).toEqual(['npm ci', 'npx cdk synth']);
+  });
+
+  test('the source is a created CodeCommit repository named after the pipeline, on main', () => {
+    expect(p.source).toEqual({ kind: SourceKind.CODECOMMIT, repository: 'myapp', branch: 'main', create: true });
+  });
+
+  test('the pipeline is hosted in the cicd environment', () => {
+    expect(p.cicd).toMatchObject({ id: 'cicd', account: '111111111111', region: 'eu-west-1' });
+    expect(p.cicd.environment).toBe(p.config.cicd);
+  });
+
+  test('there is one stage per target environment, in file order, named after it', () => {
+    expect(p.stages.map(s => s.name)).toEqual(['dev', 'qa', 'prod']);
+    expect(p.stages.map(s => s.targets.map(t => `${t.id}:${t.account}:${t.region}`))).toEqual([
+      ['dev:222222222222:eu-west-1'],
+      ['qa:222222222222:eu-central-1'],
+      ['prod:333333333333:us-east-1'],
+    ]);
+    for (const s of p.stages) {
+      expect(s.requiredChecks).toEqual([]);
+      expect(s.tests).toEqual([]);
+    }
+  });
+
+  test('every stage but the first waits for a manual approval naming the stage', () => {
+    expect(p.stages[0].approval).toBeUndefined();
+    expect(p.stages[1].approval).toEqual({ comment: 'Approve the deployment of stage "qa"', reviewUrl: undefined, notify: [], timeoutMinutes: undefined });
+    expect(p.stages[2].approval).toEqual({ comment: 'Approve the deployment of stage "prod"', reviewUrl: undefined, notify: [], timeoutMinutes: undefined });
+  });
+
+  test('targets and target accounts follow the stages; accounts are distinct', () => {
+    expect(p.targets.map(t => t.id)).toEqual(['dev', 'qa', 'prod']);
+    expect(p.targetAccounts).toEqual(['222222222222', '333333333333']);
+  });
+
+  test('each target carries its full environment configuration', () => {
+    expect(p.targets[0].environment).toBe(p.config.environment('dev'));
+  });
+});
+
+describe('default stages', () => {
+  test('skip the cicd environment wherever it is written in the file', () => {
+    // GIVEN cicd written between the targets
+    const { cicd, dev, prod } = environments();
+
+    const p = plan({ environments: { prod, cicd, dev } });
+
+    expect(p.stages.map(s => s.name)).toEqual(['prod', 'dev']);
+    expect(p.stages.map(s => s.approval === undefined)).toEqual([true, false]);
+  });
+
+  test('also apply when the pipeline section has no stages', () => {
+    const p = plan({ environments: environments(), pipeline: { name: 'analytics-pipeline' } });
+
+    expect(p.stages.map(s => s.name)).toEqual(['dev', 'qa', 'prod']);
+    expect(p.source.repository).toBe('analytics-pipeline');
+  });
+
+  test('a single target gets a single stage without approval', () => {
+    const { cicd, dev } = environments();
+
+    const p = plan({ environments: { cicd, dev } });
+
+    expect(p.stages).toHaveLength(1);
+    expect(p.stages[0].approval).toBeUndefined();
+  });
+});
+
+describe('the default name', () => {
+  test.each([
+    [{ application: 'myapp', project: 'other' }, 'myapp'],
+    [{ Application: 'MyApp' }, 'MyApp'],
+    [{ project: 'proj' }, 'proj'],
+    [{ Project: 'Proj' }, 'Proj'],
+  ])('comes from the tags %j', (tags, name) => {
+    expect(plan({ tags, environments: environments() }).name).toBe(name);
+  });
+
+  test('is made a valid pipeline name', () => {
+    expect(plan({ tags: { application: ' My App / Analytics ' }, environments: environments() }).name).toBe('My-App-Analytics');
+  });
+
+  test('is the folder holding ddk.json when there is no such tag', () => {
+    expect(plan({ tags: { owner: 'data' }, environments: environments() }, '/projects/data.all/ddk.json').name).toBe('data.all');
+    expect(plan({ environments: environments() }, '/projects/My Project (v2)/ddk.json').name).toBe('My-Project-v2');
+  });
+
+  test('is a fixed name when the folder name has no usable character', () => {
+    expect(plan({ environments: environments() }, '/projects/###/ddk.json').name).toBe('ddk-pipeline');
+  });
+
+  test('yields to the defaultName option, which yields to pipeline.name', () => {
+    const doc = { tags: { application: 'myapp' }, environments: environments() };
+
+    expect(plan(doc, 'ddk.json', 'from-option').name).toBe('from-option');
+    expect(plan({ ...doc, pipeline: { name: 'from-file' } }, 'ddk.json', 'from-option').name).toBe('from-file');
+  });
+});
+
+describe('explicit pipeline settings', () => {
+  // GIVEN a pipeline section setting everything
+  const explicitPlan = () => plan({
+    tags: { application: 'myapp' },
+    environments: environments(),
+    pipeline: {
+      name: 'analytics',
+      strategy: 'cdk-pipelines',
+      executionMode: 'QUEUED',
+      source: { codecommit: { repository: 'analytics-repo', branch: 'release', create: false } },
+      synth: { commands: ['yarn install --frozen-lockfile', 'yarn cdk synth'] },
+      stages: [
+        { name: 'test', environments: ['dev', 'qa'], tests: ['npm run smoke'] },
+        {
+          name: 'production',
+          environments: ['prod'],
+          approval: { comment: 'Check the dashboards', reviewUrl: 'https://example.com/release', notify: ['ops@example.com'], timeoutMinutes: 60 },
+          requiredChecks: ['ci/integration', 'security/scan'],
+          tests: ['npm run smoke -- --prod'],
+        },
+      ],
+    },
+  });
+  const p = explicitPlan();
+
+  test('name, execution mode and synth commands are taken from the file', () => {
+    expect(p.name).toBe('analytics');
+    expect(p.executionMode).toBe(PlanExecutionMode.QUEUED);
+    expect(p.synthCommands).toEqual(['yarn install --frozen-lockfile', 'yarn cdk synth']);
+  });
+
+  test('an imported CodeCommit repository on another branch', () => {
+    expect(p.source).toEqual({ kind: SourceKind.CODECOMMIT, repository: 'analytics-repo', branch: 'release', create: false });
+  });
+
+  test('stages are taken as written: names, targets, checks and tests', () => {
+    expect(p.stages.map(s => s.name)).toEqual(['test', 'production']);
+    expect(p.stages.map(s => s.targets.map(t => t.id))).toEqual([['dev', 'qa'], ['prod']]);
+    expect(p.stages.map(s => s.requiredChecks)).toEqual([[], ['ci/integration', 'security/scan']]);
+    expect(p.stages.map(s => s.tests)).toEqual([['npm run smoke'], ['npm run smoke -- --prod']]);
+  });
+
+  test('only the stages that ask for an approval get one; approval settings are kept', () => {
+    expect(p.stages[0].approval).toBeUndefined();
+    expect(p.stages[1].approval).toEqual({
+      comment: 'Check the dashboards',
+      reviewUrl: 'https://example.com/release',
+      notify: ['ops@example.com'],
+      timeoutMinutes: 60,
+    });
+  });
+
+  test('lists in the plan are copies: changing them does not change the configuration', () => {
+    // GIVEN a plan of its own, WHEN its lists are changed
+    const mutated = explicitPlan();
+    mutated.stages[1].requiredChecks.push('x/y');
+    mutated.stages[1].approval!.notify.push('x@example.com');
+    mutated.synthCommands.push('echo');
+
+    // THEN the configuration still has the lists as written
+    const written = mutated.config.pipeline!;
+    expect(written.stages![1].requiredChecks).toEqual(['ci/integration', 'security/scan']);
+    expect((written.stages![1].approval as any).notify).toEqual(['ops@example.com']);
+    expect(written.synth!.commands).toEqual(['yarn install --frozen-lockfile', 'yarn cdk synth']);
+  });
+});
+
+describe('approvals are normalised', () => {
+  const withApproval = (approval: unknown) => plan({
+    environments: environments(),
+    pipeline: { stages: [{ name: 'all', environments: ['dev', 'qa', 'prod'], approval }] },
+  }).stages[0].approval;
+
+  test('true is an approval with a comment naming the stage and nobody notified', () => {
+    expect(withApproval(true)).toEqual({ comment: 'Approve the deployment of stage "all"', reviewUrl: undefined, notify: [], timeoutMinutes: undefined });
+  });
+
+  test('false is no approval', () => {
+    expect(withApproval(false)).toBeUndefined();
+  });
+
+  test('an empty object is an approval with every default', () => {
+    expect(withApproval({})).toEqual(withApproval(true));
+  });
+
+  test('a partial object keeps what it sets and defaults the rest', () => {
+    expect(withApproval({ notify: ['a@example.com', 'b@example.com'] })).toEqual({
+      comment: 'Approve the deployment of stage "all"',
+      reviewUrl: undefined,
+      notify: ['a@example.com', 'b@example.com'],
+      timeoutMinutes: undefined,
+    });
+  });
+
+  test('the first stage may have an approval when the file says so', () => {
+    const p = plan({
+      environments: environments(),
+      pipeline: { stages: [{ name: 'dev', environments: ['dev'], approval: true }, { name: 'rest', environments: ['qa', 'prod'] }] },
+    });
+
+    expect(p.stages.map(s => s.approval?.comment)).toEqual(['Approve the deployment of stage "dev"', undefined]);
+  });
+});
+
+describe('connection source', () => {
+  test('a CodeConnections repository is never created and carries its ARN; the branch defaults to main', () => {
+    const p = plan({
+      tags: { application: 'myapp' },
+      environments: environments(),
+      pipeline: { source: { connection: { arn: CONNECTION_ARN, repository: 'acme/analytics' } } },
+    });
+
+    expect(p.source).toEqual({ kind: SourceKind.CONNECTION, repository: 'acme/analytics', branch: 'main', create: false, connectionArn: CONNECTION_ARN });
+  });
+
+  test('the branch of a connection source can be set; codestar-connections ARNs are accepted', () => {
+    const arn = 'arn:aws:codestar-connections:eu-west-1:111111111111:connection/abc-123';
+
+    const p = plan({
+      environments: environments(),
+      pipeline: { source: { connection: { arn, repository: 'acme/analytics', branch: 'trunk' } } },
+    });
+
+    expect(p.source).toMatchObject({ kind: SourceKind.CONNECTION, branch: 'trunk', connectionArn: arn });
+  });
+
+  test('a CodeCommit source with only a repository is created, on main', () => {
+    const p = plan({ environments: environments(), pipeline: { source: { codecommit: { repository: 'repo' } } } });
+
+    expect(p.source).toEqual({ kind: SourceKind.CODECOMMIT, repository: 'repo', branch: 'main', create: true });
+  });
+});
+
+describe('execution modes', () => {
+  test.each(['QUEUED', 'SUPERSEDED', 'PARALLEL'])('%s is taken from the file', mode => {
+    expect(plan({ environments: environments(), pipeline: { executionMode: mode } }).executionMode).toBe(mode);
+  });
+});
