@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, javascript, JsonFile } from 'projen';
 
 /**
  * ddk-pipelines: the project definition. projen owns package.json, tsconfig*.json,
@@ -97,6 +97,17 @@ project.testTask.spawn(typecheck);
 project.testTask.spawn(project.compileTask); // test/app/package.test.ts uses the package entry point (dist/)
 project.testTask.exec('jest --ci', { receiveArgs: true });
 project.testTask.spawn(project.eslint!.eslintTask);
+
+// eslint's typed rules need a tsconfig.json in each folder outside lib/ and test/.
+for (const dir of ['bin', 'lambda']) {
+  new JsonFile(project, `${dir}/tsconfig.json`, {
+    obj: {
+      extends: '../tsconfig.json',
+      compilerOptions: { rootDir: '..', noEmit: true, isolatedModules: true },
+      include: ['**/*.ts'],
+    },
+  });
+}
 
 // The JSON Schema of ddk.json is generated from the zod schema, committed (editors use it in this
 // repository) and shipped in dist/; test/config/schema.test.ts fails when it is stale.

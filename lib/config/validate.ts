@@ -187,7 +187,7 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
               value: REDACTED,
               problem: `is a literal value under "${name}", a key that names a secret; ddk.json is committed, so the secret would leak`,
               expected: 'a reference: {"ssm": "/parameter/name"} or {"secretsManager": "arn:aws:secretsmanager:…"}',
-              fix: `store the value in SSM Parameter Store (SecureString) or Secrets Manager, rotate it (it may already be in git history) and write the reference instead`,
+              fix: 'store the value in SSM Parameter Store (SecureString) or Secrets Manager, rotate it (it may already be in git history) and write the reference instead',
             });
           }
         }

@@ -1,7 +1,7 @@
 import { Stage, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { EnvironmentConfig } from '../config/ddk-config';
 import { EnvironmentResources } from './environment-resources';
+import type { EnvironmentConfig } from '../config/ddk-config';
 
 /**
  * Builds the application for one environment.

@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
-import * as cpa from 'aws-cdk-lib/aws-codepipeline-actions';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as cpa from 'aws-cdk-lib/aws-codepipeline-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { CodePipelineActionFactoryResult, ICodePipelineActionFactory, ProduceActionOptions, Step } from 'aws-cdk-lib/pipelines';
 import type { PlanApproval } from '../model/plan';

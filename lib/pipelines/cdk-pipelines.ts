@@ -1,18 +1,18 @@
 import { Aspects, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
-import { DeliveryPlan, PlanExecutionMode, PlanStage, SourceKind } from '../model/plan';
 import { acknowledgePipelineFindings } from './acknowledgements';
 import { ApplicationStage, IApplicationFactory } from './application-stage';
 import { ApprovalStep } from './approval-step';
 import { ArtifactStore } from './artifact-store';
 import { CompactCrossAccountGrants } from './compact-grants';
 import { CODEPIPELINE_LIMITS, packDeployments } from './limits';
+import { DeliveryPlan, PlanExecutionMode, PlanStage, SourceKind } from '../model/plan';
 
 /** Props of a `CdkPipelinesDelivery`. */
 export interface CdkPipelinesDeliveryProps {

@@ -73,8 +73,8 @@ export class CompactCrossAccountGrants implements IAspect {
         Action: [...c.actions].sort(),
         Resource: resources.length === 1 ? resources[0] : resources,
         Condition: {
-          'StringEquals': { 'aws:PrincipalAccount': [...c.accounts].sort() },
-          'ArnLike': {
+          StringEquals: { 'aws:PrincipalAccount': [...c.accounts].sort() },
+          ArnLike: {
             'aws:PrincipalArn': [...c.qualifiers].sort().map(q => ({ 'Fn::Sub': `arn:\${AWS::Partition}:iam::*:role/cdk-${q}-${kind}-role-*` })),
           },
         },

@@ -1,8 +1,8 @@
 import { Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { DeliveryPlan, PipelineStrategy } from '../model/plan';
 import type { IApplicationFactory } from './application-stage';
 import { CdkPipelinesDelivery } from './cdk-pipelines';
+import { DeliveryPlan, PipelineStrategy } from '../model/plan';
 
 /** Props of a `DeliveryPipelineStack`. */
 export interface DeliveryPipelineStackProps extends StackProps {

@@ -1,5 +1,5 @@
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { SampleDataStack } from '../../lib';
 import { actionsOf, environments, exampleDdkJson, pipelineOf, render, SEED_DDK_JSON, stageNames } from '../helpers';
 
