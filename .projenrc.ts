@@ -38,6 +38,26 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'ts-node@10.9.2',
     '@swc/core@1.16.18',
     '@swc/jest@0.2.39',
+    'esbuild@0.28.2',
+    // Lambda handlers (lambda/) and the CLI (bin/cli.ts) are bundled by esbuild into dist/ at
+    // build time, so everything they use is a development dependency of the package.
+    '@aws-sdk/client-codecommit',
+    '@aws-sdk/client-codepipeline',
+    '@aws-sdk/client-dynamodb',
+    '@aws-sdk/lib-dynamodb',
+    '@aws-sdk/client-eventbridge',
+    '@aws-sdk/credential-providers',
+    '@smithy/signature-v4',
+    '@smithy/protocol-http',
+    '@aws-crypto/sha256-js',
+    '@aws-lambda-powertools/logger',
+    '@types/aws-lambda',
+    'commander',
+    '@hpcc-js/wasm-graphviz',
+    // handler tests: a DynamoDB-protocol server on loopback, and SDK mocks for the rest
+    'dynalite',
+    'aws-sdk-client-mock',
+    'aws-sdk-client-mock-jest',
   ],
 
   // No hosted CI/release workflows: CI is .ci/run on a clean clone.
@@ -73,7 +93,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.package.addField('license', 'Apache-2.0');
 // The package ships the compiled library in dist/, never jsii-pacmak's outputs.
 project.npmignore!.removePatterns('dist');
-project.npmignore!.exclude('/dist-pkg/', '/cdk.out/', '/.bench/', '/bin/', '/lambda/**/*.ts', '/ddk.json', '/.ci/');
+project.npmignore!.exclude('/dist-pkg/', '/cdk.out/', '/.bench/', '/bin/', '/lambda/**/*.ts', '/lambda/tsconfig.json', '/ddk.json', '/cdk.json', '/.ci/');
 project.gitignore.exclude('/dist-pkg/');
 
 // npm ci traps on this registry: platform binaries the registry lacks (see TOOLCHAIN.md).
