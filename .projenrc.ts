@@ -111,12 +111,6 @@ const typecheck = project.addTask('typecheck', {
   description: 'Type-check the library, app, handlers and tests without emitting',
   exec: 'tsc --noEmit -p test/tsconfig.json',
 });
-// `jest --ci` never writes snapshots, so a changed snapshot fails instead of being rewritten.
-project.testTask.reset();
-project.testTask.spawn(typecheck);
-project.testTask.spawn(project.compileTask); // test/app/package.test.ts uses the package entry point (dist/)
-project.testTask.exec('jest --ci', { receiveArgs: true });
-project.testTask.spawn(project.eslint!.eslintTask);
 
 // eslint's typed rules need a tsconfig.json in each folder outside lib/ and test/.
 for (const dir of ['bin', 'lambda']) {
@@ -129,6 +123,32 @@ for (const dir of ['bin', 'lambda']) {
   });
 }
 
+// Lambda handlers (lambda/<name>/index.ts) are bundled at build time into dist/lambda/<name>/,
+// shipped in the package and used with lambda.Code.fromAsset: consumers need no esbuild and no
+// Docker. The Node.js 22 runtime provides AWS SDK v3, so @aws-sdk/* stays external (~KBs, not MBs).
+const bundle = project.addTask('bundle', {
+  description: 'Bundle the Lambda handlers and the CLI with esbuild into dist/',
+});
+bundle.exec([
+  'for f in lambda/*/index.ts; do',
+  '  [ -f "$f" ] || continue;',
+  '  n=$(basename $(dirname "$f"));',
+  '  esbuild "$f" --bundle --platform=node --target=node22 --format=cjs --minify --sourcemap --log-level=warning',
+  '    --external:@aws-sdk/* --outfile=dist/lambda/$n/index.js || exit 1;',
+  'done',
+].join(' '));
+bundle.exec('[ ! -f bin/cli.ts ] || esbuild bin/cli.ts --bundle --platform=node --target=node20 --format=cjs --log-level=warning --external:aws-cdk-lib --external:constructs --outfile=dist/cli/ddk-pipelines.js');
+project.preCompileTask.spawn(bundle);
+
+// `npm test`: type-check; bundle (constructs point at dist/lambda); compile (a test uses the package
+// entry point in dist/); jest --ci (never writes snapshots, so a changed one fails); eslint.
+project.testTask.reset();
+project.testTask.spawn(typecheck);
+project.testTask.spawn(bundle);
+project.testTask.spawn(project.compileTask);
+project.testTask.exec('jest --ci', { receiveArgs: true });
+project.testTask.spawn(project.eslint!.eslintTask);
+
 // The JSON Schema of ddk.json is generated from the zod schema, committed (editors use it in this
 // repository) and shipped in dist/; test/config/schema.test.ts fails when it is stale.
 project.addTask('schema', {
@@ -140,6 +160,7 @@ project.postCompileTask.exec('cp lib/config/ddk.schema.json dist/ddk.schema.json
 // The CDK app (bin/app.ts) reads ddk.json; cdk.json points at it.
 new awscdk.CdkConfig(project, {
   app: 'npx ts-node --transpile-only --prefer-ts-exts bin/app.ts',
+  buildCommand: 'npx projen bundle',
   featureFlags: awscdk.CdkFeatureFlags.V2.ALL,
   context: {
     '@aws-cdk/core:validateAgainstDefaultRules': true,
