@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'fs';
 import { awscdk, javascript, JsonFile } from 'projen';
 
 /**
@@ -129,15 +130,12 @@ for (const dir of ['bin', 'lambda']) {
 const bundle = project.addTask('bundle', {
   description: 'Bundle the Lambda handlers and the CLI with esbuild into dist/',
 });
-bundle.exec([
-  'for f in lambda/*/index.ts; do',
-  '  [ -f "$f" ] || continue;',
-  '  n=$(basename $(dirname "$f"));',
-  '  esbuild "$f" --bundle --platform=node --target=node22 --format=cjs --minify --sourcemap --log-level=warning',
-  '    --external:@aws-sdk/* --outfile=dist/lambda/$n/index.js || exit 1;',
-  'done',
-].join(' '));
-bundle.exec('[ ! -f bin/cli.ts ] || esbuild bin/cli.ts --bundle --platform=node --target=node20 --format=cjs --log-level=warning --external:aws-cdk-lib --external:constructs --outfile=dist/cli/ddk-pipelines.js');
+// One step per handler folder; run `npx projen` after adding a handler.
+for (const name of readdirSync('lambda').filter(n => existsSync(`lambda/${n}/index.ts`)).sort()) {
+  bundle.exec(`esbuild lambda/${name}/index.ts --bundle --platform=node --target=node22 --format=cjs --minify --sourcemap --log-level=warning --external:@aws-sdk/* --outfile=dist/lambda/${name}/index.js`);
+}
+if (existsSync('bin/cli.ts')) bundle.exec('esbuild bin/cli.ts --bundle --platform=node --target=node20 --format=cjs --log-level=warning --external:aws-cdk-lib --external:constructs --outfile=dist/cli/ddk-pipelines.js');
+
 project.preCompileTask.spawn(bundle);
 
 // `npm test`: type-check; bundle (constructs point at dist/lambda); compile (a test uses the package

@@ -9,6 +9,7 @@ export function runApp(body: () => void): void {
     const message = e?.message ?? String(e);
     process.stderr.write(`\n${message.trimEnd()}\n\n`);
     if (process.env.DDK_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
-    process.exitCode = 1;
+    // Exit now: under the CDK CLI, aws-cdk-lib would otherwise synthesize the half-built app on exit.
+    process.exit(1);
   }
 }

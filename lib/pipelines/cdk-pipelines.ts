@@ -57,6 +57,8 @@ export class CdkPipelinesDelivery extends Construct {
   constructor(scope: Construct, id: string, props: CdkPipelinesDeliveryProps) {
     super(scope, id);
     const plan = props.plan;
+    // Refuse before building anything: each plan stage is at least one CodePipeline stage.
+    this.refuseTooManyStages(plan, plan.stages.length + FIXED_STAGES, plan.stages.length);
     this.artifacts = new ArtifactStore(this, 'Artifacts', { trustedAccounts: plan.targetAccounts });
 
     this.codePipeline = new codepipeline.Pipeline(this, 'CodePipeline', {
@@ -112,12 +114,14 @@ export class CdkPipelinesDelivery extends Construct {
   }
 
   private checkStageLimit(plan: DeliveryPlan): void {
-    const stages = this.codePipeline.stageCount;
+    this.refuseTooManyStages(plan, this.codePipeline.stageCount, this.pipeline.waves.length);
+  }
+
+  private refuseTooManyStages(plan: DeliveryPlan, stages: number, waves: number): void {
     const max = CODEPIPELINE_LIMITS.stagesPerPipeline;
-    if (stages > max) {
-      const fixed = stages - this.pipeline.waves.length;
-      throw new Error(`${plan.config.file}: pipeline.stages: the plan renders ${stages} CodePipeline stages (${fixed} for source, build and self-mutation, ${this.pipeline.waves.length} for ${plan.stages.length} plan stages), more than the ${max} stages a pipeline allows. Fix: put environments that may deploy together into one stage (they deploy in parallel), so that there are at most ${max - fixed} stages`);
-    }
+    if (stages <= max) return;
+    const fixed = stages - waves;
+    throw new Error(`${plan.config.file}: pipeline.stages: the plan renders ${stages} CodePipeline stages (${fixed} for source, build and self-mutation, ${waves} for ${plan.stages.length} plan stages), more than the ${max} stages a pipeline allows. Fix: put environments that may deploy together into one stage (they deploy in parallel), so that there are at most ${max - fixed} stages`);
   }
 
   private addPlanStage(stage: PlanStage, application: IApplicationFactory, actionsPerStack: number): void {
@@ -182,6 +186,9 @@ function logReplicationBucket(stack: Stack, region: string, bucket: s3.IBucket):
   const cfn = bucket.node.defaultChild as s3.CfnBucket;
   cfn.loggingConfiguration = { destinationBucketName: logs.bucketName, logFilePrefix: 'replication/' };
 }
+
+/** Source, Build and UpdatePipeline. */
+const FIXED_STAGES = 3;
 
 function executionMode(mode: PlanExecutionMode): codepipeline.ExecutionMode {
   switch (mode) {
