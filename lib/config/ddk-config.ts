@@ -143,6 +143,15 @@ export interface PipelineSettings {
    */
   readonly executionMode?: string;
   /**
+   * Deploy each stack through a CloudFormation change set (prepare, then execute) or directly.
+   *
+   * Direct deployment halves the pipeline's actions, which matters near CodePipeline's limits
+   * and for synthesis time of very large pipelines.
+   *
+   * @default true
+   */
+  readonly changeSets?: boolean;
+  /**
    * How the app is synthesized in the pipeline.
    *
    * @default - npm ci, npx cdk synth

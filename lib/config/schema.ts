@@ -160,6 +160,8 @@ export const PipelineSchema = z.strictObject({
     connection: ConnectionSourceSchema.optional(),
   }).optional().meta({ description: 'Exactly one of codecommit or connection. Default: a created CodeCommit repository named after the pipeline.' }),
   executionMode: z.enum(EXECUTION_MODES, { error: rule('is not an execution mode', EXECUTION_MODES.map(s => `"${s}"`).join(', '), 'use "SUPERSEDED" (default)') }).optional(),
+  changeSets: z.boolean({ error: rule('is not true or false', 'true or false', 'write true or false without quotes') }).optional()
+    .meta({ description: 'Deploy each stack through a CloudFormation change set (two actions: prepare, execute) or directly (one action). Default: true.' }),
   synth: z.strictObject({
     commands: z.array(z.string().min(1)).min(1).optional().meta({ description: 'Commands that install and synthesize the app. Default: ["npm ci", "npx cdk synth"].' }),
   }).optional(),

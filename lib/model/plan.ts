@@ -137,6 +137,8 @@ export class DeliveryPlan {
   public readonly executionMode: PlanExecutionMode;
   /** Commands that install the project and synthesize it. */
   public readonly synthCommands: string[];
+  /** Whether stacks deploy through CloudFormation change sets (prepare, execute). */
+  public readonly useChangeSets: boolean;
   /** The CICD environment that hosts the pipeline. */
   public readonly cicd: PlanTarget;
   /** Ordered stages. */
@@ -151,6 +153,7 @@ export class DeliveryPlan {
     this.strategy = (p.strategy ?? PipelineStrategy.CDK_PIPELINES) as PipelineStrategy;
     this.executionMode = (p.executionMode ?? PlanExecutionMode.SUPERSEDED) as PlanExecutionMode;
     this.synthCommands = [...(p.synth?.commands ?? DEFAULT_SYNTH)];
+    this.useChangeSets = p.changeSets ?? true;
     this.cicd = target(config.cicd);
 
     const cc = p.source?.codecommit;

@@ -20,12 +20,6 @@ export interface CdkPipelinesDeliveryProps {
   readonly plan: DeliveryPlan;
   /** Builds the application's stacks for each environment. */
   readonly application: IApplicationFactory;
-  /**
-   * Deploy through CloudFormation change sets (two actions per stack) or directly (one).
-   *
-   * @default true
-   */
-  readonly useChangeSets?: boolean;
 }
 
 /**
@@ -91,12 +85,12 @@ export class CdkPipelinesDelivery extends Construct {
     this.pipeline = new pipelines.CodePipeline(this, 'Pipeline', {
       codePipeline: this.codePipeline,
       selfMutation: true,
-      useChangeSets: props.useChangeSets ?? true,
+      useChangeSets: plan.useChangeSets,
       synth: new pipelines.ShellStep('Synth', { input, commands: plan.synthCommands }),
     });
 
     this.applicationStages = {};
-    const actionsPerStack = (props.useChangeSets ?? true) ? 2 : 1;
+    const actionsPerStack = plan.useChangeSets ? 2 : 1;
     for (const stage of plan.stages) this.addPlanStage(stage, props.application, actionsPerStack);
 
     this.pipeline.buildPipeline();

@@ -198,3 +198,16 @@ describe('rendering choices', () => {
     for (const b of buckets) expect(b.Properties.ObjectLockEnabled).toBe(false);
   });
 });
+
+describe('change sets', () => {
+  test('"changeSets": false deploys each stack with one action instead of prepare + execute', () => {
+    const withSets = render(exampleDdkJson()).template;
+    const doc = exampleDdkJson();
+    doc.pipeline.changeSets = false;
+    const direct = render(doc).template;
+    const names = (t: any) => actionsOf(t, 'production').map((a: any) => a.Name).filter((n: string) => n.includes('DataPipeline'));
+    expect(names(withSets)).toHaveLength(4);
+    expect(names(direct)).toEqual(['prod-eu.DataPipeline.Deploy', 'prod-us.DataPipeline.Deploy']);
+    expect(actionsOf(direct, 'production').find((a: any) => a.Name === 'prod-eu.DataPipeline.Deploy').Configuration.ActionMode).toBe('CREATE_UPDATE');
+  });
+});

@@ -1,0 +1,209 @@
+import { DeliveryPlan, PipelineStrategy, SourceKind } from '../model';
+
+/*
+ * The delivery graph of a plan — source → build → (self-mutation) → stages; in each stage the
+ * gate (required checks), the manual approval, the environments deployed in parallel and the
+ * tests — and its renderings as Graphviz DOT and Mermaid. Pure: no I/O.
+ */
+
+/** What a node stands for. */
+export type GraphNodeKind = 'source' | 'build' | 'update' | 'gate' | 'approval' | 'deploy' | 'test';
+
+/** A node: a title and detail lines. */
+export interface GraphNode {
+  readonly id: string;
+  readonly kind: GraphNodeKind;
+  readonly title: string;
+  readonly details: string[];
+}
+
+/** A stage: a box around its nodes. */
+export interface GraphCluster {
+  readonly id: string;
+  /** The stage name. */
+  readonly label: string;
+  /** Position of the stage (1-based). */
+  readonly order: number;
+  readonly nodes: GraphNode[];
+  /** The nodes an arrow into the stage points at (its gate, else approval, else deployments). */
+  readonly entry: string[];
+  /** The nodes an arrow out of the stage leaves from (its tests, else deployments). */
+  readonly exit: string[];
+}
+
+/** An arrow between two nodes, or between a node or stage and a stage (`from`/`to` a cluster id). */
+export interface GraphEdge {
+  readonly from: string;
+  readonly to: string;
+}
+
+/** The delivery graph of a plan. */
+export interface DeliveryGraph {
+  readonly name: string;
+  /** Nodes outside any stage (source, build, update). */
+  readonly nodes: GraphNode[];
+  readonly clusters: GraphCluster[];
+  readonly edges: GraphEdge[];
+}
+
+/** Builds the delivery graph of a plan. */
+export function deliveryGraph(plan: DeliveryPlan): DeliveryGraph {
+  const src = plan.source;
+  const nodes: GraphNode[] = [
+    {
+      id: 'source',
+      kind: 'source',
+      title: 'Source',
+      details: src.kind === SourceKind.CONNECTION
+        ? [`${src.repository} @ ${src.branch}`, 'CodeConnections']
+        : [`${src.repository} @ ${src.branch}`, 'CodeCommit'],
+    },
+    { id: 'build', kind: 'build', title: 'Build', details: [...plan.synthCommands] },
+  ];
+  const edges: GraphEdge[] = [{ from: 'source', to: 'build' }];
+  let previous = 'build';
+  if (plan.strategy === PipelineStrategy.CDK_PIPELINES) {
+    nodes.push({ id: 'update', kind: 'update', title: 'UpdatePipeline', details: ['self-mutation'] });
+    edges.push({ from: 'build', to: 'update' });
+    previous = 'update';
+  }
+
+  const clusters = plan.stages.map((stage, i): GraphCluster => {
+    const id = `stage${i + 1}`;
+    const inner: GraphNode[] = [];
+    const chain: string[][] = [];
+    if (stage.requiredChecks.length > 0) {
+      inner.push({ id: `${id}_gate`, kind: 'gate', title: 'Gate: required checks', details: [...stage.requiredChecks] });
+      chain.push([`${id}_gate`]);
+    }
+    if (stage.approval) {
+      const a = stage.approval;
+      const details = [a.comment];
+      if (a.notify.length > 0) details.push(`notify ${a.notify.join(', ')}`);
+      if (a.timeoutMinutes !== undefined) details.push(`expires after ${a.timeoutMinutes} min`);
+      inner.push({ id: `${id}_approval`, kind: 'approval', title: 'Manual approval', details });
+      chain.push([`${id}_approval`]);
+    }
+    const deployIds = stage.targets.map((t, j) => {
+      inner.push({ id: `${id}_env${j + 1}`, kind: 'deploy', title: t.id, details: [t.account, t.region] });
+      return `${id}_env${j + 1}`;
+    });
+    chain.push(deployIds);
+    if (stage.tests.length > 0) {
+      inner.push({ id: `${id}_tests`, kind: 'test', title: 'Tests', details: [...stage.tests] });
+      chain.push([`${id}_tests`]);
+    }
+    for (let k = 1; k < chain.length; k++) {
+      for (const from of chain[k - 1]) for (const to of chain[k]) edges.push({ from, to });
+    }
+    return { id, label: stage.name, order: i + 1, nodes: inner, entry: chain[0], exit: chain[chain.length - 1] };
+  });
+  clusters.forEach(c => {
+    edges.push({ from: previous, to: c.id });
+    previous = c.id;
+  });
+  return { name: plan.name, nodes, clusters, edges };
+}
+
+const DOT_STYLE: Record<GraphNodeKind, string> = {
+  source: 'shape=cylinder, style=filled, fillcolor="#e8eaf6", color="#3949ab"',
+  build: 'shape=box, style="rounded,filled", fillcolor="#e8eaf6", color="#3949ab"',
+  update: 'shape=box, style="rounded,filled", fillcolor="#e8eaf6", color="#3949ab"',
+  gate: 'shape=hexagon, style=filled, fillcolor="#fff8e1", color="#f9a825"',
+  approval: 'shape=box, style="rounded,filled,bold", fillcolor="#fff3e0", color="#ef6c00"',
+  deploy: 'shape=box, style="filled", fillcolor="#e3f2fd", color="#1565c0"',
+  test: 'shape=note, style=filled, fillcolor="#e8f5e9", color="#2e7d32"',
+};
+
+/** Escapes text for a Graphviz HTML-like label. */
+function html(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** Escapes text for a quoted Graphviz string. */
+function quoted(text: string): string {
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+}
+
+function dotLabel(node: GraphNode): string {
+  const details = node.details.map(d => `<BR/><FONT POINT-SIZE="10">${html(d)}</FONT>`).join('');
+  return `<<B>${html(node.title)}</B>${details}>`;
+}
+
+/** The representative node of a cluster for arrows into (`entry`) or out of (`exit`) it. */
+function middle(ids: string[]): string {
+  return ids[Math.floor((ids.length - 1) / 2)];
+}
+
+/** The graph as Graphviz DOT (left to right; one box per stage; compound arrows between stages). */
+export function toDot(graph: DeliveryGraph): string {
+  const out: string[] = [];
+  out.push(`digraph ${quoted(graph.name)} {`);
+  out.push('  graph [rankdir=LR, compound=true, nodesep=0.3, ranksep=0.5, fontname="Helvetica,Arial,sans-serif", '
+    + `label=${quoted(`delivery graph of ${graph.name}`)}, labelloc=t, fontsize=16];`);
+  out.push('  node [fontname="Helvetica,Arial,sans-serif", fontsize=12, margin="0.15,0.08"];');
+  out.push('  edge [color="#555555", arrowsize=0.8];');
+  for (const n of graph.nodes) out.push(`  ${n.id} [label=${dotLabel(n)}, ${DOT_STYLE[n.kind]}];`);
+  const clusterById = new Map(graph.clusters.map(c => [c.id, c]));
+  for (const c of graph.clusters) {
+    out.push(`  subgraph cluster_${c.id} {`);
+    out.push(`    label=<<FONT POINT-SIZE="10">stage ${c.order}</FONT><BR/><B>${html(c.label)}</B>>;`);
+    out.push('    style="rounded,dashed"; color="#78909c"; fontname="Helvetica,Arial,sans-serif";');
+    for (const n of c.nodes) out.push(`    ${n.id} [label=${dotLabel(n)}, ${DOT_STYLE[n.kind]}];`);
+    out.push('  }');
+  }
+  for (const e of graph.edges) {
+    const from = clusterById.get(e.from);
+    const to = clusterById.get(e.to);
+    const attrs: string[] = [];
+    if (from) attrs.push(`ltail=cluster_${from.id}`);
+    if (to) attrs.push(`lhead=cluster_${to.id}`);
+    const tail = from ? middle(from.exit) : e.from;
+    const head = to ? middle(to.entry) : e.to;
+    out.push(`  ${tail} -> ${head}${attrs.length > 0 ? ` [${attrs.join(', ')}]` : ''};`);
+  }
+  out.push('}');
+  return `${out.join('\n')}\n`;
+}
+
+const MERMAID_SHAPE: Record<GraphNodeKind, [string, string]> = {
+  source: ['[(', ')]'],
+  build: ['(', ')'],
+  update: ['(', ')'],
+  gate: ['{{', '}}'],
+  approval: ['([', '])'],
+  deploy: ['[', ']'],
+  test: ['[[', ']]'],
+};
+
+/** Escapes text for a quoted Mermaid label (entity codes for quotes and angle brackets). */
+function mermaidText(text: string): string {
+  return text.replace(/#/g, '#35;').replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
+}
+
+function mermaidNode(n: GraphNode): string {
+  const [open, close] = MERMAID_SHAPE[n.kind];
+  const label = [`<b>${mermaidText(n.title)}</b>`, ...n.details.map(mermaidText)].join('<br/>');
+  return `${n.id}${open}"${label}"${close}:::${n.kind}`;
+}
+
+/** The graph as a Mermaid flowchart (renders in GitHub and GitLab Markdown). */
+export function toMermaid(graph: DeliveryGraph): string {
+  const out: string[] = ['flowchart LR'];
+  for (const n of graph.nodes) out.push(`  ${mermaidNode(n)}`);
+  for (const c of graph.clusters) {
+    out.push(`  subgraph ${c.id}["${c.order}. ${mermaidText(c.label)}"]`);
+    out.push('    direction LR');
+    for (const n of c.nodes) out.push(`    ${mermaidNode(n)}`);
+    out.push('  end');
+  }
+  for (const e of graph.edges) out.push(`  ${e.from} --> ${e.to}`);
+  out.push('  classDef source fill:#e8eaf6,stroke:#3949ab');
+  out.push('  classDef build fill:#e8eaf6,stroke:#3949ab');
+  out.push('  classDef update fill:#e8eaf6,stroke:#3949ab');
+  out.push('  classDef gate fill:#fff8e1,stroke:#f9a825');
+  out.push('  classDef approval fill:#fff3e0,stroke:#ef6c00');
+  out.push('  classDef deploy fill:#e3f2fd,stroke:#1565c0');
+  out.push('  classDef test fill:#e8f5e9,stroke:#2e7d32');
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,111 @@
+import { DeliveryPlan, PipelineStrategy, PlanSource, SourceKind } from '../model';
+import { columns, Style, style as makeStyle } from './io';
+
+/** The JSON form of a plan printed by `plan --json` (stable: scripts read it). */
+export interface PlanJson {
+  readonly name: string;
+  readonly strategy: string;
+  readonly executionMode: string;
+  readonly selfMutating: boolean;
+  readonly source: { kind: string; repository: string; branch: string; create: boolean; connectionArn?: string };
+  readonly cicd: { account: string; region: string };
+  readonly build: { commands: string[] };
+  readonly stages: Array<{
+    name: string;
+    requiredChecks: string[];
+    approval: { comment: string; reviewUrl?: string; notify: string[]; timeoutMinutes?: number } | null;
+    environments: Array<{ id: string; account: string; region: string; bootstrapQualifier?: string }>;
+    tests: string[];
+  }>;
+}
+
+/** The plan as plain JSON (no EnvironmentConfig objects). */
+export function planJson(plan: DeliveryPlan): PlanJson {
+  return {
+    name: plan.name,
+    strategy: plan.strategy,
+    executionMode: plan.executionMode,
+    selfMutating: plan.strategy === PipelineStrategy.CDK_PIPELINES,
+    source: { ...plan.source },
+    cicd: { account: plan.cicd.account, region: plan.cicd.region },
+    build: { commands: [...plan.synthCommands] },
+    stages: plan.stages.map(s => ({
+      name: s.name,
+      requiredChecks: [...s.requiredChecks],
+      approval: s.approval ? { ...s.approval, notify: [...s.approval.notify] } : null,
+      environments: s.targets.map(t => ({
+        id: t.id,
+        account: t.account,
+        region: t.region,
+        ...(t.environment.bootstrapQualifier ? { bootstrapQualifier: t.environment.bootstrapQualifier } : {}),
+      })),
+      tests: [...s.tests],
+    })),
+  };
+}
+
+/** One line of the source: `codecommit myapp @ main (created)`. */
+export function describeSource(source: PlanSource): string {
+  if (source.kind === SourceKind.CONNECTION) return `connection ${source.repository} @ ${source.branch} (${source.connectionArn})`;
+  return `codecommit ${source.repository} @ ${source.branch} (${source.create ? 'created by the pipeline stack' : 'existing repository'})`;
+}
+
+/** A node of a printed tree. */
+export interface TreeNode {
+  readonly label: string;
+  readonly children?: TreeNode[];
+}
+
+/** Renders a tree with box-drawing characters (labels are single lines). */
+export function renderTree(root: TreeNode): string[] {
+  const lines = [root.label];
+  const walk = (node: TreeNode, prefix: string) => {
+    const children = node.children ?? [];
+    children.forEach((child, i) => {
+      const last = i === children.length - 1;
+      lines.push(`${prefix}${last ? '└─ ' : '├─ '}${child.label}`);
+      walk(child, `${prefix}${last ? '   ' : '│  '}`);
+    });
+  };
+  walk(root, '');
+  return lines;
+}
+
+/** The plan as a tree: stages in order; gate, approval, parallel deployments and tests in each. */
+export function planTree(plan: DeliveryPlan, s: Style = makeStyle(false)): TreeNode {
+  const stageNodes: TreeNode[] = plan.stages.map((stage, i) => {
+    const children: TreeNode[] = [];
+    if (stage.requiredChecks.length > 0) {
+      children.push({ label: `${s.yellow('gate')}      required checks must be success: ${stage.requiredChecks.join(', ')}` });
+    }
+    if (stage.approval) {
+      const a = stage.approval;
+      const details = [`"${a.comment}"`];
+      if (a.notify.length > 0) details.push(`notify ${a.notify.join(', ')}`);
+      if (a.reviewUrl) details.push(`review ${a.reviewUrl}`);
+      if (a.timeoutMinutes !== undefined) details.push(`expires after ${a.timeoutMinutes} min`);
+      children.push({ label: `${s.yellow('approval')}  manual: ${details.join('; ')}` });
+    }
+    const rows = stage.targets.map(t => [s.bold(t.id), t.account, t.region]);
+    children.push({
+      label: `${s.cyan('deploy')}    ${stage.targets.length === 1 ? '1 environment' : `${stage.targets.length} environments in parallel`}`,
+      children: columns(rows).map(label => ({ label })),
+    });
+    for (const t of stage.tests) children.push({ label: `${s.cyan('test')}      ${t}` });
+    return { label: `${s.dim(`${i + 1}.`)} stage ${s.bold(stage.name)}`, children };
+  });
+  return {
+    label: `pipeline ${s.bold(plan.name)}  (${plan.strategy}, ${plan.executionMode}) in ${plan.cicd.account} / ${plan.cicd.region}`,
+    children: [
+      { label: `source    ${describeSource(plan.source)}` },
+      { label: `build     ${plan.synthCommands.join(' && ')}` },
+      ...(plan.strategy === PipelineStrategy.CDK_PIPELINES ? [{ label: 'update    the pipeline updates itself (self-mutation)' }] : []),
+      ...stageNodes,
+    ],
+  };
+}
+
+/** The plan tree as text. */
+export function renderPlan(plan: DeliveryPlan, s: Style = makeStyle(false)): string {
+  return `${renderTree(planTree(plan, s)).join('\n')}\n`;
+}

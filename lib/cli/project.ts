@@ -1,0 +1,112 @@
+import { existsSync, readFileSync } from 'fs';
+import { resolve } from 'path';
+import { ConfigIssue, DdkConfig } from '../config';
+import { DeliveryPlan } from '../model';
+import { CliError } from './io';
+
+/** The file read when a command is given none. */
+export const DEFAULT_FILE = 'ddk.json';
+
+/** The outcome of checking a ddk.json file. */
+export interface CheckedFile {
+  /** The file as given. */
+  readonly file: string;
+  /** Every problem of the file (empty when valid). */
+  readonly issues: ConfigIssue[];
+  /** Non-fatal findings (only when the file is valid). */
+  readonly warnings: string[];
+  /** The validated configuration, when valid. */
+  readonly config?: DdkConfig;
+}
+
+/**
+ * Reads and validates a ddk.json file, collecting every problem (never throws for a bad file).
+ *
+ * @param file path as given on the command line (used in messages)
+ * @param cwd folder the path is relative to
+ */
+export function checkFile(file: string, cwd: string): CheckedFile {
+  const path = resolve(cwd, file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf-8');
+  } catch (e: any) {
+    return {
+      file,
+      issues: [{
+        file,
+        path: '',
+        problem: `cannot be read (${e?.code ?? e?.message ?? e})`,
+        expected: 'a readable ddk.json file',
+        fix: existsSync(path) ? 'check the file\'s permissions' : 'create the file, or pass its path as the argument',
+      }],
+      warnings: [],
+    };
+  }
+  const issues = DdkConfig.check(text, file);
+  if (issues.length > 0) return { file, issues, warnings: [] };
+  const config = DdkConfig.parse(text, file);
+  return { file, issues: [], warnings: config.warnings, config };
+}
+
+/** One issue as printed by the CLI (the library's one-line form). */
+export function formatIssue(issue: ConfigIssue): string {
+  return DdkConfig.formatIssue(issue);
+}
+
+/**
+ * The delivery plan of a ddk.json file.
+ *
+ * @throws CliError listing every problem when the file is invalid
+ */
+export function loadPlan(file: string, cwd: string): { plan: DeliveryPlan; warnings: string[] } {
+  const checked = checkFile(file, cwd);
+  if (!checked.config) throw new CliError(invalidMessage(checked));
+  try {
+    return { plan: DeliveryPlan.fromConfig(checked.config), warnings: checked.warnings };
+  } catch (e: any) {
+    throw new CliError(e?.message ?? String(e));
+  }
+}
+
+/** `file is not a valid ddk.json (n problems):` followed by one line per problem. */
+export function invalidMessage(checked: CheckedFile): string {
+  const n = checked.issues.length;
+  return `${checked.file} is not a valid ddk.json (${n} problem${n === 1 ? '' : 's'}):\n`
+    + checked.issues.map(i => `  - ${formatIssue(i)}`).join('\n');
+}
+
+/** Options shared by commands that talk to a deployed pipeline. */
+export interface PipelineTargetOptions {
+  /** Pipeline name; default: the plan's name from the ddk.json. */
+  readonly pipeline?: string;
+  /** The ddk.json that gives defaults. */
+  readonly config?: string;
+}
+
+/**
+ * The plan of the ddk.json named by `--config` (default ./ddk.json) when it exists and is valid;
+ * undefined when it does not exist. An invalid file is an error only when `required`.
+ */
+export function optionalPlan(options: PipelineTargetOptions, cwd: string, required: boolean): DeliveryPlan | undefined {
+  const file = options.config ?? DEFAULT_FILE;
+  if (options.config === undefined && !existsSync(resolve(cwd, file))) {
+    if (required) throw new CliError(`no --pipeline given and there is no ${file} in ${cwd} to take the pipeline name from. Fix: pass --pipeline <name>, or run in the folder of ddk.json, or pass --config <file>`, 2);
+    return undefined;
+  }
+  try {
+    return loadPlan(file, cwd).plan;
+  } catch (e) {
+    if (!required) return undefined;
+    throw new CliError(`no --pipeline given, and the pipeline name cannot be taken from ${file}: ${(e as Error).message}`, 2);
+  }
+}
+
+/** The pipeline a command works on: `--pipeline`, else the plan's name from ddk.json. */
+export function pipelineName(options: PipelineTargetOptions, cwd: string): string {
+  if (options.pipeline !== undefined) {
+    if (options.pipeline.trim() === '') throw new CliError('--pipeline is empty. Fix: pass the pipeline name', 2);
+    return options.pipeline;
+  }
+  return optionalPlan(options, cwd, true)!.name;
+}
