@@ -3,7 +3,7 @@
  * Synthesis benchmark (a script, not a jest test).
  *
  *   npx ts-node --transpile-only test/bench/benchmark.ts [--sizes 3,12,50,200] [--quick]
- *        [--layouts per-env,one-wave] [--no-plain] [--no-profile] [--profile-size N] [--timeout S]
+ *        [--layouts per-env,one-wave] [--no-plain] [--no-profile] [--profile-size N] [--timeout S] [--repeat N]
  *
  * For generated ddk.json files of N target environments (plus cicd) in two layouts —
  * `per-env` (one plan stage per environment) and `one-wave` (all environments in one stage) —
@@ -11,7 +11,9 @@
  * app (test/bench/plain-app.ts) through the real CDK CLI (`cdk synth --quiet`, same cdk.json
  * context, CloudFormation validation on) and reports wall time, the app's peak RSS, exit status,
  * resources per stack and how close the pipeline stack is to the CloudFormation, S3, KMS, IAM and
- * CodePipeline limits. Prints tables and writes .bench/results.json.
+ * CodePipeline limits. One untimed warm-up synth per app first; each cell is timed `--repeat` times
+ * (default 3 up to 12 environments, 1 above) and the median wall time is reported.
+ * Prints tables and writes .bench/results.json.
  *
  * Peak RSS: every node process started under the CLI loads .bench/rss-probe.js (through
  * NODE_OPTIONS), which appends its argv and process.resourceUsage().maxRSS to a file at exit;
@@ -40,11 +42,14 @@ const LIMITS = {
   bucketPolicyBytes: 20_480, // S3 bucket policy
   keyPolicyBytes: 32_768, // KMS key policy
   rolePolicyBytes: 10_240, // IAM: aggregate inline policies of one role
+  managedPolicyBytes: 6_144, // IAM: one customer managed policy
+  managedPoliciesPerRole: 10, // IAM: managed policies attached to one role (default quota, adjustable to 20)
   stages: 50, // CodePipeline stages per pipeline
   actionsPerStage: 50, // CodePipeline actions per stage
 };
 
-type Layout = 'per-env' | 'one-wave';
+/** `one-wave-direct`: all environments in one stage, deployed without change sets (`"changeSets": false`). */
+type Layout = 'per-env' | 'one-wave' | 'one-wave-direct';
 type AppKind = 'ours' | 'plain';
 
 interface Options {
@@ -54,6 +59,8 @@ interface Options {
   profile: boolean;
   profileSize?: number;
   timeoutSec: number;
+  /** Timed runs per cell (the median is reported); undefined: 3 up to 12 environments, else 1. */
+  repeat?: number;
 }
 
 interface StackMetrics {
@@ -74,7 +81,8 @@ interface Metrics {
   artifactBucketPolicyStatements: number;
   keyPolicyBytes: number;
   keyPolicyStatements: number;
-  largestRole: { logicalId: string; bytes: number; policies: number };
+  /** The role with the most inline policy bytes, and the customer managed policies attached to it. */
+  largestRole: { logicalId: string; bytes: number; policies: number; managedPolicies: number; largestManagedPolicyBytes: number };
   largestPolicyBytes: number;
   managedPolicies: number;
   stages: number;
@@ -90,11 +98,23 @@ interface RunResult {
   status: 'ok' | 'refused' | 'failed' | 'timeout';
   error?: string;
   exitCode: number | null;
+  /** Median wall time of the timed runs. */
   wallMs: number;
+  /** Wall time of every timed run. */
+  wallRunsMs: number[];
   appMaxRssMb?: number;
   cliMaxRssMb?: number;
+  /**
+   * aws-cdk-lib's own perf counters of the app (ms; `<name>(cnt)` = calls), read from the
+   * performance-counters.json the CLI asks the app to write (forced with slowSynthThreshold=0).
+   */
+  cdkCounters?: Record<string, number>;
+  /** 1-minute load average when the (last) run ended: other work on the machine skews times. */
+  loadAvg1: number;
   metrics?: Metrics;
 }
+
+const USAGE = 'usage: npx ts-node --transpile-only test/bench/benchmark.ts [--sizes 3,12,50,200] [--quick] [--layouts per-env,one-wave] [--no-plain] [--no-profile|--profile] [--profile-size N] [--timeout S] [--repeat N]';
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { sizes: [3, 12, 50, 200], layouts: ['per-env', 'one-wave'], plain: true, profile: true, timeoutSec: 900 };
@@ -108,25 +128,30 @@ function parseArgs(argv: string[]): Options {
       if (v === undefined) throw new Error(`${a} needs a value`);
       return v;
     };
-    if (a === '--quick') quick = true;
-    else if (a.startsWith('--sizes')) { o.sizes = value().split(',').map(s => parseInt(s, 10)); sizesGiven = true; }
-    else if (a.startsWith('--layouts')) o.layouts = value().split(',') as Layout[];
-    else if (a === '--no-plain') o.plain = false;
-    else if (a === '--no-profile') o.profile = false;
-    else if (a === '--profile') { o.profile = true; profileGiven = true; }
-    else if (a.startsWith('--profile-size')) { o.profileSize = parseInt(value(), 10); profileGiven = true; }
-    else if (a.startsWith('--timeout')) o.timeoutSec = parseInt(value(), 10);
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: benchmark.ts [--sizes 3,12,50,200] [--quick] [--layouts per-env,one-wave] [--no-plain] [--no-profile|--profile] [--profile-size N] [--timeout S]\n');
-      process.exit(0);
-    } else throw new Error(`unknown argument ${a}`);
+    const flag = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
+    switch (flag) {
+      case '--quick': quick = true; break;
+      case '--sizes': o.sizes = value().split(',').map(x => parseInt(x, 10)); sizesGiven = true; break;
+      case '--layouts': o.layouts = value().split(',') as Layout[]; break;
+      case '--no-plain': o.plain = false; break;
+      case '--no-profile': o.profile = false; break;
+      case '--profile': o.profile = true; profileGiven = true; break;
+      case '--profile-size': o.profileSize = parseInt(value(), 10); o.profile = true; profileGiven = true; break;
+      case '--timeout': o.timeoutSec = parseInt(value(), 10); break;
+      case '--repeat': o.repeat = parseInt(value(), 10); break;
+      case '--help':
+      case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        process.exit(0);
+      default: throw new Error(`unknown argument ${a}\n${USAGE}`);
+    }
   }
   if (quick) {
     if (!sizesGiven) o.sizes = [3, 12];
     if (!profileGiven) o.profile = false;
   }
   if (o.sizes.some(n => !Number.isInteger(n) || n < 1 || n > 999)) throw new Error('--sizes: integers from 1 to 999');
-  for (const l of o.layouts) if (l !== 'per-env' && l !== 'one-wave') throw new Error(`--layouts: unknown layout ${l}`);
+  for (const l of o.layouts) if (l !== 'per-env' && l !== 'one-wave' && l !== 'one-wave-direct') throw new Error(`--layouts: unknown layout ${l}`);
   return o;
 }
 
@@ -156,6 +181,7 @@ function generateConfig(n: number, layout: Layout): string {
       name,
       strategy: 'cdk-pipelines',
       source: { codecommit: { repository: name, branch: 'main', create: true } },
+      ...(layout === 'one-wave-direct' ? { changeSets: false } : {}),
       stages,
     },
   };
@@ -191,7 +217,8 @@ function ourAppCommand(): string {
 function runSynth(app: AppKind, envs: number, layout: Layout, config: string, opts: Options, label: string): RunResult {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `ddk-bench-${label}-`));
   const rssFile = path.join(outdir, '..', `${path.basename(outdir)}.rss.jsonl`);
-  const args = [CDK_CLI, 'synth', '--quiet', '--no-notices', '-c', `ddkConfig=${config}`, '-o', outdir];
+  // slowSynthThreshold=0 only makes aws-cdk-lib always write its perf counters (phase times).
+  const args = [CDK_CLI, 'synth', '--quiet', '--no-notices', '-c', `ddkConfig=${config}`, '-c', '@aws-cdk/core.slowSynthThreshold=0', '-o', outdir];
   if (app === 'plain') args.push('--app', PLAIN_APP);
   const probe = path.join(BENCH, 'rss-probe.js');
   const env = {
@@ -205,7 +232,7 @@ function runSynth(app: AppKind, envs: number, layout: Layout, config: string, op
   const r = spawnSync('node', args, { cwd: ROOT, env, encoding: 'utf-8', timeout: opts.timeoutSec * 1000, maxBuffer: 256 * 1024 * 1024 });
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
 
-  const result: RunResult = { envs, layout, app, config: path.relative(ROOT, config), status: 'ok', exitCode: r.status, wallMs };
+  const result: RunResult = { envs, layout, app, config: path.relative(ROOT, config), status: 'ok', exitCode: r.status, wallMs, wallRunsMs: [wallMs], loadAvg1: os.loadavg()[0] };
   const procs = readRss(rssFile);
   const entry = app === 'ours' ? OUR_ENTRY : PLAIN_ENTRY;
   const appProcs = procs.filter(p => p.argv.some(a => a.endsWith(entry)) && !p.argv.some(a => /npx-cli\.js$/.test(a)));
@@ -222,6 +249,8 @@ function runSynth(app: AppKind, envs: number, layout: Layout, config: string, op
     result.error = refused;
   }
   if (result.status === 'ok') result.metrics = analyseAssembly(outdir);
+  const counters = path.join(outdir, 'performance-counters.json');
+  if (fs.existsSync(counters)) result.cdkCounters = JSON.parse(fs.readFileSync(counters, 'utf-8')).counters;
   fs.rmSync(outdir, { recursive: true, force: true });
   fs.rmSync(rssFile, { force: true });
   return result;
@@ -267,7 +296,7 @@ function analyseAssembly(outdir: string): Metrics {
     artifactBucketPolicyStatements: 0,
     keyPolicyBytes: 0,
     keyPolicyStatements: 0,
-    largestRole: { logicalId: '', bytes: 0, policies: 0 },
+    largestRole: { logicalId: '', bytes: 0, policies: 0, managedPolicies: 0, largestManagedPolicyBytes: 0 },
     largestPolicyBytes: 0,
     managedPolicies: 0,
     stages: 0,
@@ -339,8 +368,14 @@ function analysePipelineStack(t: any, pipeline: any, m: Metrics): void {
   for (const [id, r] of resourcesOf(t, 'AWS::IAM::Role')) {
     for (const p of r.Properties?.Policies ?? []) add(id, jsonBytes(p.PolicyDocument));
   }
-  for (const [id, e] of perRole) if (e.bytes > m.largestRole.bytes) m.largestRole = { logicalId: id, ...e };
-  m.managedPolicies = resourcesOf(t, 'AWS::IAM::ManagedPolicy').length;
+  for (const [id, e] of perRole) if (e.bytes > m.largestRole.bytes) m.largestRole = { ...m.largestRole, logicalId: id, ...e };
+  // CDK moves what does not fit the 10 KiB inline budget into "OverflowPolicy" managed policies
+  // (6,144 bytes each; IAM attaches at most 10 managed policies to a role by default).
+  const managed = resourcesOf(t, 'AWS::IAM::ManagedPolicy');
+  m.managedPolicies = managed.length;
+  const roleManaged = managed.filter(([, p]) => (p.Properties?.Roles ?? []).some((r: any) => r?.Ref === m.largestRole.logicalId));
+  m.largestRole.managedPolicies = roleManaged.length;
+  m.largestRole.largestManagedPolicyBytes = Math.max(0, ...roleManaged.map(([, p]) => jsonBytes(p.Properties?.PolicyDocument)));
   const stages: any[] = pipeline.Properties?.Stages ?? [];
   m.stages = stages.length;
   m.actions = stages.reduce((s, st) => s + (st.Actions?.length ?? 0), 0);
@@ -373,7 +408,8 @@ function profileOurApp(envs: number, layout: Layout, config: string): ProfileSum
   const countersFile = path.join(dir, 'cdk-perf-counters.json');
   const env = {
     ...process.env,
-    CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJson.context, ddkConfig: config }),
+    // slowSynthThreshold 0: aws-cdk-lib always writes its perf counters to CDK_PERF_COUNTERS_FILE.
+    CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJson.context, 'ddkConfig': config, '@aws-cdk/core.slowSynthThreshold': 0 }),
     CDK_OUTDIR: outdir,
     CDK_PERF_COUNTERS_FILE: countersFile,
     TS_NODE_TRANSPILE_ONLY: 'true',
@@ -423,51 +459,75 @@ function summariseProfile(prof: { nodes: CpuNode[]; samples: number[]; timeDelta
   prof.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(0, prof.timeDeltas[i] ?? 0)));
   const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 
-  // Top-level phases: the outermost recognised frame of each sample.
-  const PHASES: Array<[string, (f: CpuNode['callFrame']) => boolean]> = [
-    ['app.synth: nested assemblies (synthNestedAssemblies)', f => f.functionName === 'synthNestedAssemblies'],
-    ['app.synth: aspects', f => /^invokeAspects/.test(f.functionName)],
-    ['app.synth: prepareApp', f => f.functionName === 'prepareApp'],
-    ['app.synth: validateTree', f => f.functionName === 'validateTree'],
-    ['app.synth: synthesizeTree (templates)', f => f.functionName === 'synthesizeTree'],
-    ['app.synth: buildAssembly (manifests)', f => f.functionName === 'buildAssembly'],
-    ['app.synth: validateTemplates (validation plugins: CFN rules + cdk-nag)', f => f.functionName === 'validateTemplates'],
-    ['app.synth: other', f => f.functionName === 'synth' && f.url.includes('core/lib/stage.js')],
-    ['construction: pipeline.buildPipeline()', f => f.functionName === 'buildPipeline'],
-    ['construction: DeliveryPlan / DdkConfig', f => f.url.includes('/lib/config/') || f.url.includes('/lib/model/')],
-    ['construction: other', f => f.url.endsWith('bin/app.ts') && f.functionName !== ''],
-    ['module loading (require / ts-node)', f => /^(Module\._load|Module\._compile|require)$/.test(f.functionName)],
+  type Frame = CpuNode['callFrame'];
+  type Matcher = [string, (f: Frame) => boolean];
+  const isStageSynth = (f: Frame) => f.functionName === 'synth' && f.url.includes('core/lib/stage.js');
+  const isRequire = (f: Frame) => /^(Module\._load|Module\.require|require)$/.test(f.functionName);
+  // Phases: everything runs inside the require() of the entry file, so frames are matched only
+  // below the entry's own frame. Level 1 = outermost match, level 2 = outermost match below it.
+  const LEVEL1: Matcher[] = [
+    ['app.synth()', isStageSynth],
+    ['construction: DeliveryPipelineStack', f => f.functionName === 'DeliveryPipelineStack'],
+    ['construction: DdkConfig / DeliveryPlan', f => f.url.includes('/lib/config/') || f.url.includes('/lib/model/')],
+    ['construction: cdk-nag pack', f => f.url.includes('node_modules/cdk-nag/')],
+    ['module loading (imports)', isRequire],
   ];
-  // Activities: inclusive time of samples whose stack contains a matching frame (may overlap).
-  const ACTIVITIES: Array<[string, (f: CpuNode['callFrame']) => boolean]> = [
-    ['Stage.synth (any stage, incl. nested application stages)', f => f.functionName === 'synth' && f.url.includes('core/lib/stage.js')],
+  const LEVEL2: Matcher[] = [
+    ['synthNestedAssemblies', f => f.functionName === 'synthNestedAssemblies'],
+    ['aspects', f => /^invokeAspects/.test(f.functionName)],
+    ['prepareApp', f => f.functionName === 'prepareApp'],
+    ['validateTree', f => f.functionName === 'validateTree'],
+    ['synthesizeTree (templates)', f => f.functionName === 'synthesizeTree'],
+    ['buildAssembly (manifests)', f => f.functionName === 'buildAssembly'],
+    ['validateTemplates (CFN default rules + cdk-nag)', f => f.functionName === 'validateTemplates'],
+    ['pipeline.buildPipeline() (synthesizes each application stage)', f => f.functionName === 'buildPipeline'],
+    ['ApplicationStage constructors', f => f.functionName === 'ApplicationStage'],
+    ['ArtifactStore', f => f.functionName === 'ArtifactStore'],
+    ['lazy module loading', isRequire],
+  ];
+  // Activities: inclusive time of samples whose stack (below the entry) has a matching frame; they overlap.
+  const ACTIVITIES: Matcher[] = [
+    ['Stage.synth (app + nested application stages)', isStageSynth],
     ['validateTemplates (all validation plugins)', f => f.functionName === 'validateTemplates'],
-    ['aws-cdk-lib CloudFormation default-rules validation', f => f.url.includes('core/lib/validation/') && !f.url.includes('/report')],
+    ['CloudFormation default-rules validation (aws-cdk-lib + @aws/cloudformation-validate wasm)', f => f.url.includes('core/lib/validation/cloudformation-validate-plugin') || f.url.includes('@aws/cloudformation-validate')],
     ['cdk-nag (any frame)', f => f.url.includes('node_modules/cdk-nag/')],
+    ['validation report (tree, traces, report file)', f => f.url.includes('core/lib/validation/private/') || f.url.includes('core/lib/validation/report')],
     ['token resolution (core/lib/private/resolve.js)', f => f.url.includes('core/lib/private/resolve.js')],
-    ['JSON.stringify / JSON.parse', f => f.functionName === 'stringify' || f.functionName === 'parse' && f.url === ''],
-    ['fs writes / reads', f => /^(writeFileSync|readFileSync|writeSync|readSync|openSync|mkdirSync)$/.test(f.functionName)],
+    ['JSON.stringify / JSON.parse', f => (f.functionName === 'stringify' || f.functionName === 'parse') && f.url === ''],
+    ['fs writes / reads', f => /^(writeFileSync|readFileSync|writeSync|readSync|openSync|mkdirSync|readFileUtf8)$/.test(f.functionName)],
     ['aspects (invokeAspects*)', f => /^invokeAspects/.test(f.functionName)],
     ['CompactCrossAccountGrants (lib aspect)', f => f.url.includes('lib/pipelines/compact-grants')],
     ['construct tree walks (findAll)', f => f.functionName === 'findAll'],
+    ['module loading (require, incl. ts-node transpile)', isRequire],
     ['ts-node / typescript transpile', f => f.url.includes('node_modules/typescript/') || f.url.includes('node_modules/ts-node/')],
-    ['garbage collector', f => f.functionName === '(garbage collector)'],
   ];
   const phases = new Map<string, number>();
   const activities = new Map<string, number>();
   const chainCache = new Map<number, { phase: string; acts: string[] }>();
+  const outermost = (chain: CpuNode[], matchers: Matcher[]): [string, number] | undefined => {
+    for (let i = 0; i < chain.length; i++) {
+      for (const [name, test] of matchers) if (test(chain[i].callFrame)) return [name, i];
+    }
+    return undefined;
+  };
   const classify = (id: number) => {
     const hit = chainCache.get(id);
     if (hit) return hit;
-    const chain: CpuNode[] = [];
-    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) chain.push(byId.get(cur)!);
-    chain.reverse(); // root first
-    let phase = '(other: idle, GC, program, startup)';
-    outer: for (const n of chain) {
-      for (const [name, test] of PHASES) if (test(n.callFrame)) { phase = name; break outer; }
+    const full: CpuNode[] = [];
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) full.push(byId.get(cur)!);
+    full.reverse(); // root first
+    const entry = full.findIndex(n => n.callFrame.url.endsWith(OUR_ENTRY));
+    let res: { phase: string; acts: string[] };
+    if (entry < 0) {
+      const f = full[full.length - 1].callFrame;
+      res = { phase: `outside the app: ${/^\(.*\)$/.test(f.functionName) ? f.functionName : 'node/ts-node startup'}`, acts: [] };
+    } else {
+      const chain = full.slice(entry + 1);
+      const l1 = outermost(chain, LEVEL1);
+      const l2 = l1 ? outermost(chain.slice(l1[1] + 1), LEVEL2) : undefined;
+      const phase = l1 ? `${l1[0]} > ${l2 ? l2[0] : 'other'}` : 'app top level (other)';
+      res = { phase, acts: ACTIVITIES.filter(([, test]) => chain.some(n => test(n.callFrame))).map(([name]) => name) };
     }
-    const acts = ACTIVITIES.filter(([, test]) => chain.some(n => test(n.callFrame))).map(([name]) => name);
-    const res = { phase, acts };
     chainCache.set(id, res);
     return res;
   };
@@ -476,14 +536,23 @@ function summariseProfile(prof: { nodes: CpuNode[]; samples: number[]; timeDelta
     phases.set(phase, (phases.get(phase) ?? 0) + us);
     for (const a of acts) activities.set(a, (activities.get(a) ?? 0) + us);
   }
+  // Self time by function and by module; wasm frames are charged to the module that called into wasm.
+  const callerModule = (id: number): string => {
+    for (let cur: number | undefined = parent.get(id); cur !== undefined; cur = parent.get(cur)) {
+      const u = byId.get(cur)!.callFrame.url;
+      if (u !== '' && !u.startsWith('wasm:')) return moduleOf(u);
+    }
+    return '?';
+  };
   const fn = new Map<string, number>();
   const mod = new Map<string, number>();
   for (const [id, us] of selfUs) {
     const f = byId.get(id)!.callFrame;
-    const where = f.url === '' ? '' : ` ${moduleOf(f.url)}/${path.basename(f.url)}:${f.lineNumber + 1}`;
+    const wasm = f.url.startsWith('wasm:');
+    const m = f.url === '' ? f.functionName || '(native/vm)' : wasm ? `wasm (called from ${callerModule(id)})` : moduleOf(f.url);
+    const where = f.url === '' ? '' : wasm ? ` ${m}` : ` ${m}/${path.basename(f.url)}:${f.lineNumber + 1}`;
     const key = `${f.functionName || '(anonymous)'}${where}`;
     fn.set(key, (fn.get(key) ?? 0) + us);
-    const m = f.url === '' ? f.functionName || '(native/vm)' : moduleOf(f.url);
     mod.set(m, (mod.get(m) ?? 0) + us);
   }
   const ms = (m: Map<string, number>, n: number) =>
@@ -502,14 +571,21 @@ function table(headers: string[], rows: string[][], alignLeft = 3): string {
 
 const pct = (v: number, limit: number) => `${v.toLocaleString('en-US')} (${((100 * v) / limit).toFixed(0)}%)${v > limit ? ' !!' : ''}`;
 const sec = (ms: number) => (ms / 1000).toFixed(1);
+const max = (xs: Array<number | undefined>) => {
+  const d = xs.filter((x): x is number => x !== undefined);
+  return d.length > 0 ? Math.max(...d) : undefined;
+};
 
 function render(results: RunResult[]): string {
   const out: string[] = [];
-  out.push('Synthesis (cdk synth --quiet through the CLI; wall = whole CLI run, RSS = app process peak)');
+  out.push('Synthesis (cdk synth --quiet through the CLI; wall = median whole CLI run, runs = min-max of repeats; phases and validate = aws-cdk-lib perf counters of that run; RSS = peak of the app / CLI node process)');
   out.push(table(
-    ['envs', 'layout', 'app', 'status', 'wall s', 'app RSS MB', 'CLI RSS MB', 'stacks', 'pipe res', 'max app res', 'support stk (max res)'],
+    ['envs', 'layout', 'app', 'status', 'wall s', 'runs', 'load/construct/synth s', 'validate s (CFN rules)', 'app RSS MB', 'CLI RSS MB', 'stacks', 'pipe res', 'max app res', 'support stk (max res)'],
     results.map(r => [
       String(r.envs), r.layout, r.app, r.status, sec(r.wallMs),
+      r.wallRunsMs.length > 1 ? `${sec(Math.min(...r.wallRunsMs))}-${sec(Math.max(...r.wallRunsMs))}` : '-',
+      r.cdkCounters ? ['phase:Load', 'phase:Construction', 'phase:Synthesis'].map(k => sec(r.cdkCounters![k] ?? 0)).join(' / ') : '-',
+      r.cdkCounters?.validateTemplates !== undefined ? `${sec(r.cdkCounters.validateTemplates)} (${sec(r.cdkCounters['CloudFormationValidate.validate'] ?? 0)})` : '-',
       r.appMaxRssMb !== undefined ? r.appMaxRssMb.toFixed(0) : '-',
       r.cliMaxRssMb !== undefined ? r.cliMaxRssMb.toFixed(0) : '-',
       r.metrics ? String(r.metrics.stacks) : '-',
@@ -519,9 +595,9 @@ function render(results: RunResult[]): string {
     ]),
   ));
   out.push('');
-  out.push(`Pipeline stack vs limits (bytes = JSON of the CloudFormation value, intrinsics unresolved; "!!" = over the limit)`);
+  out.push('Pipeline stack vs limits (bytes = JSON of the CloudFormation value, intrinsics unresolved; "!!" = over the limit)');
   out.push(table(
-    ['envs', 'layout', 'app', `template B (1 MiB)`, `artifact bkt policy B (20 KiB)`, `KMS key policy B (32 KiB)`, `largest role inline B (10 KiB)`, 'stages (50)', 'actions', 'max act/stage (50)', 'support bkt/key policy B'],
+    ['envs', 'layout', 'app', 'template B (1 MiB)', 'artifact bkt policy B (20 KiB)', 'KMS key policy B (32 KiB)', 'largest role inline B (10 KiB)', 'its overflow MPs (10) [max B (6 KiB)]', 'stages (50)', 'actions', 'max act/stage (50)', 'support bkt/key policy B'],
     results.filter(r => r.metrics).map(r => {
       const m = r.metrics!;
       return [
@@ -530,6 +606,7 @@ function render(results: RunResult[]): string {
         `${pct(m.artifactBucketPolicyBytes, LIMITS.bucketPolicyBytes)} [${m.artifactBucketPolicyStatements} st]`,
         `${pct(m.keyPolicyBytes, LIMITS.keyPolicyBytes)} [${m.keyPolicyStatements} st]`,
         `${pct(m.largestRole.bytes, LIMITS.rolePolicyBytes)} [${m.largestRole.policies} pol]`,
+        `${pct(m.largestRole.managedPolicies, LIMITS.managedPoliciesPerRole)} [${m.largestRole.largestManagedPolicyBytes.toLocaleString('en-US')}]`,
         pct(m.stages, LIMITS.stages),
         String(m.actions),
         pct(m.maxActionsPerStage, LIMITS.actionsPerStage),
@@ -541,7 +618,7 @@ function render(results: RunResult[]): string {
   if (failed.length > 0) {
     out.push('');
     out.push('Not synthesized:');
-    for (const r of failed) out.push(`  ${r.envs} ${r.layout} ${r.app}: ${r.status} (exit ${r.exitCode}) after ${sec(r.wallMs)}s — ${r.error}`);
+    for (const r of failed) out.push(`  ${r.envs} ${r.layout} ${r.app}: ${r.status} (exit ${r.exitCode}) after ${sec(r.wallMs)}s — ${r.error?.split(`${ROOT}/`).join('')}`);
   }
   const ratios = ratioRows(results);
   if (ratios.length > 0) {
@@ -576,7 +653,7 @@ function renderProfile(p: ProfileSummary): string {
   const rows = (list: Array<[string, number]>, n = list.length) => list.slice(0, n).map(([k, v]) => [k, v.toFixed(0), `${((100 * v) / p.totalSampledMs).toFixed(1)}%`]);
   out.push(`CPU profile: our app, ${p.envs} envs, ${p.layout} (node --cpu-prof, run directly; wall ${sec(p.wallMs)}s, exit ${p.exitCode}, sampled ${sec(p.totalSampledMs)}s; ${p.profileFile})`);
   out.push('');
-  out.push(table(['phase (outermost frame)', 'ms', 'share'], rows(p.phases), 1));
+  out.push(table(['phase (outermost frame below the entry > next)', 'ms', 'share'], rows(p.phases), 1));
   out.push('');
   out.push(table(['activity (inclusive, overlapping)', 'ms', 'share'], rows(p.activities), 1));
   out.push('');
@@ -612,7 +689,7 @@ function main(): void {
   };
   const log = (s: string) => process.stdout.write(`${s}\n`);
   log(`ddk-pipelines synth benchmark — ${new Date().toISOString()}`);
-  log(`machine: nproc=${machine.nproc} (${machine.cpu}), ${machine.memGb} GiB, node ${machine.node}, ${machine.platform}`);
+  log(`machine: nproc=${machine.nproc} (${machine.cpu}), ${machine.memGb} GiB, node ${machine.node}, ${machine.platform}, load average ${os.loadavg().map(x => x.toFixed(2)).join(' ')}`);
   log(`cdk CLI ${machine.cdkCli}, aws-cdk-lib ${machine.awsCdkLib}, cdk-nag ${machine.cdkNag}`);
   log(`sizes ${opts.sizes.join(',')} × layouts ${opts.layouts.join(',')} × apps ${opts.plain ? 'ours,plain' : 'ours'}; regions ${REGIONS.join(',')}; cicd ${CICD.account}/${CICD.region}`);
   log(`ours: cdk.json app "${ourAppCommand()}"; plain: --app "${PLAIN_APP}"`);
@@ -632,13 +709,25 @@ function main(): void {
     for (const layout of opts.layouts) {
       const config = generateConfig(n, layout);
       for (const app of apps) {
-        const r = runSynth(app, n, layout, config, opts, `${n}-${layout}-${app}`);
+        const repeat = opts.repeat ?? (n <= 12 ? 3 : 1);
+        const runs: RunResult[] = [];
+        for (let i = 0; i < repeat; i++) runs.push(runSynth(app, n, layout, config, opts, `${n}-${layout}-${app}`));
+        const walls = runs.map(x => x.wallMs);
+        const median = [...runs].sort((a, b) => a.wallMs - b.wallMs)[Math.floor((runs.length - 1) / 2)];
+        const r: RunResult = {
+          ...median,
+          wallRunsMs: walls,
+          appMaxRssMb: max(runs.map(x => x.appMaxRssMb)),
+          cliMaxRssMb: max(runs.map(x => x.cliMaxRssMb)),
+        };
         results.push(r);
         const m = r.metrics;
         log(`  ${String(n).padStart(3)} ${layout.padEnd(8)} ${app.padEnd(5)} ${r.status.padEnd(7)} ${sec(r.wallMs).padStart(6)}s`
+          + (walls.length > 1 ? ` (runs ${walls.map(sec).join('/')})` : '')
           + (r.appMaxRssMb ? `  rss ${r.appMaxRssMb.toFixed(0)} MB` : '')
+          + `  load ${r.loadAvg1.toFixed(1)}`
           + (m ? `  template ${m.pipelineTemplateBytes.toLocaleString('en-US')} B, ${m.stages} stages` : '')
-          + (r.error ? `  — ${r.error}` : ''));
+          + (r.error ? `  — ${r.error.slice(0, 120).split(`${ROOT}/`).join('')}…` : ''));
       }
     }
   }

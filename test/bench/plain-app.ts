@@ -19,7 +19,7 @@ import { Construct } from 'constructs';
 interface Env { readonly account: string; readonly region: string }
 interface File {
   readonly environments: Record<string, Env>;
-  readonly pipeline?: { readonly name?: string; readonly stages?: Array<{ name: string; environments: string[] }> };
+  readonly pipeline?: { readonly name?: string; readonly changeSets?: boolean; readonly stages?: Array<{ name: string; environments: string[] }> };
 }
 
 class BucketStage extends Stage {
@@ -41,6 +41,7 @@ const stack = new Stack(app, `${name}-pipeline`, { env: { account: cicd.account,
 const repo = new codecommit.Repository(stack, 'Repository', { repositoryName: name });
 const pipeline = new pipelines.CodePipeline(stack, 'Pipeline', {
   crossAccountKeys: true,
+  useChangeSets: file.pipeline?.changeSets ?? true,
   synth: new pipelines.ShellStep('Synth', {
     input: pipelines.CodePipelineSource.codeCommit(repo, 'main'),
     commands: ['npm ci', 'npx cdk synth'],
