@@ -1,12 +1,13 @@
 import { existsSync, readdirSync } from 'fs';
 import { awscdk, javascript, JsonFile } from 'projen';
+// aws-cdk@latest (3.0.0) rejects cloud-assembly schema 55; the pipelines run the same pinned CLI.
+import { CDK_CLI_VERSION } from './lib/pipelines/versions';
 
 /**
  * ddk-pipelines: the project definition. projen owns package.json, tsconfig*.json,
  * the eslint and jest configuration; edit this file and run `npx projen`.
  */
 const CDK_VERSION = '2.276.0';
-const CDK_CLI_VERSION = '2.1148.1'; // aws-cdk@latest (3.0.0) rejects cloud-assembly schema 55
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'ddk-pipelines',

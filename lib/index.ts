@@ -4,6 +4,8 @@ export * from './pipelines/application-stage';
 export * from './pipelines/approval-step';
 export * from './pipelines/artifact-store';
 export * from './pipelines/cdk-pipelines';
+export * from './pipelines/codepipeline-delivery';
 export * from './pipelines/delivery-pipeline-stack';
 export * from './pipelines/environment-resources';
+export { PipelineNotifications, PipelineNotificationsProps } from './pipelines/notifications';
 export * from './sample/sample-application';

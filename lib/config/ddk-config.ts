@@ -56,6 +56,40 @@ export interface StageSettings {
    * @default - none
    */
   readonly tests?: string[];
+  /**
+   * codepipeline-gitflow: the branch whose pushes run this stage's pipeline.
+   *
+   * @default - the source branch (main) for the last stage, the stage name otherwise
+   */
+  readonly branch?: string;
+  /**
+   * Roll the stage back to its last successful execution when its deployment fails.
+   *
+   * @default - the pipeline's `rollbackOnFailure`
+   */
+  readonly rollbackOnFailure?: boolean;
+}
+
+/** The `pipeline.notifications` section. */
+export interface NotificationSettings {
+  /**
+   * Addresses subscribed to the created, encrypted notification topic.
+   *
+   * @default - none
+   */
+  readonly emails?: string[];
+  /**
+   * An existing SNS topic to notify instead of a created one.
+   *
+   * @default - a topic is created
+   */
+  readonly topicArn?: string;
+  /**
+   * Events notified, by short name (`execution-failed`, `stage-failed`, `approval-needed`, …).
+   *
+   * @default ["execution-failed", "execution-succeeded", "approval-needed"]
+   */
+  readonly events?: string[];
 }
 
 /** A CodeCommit source as written in `ddk.json`. */
@@ -109,9 +143,9 @@ export interface SourceSettings {
 /** The `pipeline.synth` section. */
 export interface SynthSettings {
   /**
-   * Commands that install the project and synthesize the app into `cdk.out`.
+   * Commands that install the project, run its unit tests and synthesize the app into `cdk.out`.
    *
-   * @default ["npm ci", "npx cdk synth"]
+   * @default ["npm ci", "npm test", "npx cdk synth"]
    */
   readonly commands?: string[];
 }
@@ -151,6 +185,18 @@ export interface PipelineSettings {
    * @default true
    */
   readonly changeSets?: boolean;
+  /**
+   * Roll a stage back to its last successful execution when its deployment fails.
+   *
+   * @default false
+   */
+  readonly rollbackOnFailure?: boolean;
+  /**
+   * Pipeline, stage and approval events sent to SNS.
+   *
+   * @default - no notifications
+   */
+  readonly notifications?: NotificationSettings;
   /**
    * How the app is synthesized in the pipeline.
    *

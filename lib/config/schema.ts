@@ -118,6 +118,7 @@ const ApprovalSchema = z.union([
   error: rule('is not a valid approval', 'true, false, or {"comment"?, "reviewUrl"?, "notify"?: [emails], "timeoutMinutes"?}', 'use true for a plain approval'),
 }).meta({ description: 'A manual approval before the stage deploys.' });
 
+export const BRANCH_PATTERN = /^(?!\/|.*\/\/|.*\.\.|.*\/$|.*\.lock$)[A-Za-z0-9._\/-]{1,200}$/;
 export const NAME_PATTERN = /^[A-Za-z0-9.@_-]{1,100}$/;
 export const CONTEXT_PATTERN = /^[A-Za-z0-9._-]+\/[A-Za-z0-9._/-]+$/;
 
@@ -133,6 +134,11 @@ const StageSchema = z.strictObject({
     .meta({ description: 'Status-check contexts that must report success before the stage deploys.' }),
   tests: z.array(z.string().min(1), { error: typeRule('a list of shell commands', 'write ["npm run smoke"]') }).optional()
     .meta({ description: 'Shell commands run after the stage\'s deployments.' }),
+  branch: z.string().regex(BRANCH_PATTERN, {
+    error: rule('is not a valid branch name', 'a git branch name such as "develop" or "release/1.2"', 'rename the branch'),
+  }).optional().meta({ description: 'codepipeline-gitflow: the branch whose pushes run this stage\'s pipeline. Default: main for the last stage, the stage name otherwise.' }),
+  rollbackOnFailure: z.boolean({ error: rule('is not true or false', 'true or false', 'write true or false without quotes') }).optional()
+    .meta({ description: 'Roll the stage back to the last successful execution when its deployment fails (not in PARALLEL mode). Default: the pipeline\'s setting.' }),
 }, { error: typeRule('a stage object {"name", "environments"}', 'write {"name": "dev", "environments": ["dev"]}') });
 
 const CodeCommitSourceSchema = z.strictObject({
@@ -149,6 +155,14 @@ const ConnectionSourceSchema = z.strictObject({
   branch: z.string().min(1).optional().meta({ description: 'Default: main.' }),
 });
 
+/** Notification events, by their short names (the CodePipeline event id without its prefix). */
+export const NOTIFICATION_EVENTS = [
+  'execution-started', 'execution-succeeded', 'execution-failed', 'execution-canceled', 'execution-resumed', 'execution-superseded',
+  'stage-started', 'stage-succeeded', 'stage-failed', 'stage-canceled', 'stage-resumed',
+  'action-started', 'action-succeeded', 'action-failed', 'action-canceled',
+  'approval-needed', 'approval-succeeded', 'approval-failed',
+] as const;
+
 export const STRATEGIES = ['cdk-pipelines', 'codepipeline-trunk', 'codepipeline-gitflow'] as const;
 export const EXECUTION_MODES = ['QUEUED', 'SUPERSEDED', 'PARALLEL'] as const;
 
@@ -162,8 +176,20 @@ export const PipelineSchema = z.strictObject({
   executionMode: z.enum(EXECUTION_MODES, { error: rule('is not an execution mode', EXECUTION_MODES.map(s => `"${s}"`).join(', '), 'use "SUPERSEDED" (default)') }).optional(),
   changeSets: z.boolean({ error: rule('is not true or false', 'true or false', 'write true or false without quotes') }).optional()
     .meta({ description: 'Deploy each stack through a CloudFormation change set (two actions: prepare, execute) or directly (one action). Default: true.' }),
+  rollbackOnFailure: z.boolean({ error: rule('is not true or false', 'true or false', 'write true or false without quotes') }).optional()
+    .meta({ description: 'Roll a stage back to its last successful execution when its deployment fails (not in PARALLEL mode). Default: false.' }),
+  notifications: z.strictObject({
+    emails: z.array(z.string().regex(EMAIL, { error: rule('is not an email address', 'an email address such as "team@example.com"', 'fix the address') })).optional()
+      .meta({ description: 'Addresses subscribed to the pipeline\'s notification topic.' }),
+    topicArn: z.string().regex(/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, {
+      error: rule('is not an SNS topic ARN', '"arn:aws:sns:REGION:ACCOUNT:NAME"', 'copy the topic ARN from the SNS console'),
+    }).optional().meta({ description: 'An existing SNS topic to notify instead of a created one.' }),
+    events: z.array(z.enum(NOTIFICATION_EVENTS, {
+      error: rule('is not a notification event', NOTIFICATION_EVENTS.map(e => `"${e}"`).join(', '), 'use one of the listed events'),
+    })).min(1).optional().meta({ description: 'Events notified. Default: execution-failed, execution-succeeded, approval-needed.' }),
+  }).optional().meta({ description: 'Pipeline, stage and approval events sent to an encrypted SNS topic (CodeStar notification rule).' }),
   synth: z.strictObject({
-    commands: z.array(z.string().min(1)).min(1).optional().meta({ description: 'Commands that install and synthesize the app. Default: ["npm ci", "npx cdk synth"].' }),
+    commands: z.array(z.string().min(1)).min(1).optional().meta({ description: 'Commands that install, test and synthesize the app into cdk.out. Default: ["npm ci", "npm test", "npx cdk synth"].' }),
   }).optional(),
   stages: z.array(StageSchema, { error: typeRule('a list of stages', 'write [{"name": "dev", "environments": ["dev"]}]') }).optional()
     .meta({ description: 'Ordered stages; the environments of one stage deploy in parallel. Default: one stage per environment in file order, approvals before all but the first.' }),

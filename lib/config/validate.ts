@@ -7,8 +7,6 @@ import { isReference, looksSecret } from './secrets';
 /** The id of the environment that hosts the pipeline. */
 export const CICD_ENVIRONMENT_ID = 'cicd';
 
-/** Strategies accepted by the schema but not rendered yet. */
-const UNSUPPORTED_STRATEGIES = new Set(['codepipeline-trunk', 'codepipeline-gitflow']);
 
 const ENV_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
@@ -197,9 +195,14 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
 
   const pipeline = isObject(doc.pipeline) ? doc.pipeline : undefined;
   if (!pipeline) return;
-  if (typeof pipeline.strategy === 'string' && UNSUPPORTED_STRATEGIES.has(pipeline.strategy)) {
-    add(['pipeline', 'strategy'], pipeline.strategy, 'is not yet supported by this version of ddk-pipelines',
-      '"cdk-pipelines"', 'use "cdk-pipelines" (the trunk and Gitflow CodePipeline strategies are coming in a later release)');
+  const parallel = pipeline.executionMode === 'PARALLEL';
+  if (parallel && pipeline.rollbackOnFailure === true) {
+    add(['pipeline', 'rollbackOnFailure'], true, 'cannot be used with "executionMode": "PARALLEL": CodePipeline does not roll back stages of parallel executions',
+      '"rollbackOnFailure": false, or executionMode "QUEUED" or "SUPERSEDED"', 'remove rollbackOnFailure or change the execution mode');
+  }
+  if (isObject(pipeline.notifications) && pipeline.notifications.emails !== undefined && pipeline.notifications.topicArn !== undefined) {
+    add(['pipeline', 'notifications'], pipeline.notifications, 'names both "emails" and "topicArn"',
+      'either a created topic with "emails", or an existing "topicArn"', 'subscribe the addresses to your existing topic and remove "emails"');
   }
   if (isObject(pipeline.source)) {
     const kinds = ['codecommit', 'connection'].filter(k => pipeline.source[k] !== undefined);
@@ -251,6 +254,10 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
         }
         stageOf.set(envId, typeof stage.name === 'string' ? stage.name : `#${i}`);
       });
+    }
+    if (parallel && stage.rollbackOnFailure === true) {
+      add(['pipeline', 'stages', i, 'rollbackOnFailure'], true, 'cannot be used with "executionMode": "PARALLEL": CodePipeline does not roll back stages of parallel executions',
+        '"rollbackOnFailure": false, or executionMode "QUEUED" or "SUPERSEDED"', 'remove rollbackOnFailure or change the execution mode');
     }
     if (Array.isArray(stage.requiredChecks)) {
       const seen = new Set<string>();

@@ -95,6 +95,24 @@ export interface PlanStage {
   readonly requiredChecks: string[];
   /** Shell commands run after the stage's deployments. */
   readonly tests: string[];
+  /** codepipeline-gitflow: the branch whose pushes run this stage's pipeline. */
+  readonly branch: string;
+  /** Whether a failed deployment rolls the stage back to its last successful execution. */
+  readonly rollbackOnFailure: boolean;
+}
+
+/** Where pipeline events are sent. */
+export interface PlanNotifications {
+  /** Addresses subscribed to a created, encrypted topic (empty with `topicArn`). */
+  readonly emails: string[];
+  /**
+   * An existing topic to notify.
+   *
+   * @default - a topic is created
+   */
+  readonly topicArn?: string;
+  /** Event short names, e.g. `execution-failed`. */
+  readonly events: string[];
 }
 
 /** Options for building a plan. */
@@ -108,7 +126,8 @@ export interface DeliveryPlanOptions {
 }
 
 /** Default commands that install and synthesize the project in the pipeline. */
-const DEFAULT_SYNTH = ['npm ci', 'npx cdk synth'];
+const DEFAULT_SYNTH = ['npm ci', 'npm test', 'npx cdk synth'];
+const DEFAULT_EVENTS = ['execution-failed', 'execution-succeeded', 'approval-needed'];
 
 /**
  * The delivery plan: what gets deployed where, in which order, behind which gates.
@@ -139,6 +158,12 @@ export class DeliveryPlan {
   public readonly synthCommands: string[];
   /** Whether stacks deploy through CloudFormation change sets (prepare, execute). */
   public readonly useChangeSets: boolean;
+  /**
+   * Where pipeline events are sent.
+   *
+   * @default - no notifications
+   */
+  public readonly notifications?: PlanNotifications;
   /** The CICD environment that hosts the pipeline. */
   public readonly cicd: PlanTarget;
   /** Ordered stages. */
@@ -154,6 +179,14 @@ export class DeliveryPlan {
     this.executionMode = (p.executionMode ?? PlanExecutionMode.SUPERSEDED) as PlanExecutionMode;
     this.synthCommands = [...(p.synth?.commands ?? DEFAULT_SYNTH)];
     this.useChangeSets = p.changeSets ?? true;
+    if (p.notifications) {
+      this.notifications = {
+        emails: [...(p.notifications.emails ?? [])],
+        topicArn: p.notifications.topicArn,
+        events: [...(p.notifications.events ?? DEFAULT_EVENTS)],
+      };
+    }
+    const rollback = p.rollbackOnFailure ?? false;
     this.cicd = target(config.cicd);
 
     const cc = p.source?.codecommit;
@@ -162,23 +195,30 @@ export class DeliveryPlan {
       ? { kind: SourceKind.CONNECTION, repository: conn.repository, branch: conn.branch ?? 'main', create: false, connectionArn: conn.arn }
       : { kind: SourceKind.CODECOMMIT, repository: cc?.repository ?? this.name, branch: cc?.branch ?? 'main', create: cc?.create ?? true };
 
+    const branchOf = (name: string, i: number, n: number, explicit?: string) => explicit ?? (i === n - 1 ? this.source.branch : name);
     if (p.stages) {
-      this.stages = p.stages.map(s => ({
+      this.stages = p.stages.map((s, i, all) => ({
         name: s.name,
         targets: s.environments.map(id => target(config.environment(id))),
         approval: approval(s.approval, s.name),
         requiredChecks: [...(s.requiredChecks ?? [])],
         tests: [...(s.tests ?? [])],
+        branch: branchOf(s.name, i, all.length, s.branch),
+        rollbackOnFailure: s.rollbackOnFailure ?? rollback,
       }));
     } else {
-      this.stages = config.targets.map((env, i) => ({
+      const targets = config.targets;
+      this.stages = targets.map((env, i) => ({
         name: env.id,
         targets: [target(env)],
         approval: i === 0 ? undefined : approval(true, env.id),
         requiredChecks: [],
         tests: [],
+        branch: branchOf(env.id, i, targets.length),
+        rollbackOnFailure: rollback,
       }));
     }
+    if (this.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW) checkBranches(config.file, this.stages);
   }
 
   /** Every deployment target of the plan, stage by stage. */
@@ -189,6 +229,18 @@ export class DeliveryPlan {
   /** The distinct target accounts, in first-use order. */
   public get targetAccounts(): string[] {
     return [...new Set(this.targets.map(t => t.account))];
+  }
+}
+
+/** Gitflow: one pipeline per branch, so two stages cannot share a branch. */
+function checkBranches(file: string, stages: PlanStage[]): void {
+  const seen = new Map<string, string>();
+  for (const s of stages) {
+    const other = seen.get(s.branch);
+    if (other !== undefined) {
+      throw new Error(`${file}: pipeline.stages: stages "${other}" and "${s.name}" both run from branch "${s.branch}"; expected one branch per stage with the codepipeline-gitflow strategy. Fix: set "branch" on one of them`);
+    }
+    seen.set(s.branch, s.name);
   }
 }
 

@@ -2,8 +2,6 @@ import { Aspects, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-li
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 import { acknowledgePipelineFindings } from './acknowledgements';
@@ -11,6 +9,8 @@ import { ApplicationStage, IApplicationFactory } from './application-stage';
 import { ApprovalStep } from './approval-step';
 import { ArtifactStore } from './artifact-store';
 import { CompactCrossAccountGrants } from './compact-grants';
+import { PipelineNotifications } from './notifications';
+import { approvalTopic, codeCommitRepository } from './shared';
 import { CODEPIPELINE_LIMITS, packDeployments } from './limits';
 import { DeliveryPlan, PlanExecutionMode, PlanStage, SourceKind } from '../model/plan';
 
@@ -46,7 +46,14 @@ export class CdkPipelinesDelivery extends Construct {
   public readonly repository?: codecommit.IRepository;
   /** One stage per deployment target, by environment id. */
   public readonly applicationStages: { [environmentId: string]: ApplicationStage };
+  /**
+   * Notification topic and rule.
+   *
+   * @default - undefined when the plan has no notifications
+   */
+  public readonly notifications?: PipelineNotifications;
   private readonly singleDeploymentWaves = new Map<string, string>();
+  private readonly rollbackWaves = new Set<string>();
 
   constructor(scope: Construct, id: string, props: CdkPipelinesDeliveryProps) {
     super(scope, id);
@@ -73,12 +80,7 @@ export class CdkPipelinesDelivery extends Construct {
         codeBuildCloneOutput: false,
       });
     } else {
-      this.repository = plan.source.create
-        ? new codecommit.Repository(this, 'Repository', {
-          repositoryName: plan.source.repository,
-          description: `Source of the ${plan.name} delivery pipeline`,
-        })
-        : codecommit.Repository.fromRepositoryName(this, 'Repository', plan.source.repository);
+      this.repository = codeCommitRepository(this, plan)!;
       input = pipelines.CodePipelineSource.codeCommit(this.repository, plan.source.branch);
     }
 
@@ -96,6 +98,11 @@ export class CdkPipelinesDelivery extends Construct {
     this.pipeline.buildPipeline();
     this.checkStageLimit(plan);
     this.nameSingleDeploymentStages();
+    this.rollBackFailedStages();
+    if (plan.notifications) {
+      this.notifications = new PipelineNotifications(this, 'Notifications', { notifications: plan.notifications });
+      this.notifications.notify('Rule', this.codePipeline);
+    }
 
     // Replication buckets in the targets' other regions: access-logged, compact policies.
     const trusted = new Set(plan.targetAccounts.filter(a => a !== plan.cicd.account));
@@ -105,6 +112,18 @@ export class CdkPipelinesDelivery extends Construct {
       logReplicationBucket(support.stack, region, support.replicationBucket);
     }
     acknowledgePipelineFindings(this, this.codePipeline, [this.artifacts.bucket]);
+  }
+
+  /**
+   * CDK Pipelines does not expose stage conditions; the built CodePipeline does (V2 OnFailure).
+   */
+  private rollBackFailedStages(): void {
+    if (this.rollbackWaves.size === 0) return;
+    const cfn = this.codePipeline.node.defaultChild as codepipeline.CfnPipeline;
+    this.codePipeline.stages.forEach((stage, i) => {
+      const wave = this.singleDeploymentWaves.get(stage.stageName) ?? stage.stageName;
+      if (this.rollbackWaves.has(wave)) cfn.addPropertyOverride(`Stages.${i}.OnFailure`, { Result: 'ROLLBACK' });
+    });
   }
 
   private checkStageLimit(plan: DeliveryPlan): void {
@@ -130,11 +149,12 @@ export class CdkPipelinesDelivery extends Construct {
       const first = i === 0;
       const last = i === groups.length - 1;
       const wave = this.pipeline.addWave(i === 0 ? stage.name : `${stage.name}-${i + 1}`, {
-        pre: first && stage.approval ? [new ApprovalStep('Approve', { approval: stage.approval, topic: this.approvalTopic(stage) })] : [],
+        pre: first && stage.approval ? [new ApprovalStep('Approve', { approval: stage.approval, topic: approvalTopic(this, stage, this.artifacts) })] : [],
         post: last && stage.tests.length > 0 ? [new pipelines.ShellStep('Tests', { commands: stage.tests })] : [],
       });
       for (const index of group) wave.addStage(deployments[index]);
       if (group.length === 1) this.singleDeploymentWaves.set(deployments[group[0]].stageName, wave.id);
+      if (stage.rollbackOnFailure) this.rollbackWaves.add(wave.id);
     });
   }
 
@@ -150,17 +170,6 @@ export class CdkPipelinesDelivery extends Construct {
     });
   }
 
-  private approvalTopic(stage: PlanStage): sns.ITopic | undefined {
-    const notify = stage.approval?.notify ?? [];
-    if (notify.length === 0) return undefined;
-    const topic = new sns.Topic(this, `Approval-${stage.name}`, {
-      displayName: `Approval needed: ${stage.name}`,
-      masterKey: this.artifacts.key,
-      enforceSSL: true,
-    });
-    for (const email of notify) topic.addSubscription(new subs.EmailSubscription(email));
-    return topic;
-  }
 }
 
 /** Sends the server access logs of a CodePipeline-created replication bucket to a bucket beside it. */

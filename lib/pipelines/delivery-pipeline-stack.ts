@@ -2,6 +2,7 @@ import { Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { IApplicationFactory } from './application-stage';
 import { CdkPipelinesDelivery } from './cdk-pipelines';
+import { CodePipelineDelivery } from './codepipeline-delivery';
 import { DeliveryPlan, PipelineStrategy } from '../model/plan';
 
 /** Props of a `DeliveryPipelineStack`. */
@@ -20,8 +21,8 @@ export interface DeliveryPipelineStackProps extends StackProps {
  * `CodePipeline`, `Pipeline`, and one stage per environment id.
  */
 export class DeliveryPipelineStack extends Stack {
-  /** The rendered delivery system. */
-  public readonly delivery: CdkPipelinesDelivery;
+  /** The rendered delivery system (CdkPipelinesDelivery or CodePipelineDelivery, by strategy). */
+  public readonly delivery: CdkPipelinesDelivery | CodePipelineDelivery;
 
   constructor(scope: Construct, id: string, props: DeliveryPipelineStackProps) {
     super(scope, id, {
@@ -35,7 +36,7 @@ export class DeliveryPipelineStack extends Stack {
         this.delivery = new CdkPipelinesDelivery(this, 'Delivery', { plan: props.plan, application: props.application });
         break;
       default:
-        throw new Error(`${props.plan.config.file}: pipeline.strategy: "${props.plan.strategy}" is not yet supported; expected "cdk-pipelines". Fix: use "cdk-pipelines"`);
+        this.delivery = new CodePipelineDelivery(this, 'Delivery', { plan: props.plan, application: props.application });
     }
   }
 }

@@ -28,6 +28,13 @@ describe('the default app', () => {
     expect(() => app.synth()).not.toThrow();
   });
 
+  test.each(['codepipeline-trunk', 'codepipeline-gitflow'])('the %s strategy (with rollback and notifications) synthesizes with zero findings', strategy => {
+    const doc = JSON.parse(require('fs').readFileSync(join(ROOT, 'ddk.json'), 'utf-8'));
+    doc.pipeline = { ...doc.pipeline, strategy, rollbackOnFailure: true, notifications: { emails: ['ops@example.com'] } };
+    const { app } = buildApp({ file: file(`${strategy}.json`, doc), context: CDK_CONTEXT, outdir: join(tmp, `out-${strategy}`) });
+    expect(() => app.synth()).not.toThrow();
+  });
+
   test('cdk-nag does check the application stacks (an insecure bucket fails synthesis)', () => {
     // GIVEN an application whose bucket allows plain HTTP and has no access logs
     const insecure = {

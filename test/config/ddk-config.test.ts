@@ -130,6 +130,8 @@ describe('all problems of a file are reported together', () => {
     },
     pipeline: {
       strategy: 'codepipeline-trunk',
+      executionMode: 'PARALLEL',
+      rollbackOnFailure: true,
       stages: [
         { name: 'dev stage', environments: ['dev'] },
         { name: 'prod', environments: ['prd', 'cicd'], approval: { notify: ['ops'] } },
@@ -141,7 +143,7 @@ describe('all problems of a file are reported together', () => {
     'environments.dev.region',
     'environments.dev.env_vars.API_TOKEN',
     'environments.prod.account',
-    'pipeline.strategy',
+    'pipeline.rollbackOnFailure',
     'pipeline.stages[0].name',
     'pipeline.stages[1].environments[0]',
     'pipeline.stages[1].environments[1]',

@@ -161,12 +161,37 @@ describe('the pipeline section', () => {
     expect(issue.expected).toContain('"stages"');
   });
 
-  test.each(['codepipeline-trunk', 'codepipeline-gitflow'])('strategy %s is not yet supported', strategy => {
-    const issue = onlyIssue(docWithPipeline({ strategy }));
+  test.each(['cdk-pipelines', 'codepipeline-trunk', 'codepipeline-gitflow'])('strategy %s is accepted', strategy => {
+    expect(DdkConfig.check(JSON.stringify(docWithPipeline({ strategy })), 'ddk.json')).toEqual([]);
+  });
 
-    expect(issue).toMatchObject({ path: 'pipeline.strategy', value: JSON.stringify(strategy) });
-    expect(issue.problem).toBe('is not yet supported by this version of ddk-pipelines');
-    expect(issue.expected).toBe('"cdk-pipelines"');
+  test('rollbackOnFailure is refused in PARALLEL mode, on the pipeline and on a stage', () => {
+    const issues = DdkConfig.check(JSON.stringify(docWithPipeline({
+      executionMode: 'PARALLEL',
+      rollbackOnFailure: true,
+      stages: [{ name: 'dev', environments: ['dev'], rollbackOnFailure: true }],
+    })), 'ddk.json');
+    expect(issues.map(i => i.path)).toEqual(['pipeline.rollbackOnFailure', 'pipeline.stages[0].rollbackOnFailure']);
+    expect(issues[0].problem).toContain('CodePipeline does not roll back stages of parallel executions');
+    expect(issues[0].fix).toBe('remove rollbackOnFailure or change the execution mode');
+  });
+
+  test('notifications: emails and topicArn together are refused; events and addresses are checked', () => {
+    const issues = DdkConfig.check(JSON.stringify(docWithPipeline({
+      notifications: { emails: ['ops@example.com'], topicArn: 'arn:aws:sns:eu-west-1:111111111111:ops' },
+    })), 'ddk.json');
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ path: 'pipeline.notifications', problem: 'names both "emails" and "topicArn"' });
+    const bad = DdkConfig.check(JSON.stringify(docWithPipeline({
+      notifications: { emails: ['ops'], events: ['execution-exploded'], topicArn: 'arn:aws:sqs:eu-west-1:111111111111:q' },
+    })), 'ddk.json');
+    expect(bad.map(i => i.path).sort()).toEqual(['pipeline.notifications', 'pipeline.notifications.emails[0]', 'pipeline.notifications.events[0]', 'pipeline.notifications.topicArn']);
+    expect(bad.find(i => i.path === 'pipeline.notifications.events[0]')!.expected).toContain('"approval-needed"');
+  });
+
+  test('a stage branch must be a valid git branch name', () => {
+    const issue = onlyIssue(docWithPipeline({ stages: [{ name: 'dev', environments: ['dev'], branch: 'feature//x' }] }));
+    expect(issue).toMatchObject({ path: 'pipeline.stages[0].branch', problem: 'is not a valid branch name' });
   });
 
   test('a strategy that does not exist lists the strategies', () => {

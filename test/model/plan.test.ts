@@ -26,11 +26,14 @@ describe('defaults when the pipeline section is absent', () => {
     expect(p.name).toBe('myapp');
   });
 
-  test('the strategy is cdk-pipelines, executions are SUPERSEDED, synth is npm ci + cdk synth', () => {
+  test('the strategy is cdk-pipelines, executions are SUPERSEDED, the build installs, tests and synthesizes', () => {
     expect(p.strategy).toBe(PipelineStrategy.CDK_PIPELINES);
     expect(p.strategy).toBe('cdk-pipelines');
     expect(p.executionMode).toBe(PlanExecutionMode.SUPERSEDED);
-    expect(p.synthCommands).toEqual(['npm ci', 'npx cdk synth']);
+    expect(p.synthCommands).toEqual(['npm ci', 'npm test', 'npx cdk synth']);
+    expect(p.useChangeSets).toBe(true);
+    expect(p.notifications).toBeUndefined();
+    expect(p.stages.map(s => s.rollbackOnFailure)).toEqual(p.stages.map(() => false));
   });
 
   test('the source is a created CodeCommit repository named after the pipeline, on main', () => {
@@ -266,5 +269,52 @@ describe('connection source', () => {
 describe('execution modes', () => {
   test.each(['QUEUED', 'SUPERSEDED', 'PARALLEL'])('%s is taken from the file', mode => {
     expect(plan({ environments: environments(), pipeline: { executionMode: mode } }).executionMode).toBe(mode);
+  });
+});
+
+describe('Gitflow branches and rollback', () => {
+  const doc = (pipeline: object) => ({
+    environments: {
+      cicd: { account: '111111111111', region: 'eu-west-1' },
+      dev: { account: '222222222222', region: 'eu-west-1' },
+      qa: { account: '333333333333', region: 'eu-west-1' },
+      prod: { account: '444444444444', region: 'eu-west-1' },
+    },
+    pipeline,
+  });
+
+  test('each stage runs from its branch: the stage name, and the source branch for the last stage', () => {
+    const plan = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc({ strategy: 'codepipeline-gitflow' }), 'ddk.json'));
+    expect(plan.stages.map(s => [s.name, s.branch])).toEqual([['dev', 'dev'], ['qa', 'qa'], ['prod', 'main']]);
+  });
+
+  test('an explicit branch wins, and the last stage follows the source branch', () => {
+    const plan = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc({
+      strategy: 'codepipeline-gitflow',
+      source: { codecommit: { repository: 'app', branch: 'trunk' } },
+      stages: [{ name: 'dev', environments: ['dev'], branch: 'develop' }, { name: 'prod', environments: ['prod'] }],
+    }), 'ddk.json'));
+    expect(plan.stages.map(s => s.branch)).toEqual(['develop', 'trunk']);
+  });
+
+  test('two Gitflow stages on one branch are refused with the fix', () => {
+    const config = DdkConfig.fromObject(doc({
+      strategy: 'codepipeline-gitflow',
+      stages: [{ name: 'dev', environments: ['dev'], branch: 'main' }, { name: 'prod', environments: ['prod'] }],
+    }), 'ddk.json');
+    expect(() => DeliveryPlan.fromConfig(config)).toThrow('ddk.json: pipeline.stages: stages "dev" and "prod" both run from branch "main"; expected one branch per stage with the codepipeline-gitflow strategy. Fix: set "branch" on one of them');
+  });
+
+  test('rollbackOnFailure: the pipeline default, overridden per stage', () => {
+    const plan = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc({
+      rollbackOnFailure: true,
+      stages: [{ name: 'dev', environments: ['dev'], rollbackOnFailure: false }, { name: 'prod', environments: ['prod'] }],
+    }), 'ddk.json'));
+    expect(plan.stages.map(s => s.rollbackOnFailure)).toEqual([false, true]);
+  });
+
+  test('notifications default to failures, successes and approvals', () => {
+    const plan = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc({ notifications: { emails: ['ops@example.com'] } }), 'ddk.json'));
+    expect(plan.notifications).toEqual({ emails: ['ops@example.com'], topicArn: undefined, events: ['execution-failed', 'execution-succeeded', 'approval-needed'] });
   });
 });

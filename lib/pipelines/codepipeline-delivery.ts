@@ -1,0 +1,243 @@
+import { Aws, Duration } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import type * as codecommit from 'aws-cdk-lib/aws-codecommit';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as cpa from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { acknowledgePipelineFindings } from './acknowledgements';
+import { ApplicationStage, IApplicationFactory } from './application-stage';
+import { ArtifactStore } from './artifact-store';
+import { CODEPIPELINE_LIMITS, packDeployments } from './limits';
+import { PipelineNotifications } from './notifications';
+import { approvalTopic, codeCommitRepository } from './shared';
+import { CDK_CLI_VERSION } from './versions';
+import { DeliveryPlan, PipelineStrategy, PlanExecutionMode, PlanStage, PlanTarget, SourceKind } from '../model/plan';
+
+/** Props of a `CodePipelineDelivery`. */
+export interface CodePipelineDeliveryProps {
+  /** The delivery plan to render (strategy `codepipeline-trunk` or `codepipeline-gitflow`). */
+  readonly plan: DeliveryPlan;
+  /** Builds the application's stacks for each environment. */
+  readonly application: IApplicationFactory;
+}
+
+/** The CDK bootstrap roles of one target that `cdk deploy` assumes. */
+const BOOTSTRAP_ROLES = ['deploy', 'file-publishing', 'image-publishing', 'lookup'];
+
+/**
+ * Renders a delivery plan with aws-codepipeline (not self-mutating):
+ *
+ * - `codepipeline-trunk`: one pipeline: source → build (install, unit tests, synth: one cloud
+ *   assembly) → one stage per plan stage that deploys that same assembly to each of the stage's
+ *   environments in parallel (a CodeBuild action per environment running `cdk deploy` of the
+ *   environment's nested assembly, allowed to assume only that stage's targets' CDK bootstrap
+ *   roles), the approval before and the tests after.
+ * - `codepipeline-gitflow`: one such pipeline per plan stage, each triggered by its own branch.
+ *
+ * Changing ddk.json changes these pipelines when the CICD stack is deployed again.
+ */
+export class CodePipelineDelivery extends Construct {
+  /** The pipelines: one (trunk) or one per plan stage (Gitflow), in plan order. */
+  public readonly pipelines: codepipeline.Pipeline[] = [];
+  /** Artifact bucket and key, shared by the pipelines. */
+  public readonly artifacts: ArtifactStore;
+  /**
+   * The CodeCommit repository.
+   *
+   * @default - undefined for a connection source
+   */
+  public readonly repository?: codecommit.IRepository;
+  /** One stage per deployment target, by environment id. */
+  public readonly applicationStages: { [environmentId: string]: ApplicationStage } = {};
+  /**
+   * Notification topic and rules.
+   *
+   * @default - undefined when the plan has no notifications
+   */
+  public readonly notifications?: PipelineNotifications;
+  private readonly plan: DeliveryPlan;
+  private readonly buildProject: codebuild.PipelineProject;
+
+  constructor(scope: Construct, id: string, props: CodePipelineDeliveryProps) {
+    super(scope, id);
+    const plan = this.plan = props.plan;
+    const gitflow = plan.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW;
+    if (!gitflow && plan.strategy !== PipelineStrategy.CODEPIPELINE_TRUNK) {
+      throw new Error(`CodePipelineDelivery renders the codepipeline-trunk and codepipeline-gitflow strategies, not "${plan.strategy}". Fix: use CdkPipelinesDelivery for cdk-pipelines`);
+    }
+    if (!gitflow && plan.stages.length + 2 > CODEPIPELINE_LIMITS.stagesPerPipeline) {
+      throw new Error(`${plan.config.file}: pipeline.stages: the plan renders at least ${plan.stages.length + 2} CodePipeline stages (2 for source and build, ${plan.stages.length} for the plan stages), more than the ${CODEPIPELINE_LIMITS.stagesPerPipeline} stages a pipeline allows. Fix: put environments that may deploy together into one stage (they deploy in parallel), or use the codepipeline-gitflow strategy (one pipeline per stage)`);
+    }
+    this.artifacts = new ArtifactStore(this, 'Artifacts');
+    this.repository = codeCommitRepository(this, plan);
+    for (const t of plan.targets) {
+      this.applicationStages[t.id] = new ApplicationStage(this, t.id, { environment: t.environment, application: props.application });
+    }
+    this.buildProject = this.newBuildProject();
+    if (plan.notifications) this.notifications = new PipelineNotifications(this, 'Notifications', { notifications: plan.notifications });
+
+    if (gitflow) {
+      for (const stage of plan.stages) this.newPipeline(`Pipeline-${stage.name}`, `${plan.name}-${stage.name}`, stage.branch, [stage]);
+    } else {
+      this.newPipeline('Pipeline', plan.name, plan.source.branch, plan.stages);
+    }
+    acknowledgePipelineFindings(this, this.pipelines[0], [this.artifacts.bucket]);
+  }
+
+  private newPipeline(id: string, name: string, branch: string, stages: PlanStage[]): codepipeline.Pipeline {
+    const plan = this.plan;
+    const source = new codepipeline.Artifact('Source');
+    const assembly = new codepipeline.Artifact('Assembly');
+    const sourceAction = this.sourceAction(branch, source);
+    const pipeline = new codepipeline.Pipeline(this, id, {
+      pipelineName: name,
+      pipelineType: codepipeline.PipelineType.V2,
+      executionMode: executionMode(plan.executionMode),
+      artifactBucket: this.artifacts.bucket,
+      restartExecutionOnUpdate: false,
+      triggers: sourceAction instanceof cpa.CodeStarConnectionsSourceAction ? [{
+        providerType: codepipeline.ProviderType.CODE_STAR_SOURCE_CONNECTION,
+        gitConfiguration: { sourceAction, pushFilter: [{ branchesIncludes: [branch] }] },
+      }] : undefined,
+    });
+    pipeline.addStage({ stageName: 'Source', actions: [sourceAction] });
+    pipeline.addStage({
+      stageName: 'Build',
+      actions: [new cpa.CodeBuildAction({ actionName: 'Synth', project: this.buildProject, input: source, outputs: [assembly] })],
+    });
+    for (const stage of stages) this.addPlanStage(pipeline, stage, source, assembly);
+    if (pipeline.stageCount > CODEPIPELINE_LIMITS.stagesPerPipeline) {
+      throw new Error(`${plan.config.file}: pipeline.stages: pipeline "${name}" has ${pipeline.stageCount} stages, more than the ${CODEPIPELINE_LIMITS.stagesPerPipeline} a pipeline allows. Fix: put environments that may deploy together into one stage`);
+    }
+    this.notifications?.notify(`Rule-${id}`, pipeline);
+    this.pipelines.push(pipeline);
+    return pipeline;
+  }
+
+  private sourceAction(branch: string, output: codepipeline.Artifact): codepipeline.IAction {
+    const s = this.plan.source;
+    if (s.kind === SourceKind.CONNECTION) {
+      const [owner, repo] = s.repository.split('/');
+      return new cpa.CodeStarConnectionsSourceAction({
+        actionName: 'Source', connectionArn: s.connectionArn!, owner, repo, branch, output, triggerOnPush: true,
+      });
+    }
+    // CodeCommit: an EventBridge rule on this branch starts the pipeline (change detection).
+    return new cpa.CodeCommitSourceAction({ actionName: 'Source', repository: this.repository!, branch, output, trigger: cpa.CodeCommitTrigger.EVENTS });
+  }
+
+  private addPlanStage(pipeline: codepipeline.Pipeline, stage: PlanStage, source: codepipeline.Artifact, assembly: codepipeline.Artifact): void {
+    const deploy = this.deployProject(stage);
+    const reserved = (stage.approval ? 1 : 0) + (stage.tests.length > 0 ? 1 : 0);
+    const groups = packDeployments(stage.name, stage.targets.map(() => 1), reserved);
+    groups.forEach((group, i) => {
+      const actions: codepipeline.IAction[] = [];
+      let runOrder = 1;
+      if (i === 0 && stage.approval) {
+        const a = stage.approval;
+        actions.push(new cpa.ManualApprovalAction({
+          actionName: 'Approve',
+          runOrder: runOrder++,
+          additionalInformation: a.comment,
+          externalEntityLink: a.reviewUrl,
+          notificationTopic: approvalTopic(pipeline, stage, this.artifacts),
+          timeout: a.timeoutMinutes === undefined ? undefined : Duration.minutes(a.timeoutMinutes),
+        }));
+      }
+      const deployOrder = runOrder++;
+      for (const index of group) actions.push(this.deployAction(deploy, stage.targets[index], assembly, deployOrder));
+      if (i === groups.length - 1 && stage.tests.length > 0) {
+        actions.push(new cpa.CodeBuildAction({ actionName: 'Tests', project: this.testsProject(stage), input: source, runOrder: runOrder++ }));
+      }
+      pipeline.addStage({
+        stageName: i === 0 ? stage.name : `${stage.name}-${i + 1}`,
+        actions,
+        onFailure: stage.rollbackOnFailure ? { result: codepipeline.Result.ROLLBACK } : undefined,
+      });
+    });
+  }
+
+  private deployAction(project: codebuild.IProject, target: PlanTarget, assembly: codepipeline.Artifact, runOrder: number): codepipeline.IAction {
+    return new cpa.CodeBuildAction({
+      actionName: `Deploy-${target.id}`,
+      project,
+      input: assembly,
+      runOrder,
+      environmentVariables: {
+        DDK_ENVIRONMENT: { value: target.id },
+        DDK_ASSEMBLY: { value: this.applicationStages[target.id].artifactId },
+      },
+    });
+  }
+
+  /** The install, unit-test and synth build; its output is the cloud assembly every stage deploys. */
+  private newBuildProject(): codebuild.PipelineProject {
+    return new codebuild.PipelineProject(this, 'Build', {
+      description: `${this.plan.name}: install, unit tests and synthesis (cdk-nag and CloudFormation validation run in synth)`,
+      environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.MEDIUM },
+      encryptionKey: this.artifacts.key,
+      timeout: Duration.minutes(60),
+      buildSpec: codebuild.BuildSpec.fromObject({
+        version: '0.2',
+        phases: {
+          install: { 'runtime-versions': { nodejs: 22 } },
+          build: { commands: this.plan.synthCommands },
+        },
+        artifacts: { 'base-directory': 'cdk.out', 'files': ['**/*'] },
+      }),
+    });
+  }
+
+  /** One deploy project per plan stage, allowed to assume only that stage's targets' bootstrap roles. */
+  private deployProject(stage: PlanStage): codebuild.PipelineProject {
+    const project = new codebuild.PipelineProject(this, `Deploy-${stage.name}`, {
+      description: `${this.plan.name}: cdk deploy of one environment of stage ${stage.name}`,
+      environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.SMALL },
+      encryptionKey: this.artifacts.key,
+      timeout: Duration.minutes(120),
+      buildSpec: codebuild.BuildSpec.fromObject({
+        version: '0.2',
+        phases: {
+          install: { 'runtime-versions': { nodejs: 22 } },
+          build: {
+            commands: [
+              'echo "Deploying environment $DDK_ENVIRONMENT from $DDK_ASSEMBLY"',
+              `npx --yes aws-cdk@${CDK_CLI_VERSION} deploy --app "$DDK_ASSEMBLY" --all --require-approval never --ci --progress events`,
+            ],
+          },
+        },
+      }),
+    });
+    project.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['sts:AssumeRole'],
+      resources: stage.targets.flatMap(t => BOOTSTRAP_ROLES.map(kind => bootstrapRoleArn(t, kind))),
+    }));
+    return project;
+  }
+
+  private testsProject(stage: PlanStage): codebuild.PipelineProject {
+    return new codebuild.PipelineProject(this, `Tests-${stage.name}`, {
+      description: `${this.plan.name}: tests after stage ${stage.name}`,
+      environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.SMALL },
+      encryptionKey: this.artifacts.key,
+      buildSpec: codebuild.BuildSpec.fromObject({
+        version: '0.2',
+        phases: { install: { 'runtime-versions': { nodejs: 22 } }, build: { commands: stage.tests } },
+      }),
+    });
+  }
+}
+
+function bootstrapRoleArn(t: PlanTarget, kind: string): string {
+  const qualifier = t.environment.bootstrapQualifier ?? 'hnb659fds';
+  return `arn:${Aws.PARTITION}:iam::${t.account}:role/cdk-${qualifier}-${kind}-role-${t.account}-${t.region}`;
+}
+
+function executionMode(mode: PlanExecutionMode): codepipeline.ExecutionMode {
+  switch (mode) {
+    case PlanExecutionMode.QUEUED: return codepipeline.ExecutionMode.QUEUED;
+    case PlanExecutionMode.PARALLEL: return codepipeline.ExecutionMode.PARALLEL;
+    default: return codepipeline.ExecutionMode.SUPERSEDED;
+  }
+}
