@@ -7,5 +7,6 @@ export * from './pipelines/cdk-pipelines';
 export * from './pipelines/codepipeline-delivery';
 export * from './pipelines/delivery-pipeline-stack';
 export * from './pipelines/environment-resources';
-export { PipelineNotifications, PipelineNotificationsProps } from './pipelines/notifications';
+export * from './pipelines/notifications';
+export * from './pipelines/repository-seeder';
 export * from './sample/sample-application';

@@ -318,7 +318,7 @@ export class DdkConfig {
    * @throws an error listing every problem of the file
    */
   public static parse(text: string, file: string): DdkConfig {
-    return DdkConfig.fromObject(parseJson(text, file), file);
+    return DdkConfig.load(parseJson(text, file), file, text);
   }
 
   /**
@@ -329,9 +329,13 @@ export class DdkConfig {
    * @throws an error listing every problem of the document
    */
   public static fromObject(doc: any, file: string): DdkConfig {
+    return DdkConfig.load(doc, file, `${JSON.stringify(doc, undefined, 2)}\n`);
+  }
+
+  private static load(doc: unknown, file: string, text: string): DdkConfig {
     const { issues, warnings } = validateDocument(file, doc);
     if (issues.length > 0) throw new DdkConfigError(file, issues);
-    return new DdkConfig(file, doc as RawDdkFile, warnings);
+    return new DdkConfig(file, doc as RawDdkFile, warnings, text);
   }
 
   /**
@@ -370,10 +374,13 @@ export class DdkConfig {
   public readonly pipeline?: PipelineSettings;
   /** Non-fatal findings: keys the library does not use, environments in no stage. */
   public readonly warnings: string[];
+  /** The document's text (as read, or as JSON when built from an object); seeds a created repository. */
+  public readonly text: string;
   private readonly raw: { [key: string]: any };
 
-  private constructor(file: string, raw: RawDdkFile, warnings: string[]) {
+  private constructor(file: string, raw: RawDdkFile, warnings: string[], text: string) {
     this.file = file;
+    this.text = text;
     this.raw = raw;
     this.tags = { ...(raw.tags ?? {}) };
     this.environments = Object.entries(raw.environments).map(([id, env]) => new EnvironmentConfig(id, env, this.tags));

@@ -70,7 +70,7 @@ export class CodePipelineDelivery extends Construct {
       throw new Error(`${plan.config.file}: pipeline.stages: the plan renders at least ${plan.stages.length + 2} CodePipeline stages (2 for source and build, ${plan.stages.length} for the plan stages), more than the ${CODEPIPELINE_LIMITS.stagesPerPipeline} stages a pipeline allows. Fix: put environments that may deploy together into one stage (they deploy in parallel), or use the codepipeline-gitflow strategy (one pipeline per stage)`);
     }
     this.artifacts = new ArtifactStore(this, 'Artifacts');
-    this.repository = codeCommitRepository(this, plan);
+    this.repository = codeCommitRepository(this, plan, gitflow ? plan.stages.map(s => s.branch) : []);
     for (const t of plan.targets) {
       this.applicationStages[t.id] = new ApplicationStage(this, t.id, { environment: t.environment, application: props.application });
     }

@@ -1,4 +1,4 @@
-import { Stack, StackProps, Tags } from 'aws-cdk-lib';
+import { CfnResource, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { IApplicationFactory } from './application-stage';
 import { CdkPipelinesDelivery } from './cdk-pipelines';
@@ -31,6 +31,7 @@ export class DeliveryPipelineStack extends Stack {
       env: { account: props.plan.cicd.account, region: props.plan.cicd.region },
     });
     for (const [k, v] of Object.entries(props.plan.cicd.environment.tags)) Tags.of(this).add(k, v);
+    this.node.addValidation({ validate: () => this.checkCloudFormationLimits(props.plan) });
     switch (props.plan.strategy) {
       case PipelineStrategy.CDK_PIPELINES:
         this.delivery = new CdkPipelinesDelivery(this, 'Delivery', { plan: props.plan, application: props.application });
@@ -39,4 +40,17 @@ export class DeliveryPipelineStack extends Stack {
         this.delivery = new CodePipelineDelivery(this, 'Delivery', { plan: props.plan, application: props.application });
     }
   }
+
+  /** CloudFormation's per-stack resource limit, checked before anything is written. */
+  private checkCloudFormationLimits(plan: DeliveryPlan): string[] {
+    const resources = this.node.findAll().filter(c => CfnResource.isCfnResource(c) && Stack.of(c) === this).length;
+    if (resources <= CLOUDFORMATION_RESOURCES_PER_STACK) return [];
+    const gitflow = plan.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW
+      ? ' (codepipeline-gitflow creates one pipeline per stage: put environments that deploy together into one stage, or use codepipeline-trunk)'
+      : '';
+    return [`${plan.config.file}: pipeline.stages: the CICD stack ${this.stackName} has ${resources} resources, more than the ${CLOUDFORMATION_RESOURCES_PER_STACK} a CloudFormation stack allows. Fix: use fewer stages${gitflow}`];
+  }
 }
+
+/** Resources in one CloudFormation stack. */
+const CLOUDFORMATION_RESOURCES_PER_STACK = 500;

@@ -124,10 +124,11 @@ export class RepositorySeedPlanner {
 
     if (present.size === 0) {
       // empty repository: the seed commit creates the default branch; the others start from it
+      const others = missing.filter(b => b !== spec.defaultBranch);
       return {
         actions: [
           { type: SeedActionType.CREATE_INITIAL_COMMIT, branch: spec.defaultBranch },
-          ...missing.filter(b => b !== spec.defaultBranch).map(b => ({ type: SeedActionType.CREATE_BRANCH, branch: b, fromBranch: spec.defaultBranch })),
+          ...others.map(b => ({ type: SeedActionType.CREATE_BRANCH, branch: b, fromBranch: spec.defaultBranch })),
         ],
         existingBranches,
       };

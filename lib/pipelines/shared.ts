@@ -1,19 +1,36 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { ArtifactStore } from './artifact-store';
+import { RepositorySeeder } from './repository-seeder';
 import { DeliveryPlan, PlanStage, SourceKind } from '../model/plan';
 
-/** The CodeCommit repository of a plan's CodeCommit source (created or imported), else undefined. */
-export function codeCommitRepository(scope: Construct, plan: DeliveryPlan): codecommit.IRepository | undefined {
+/**
+ * The CodeCommit repository of a plan's CodeCommit source, else undefined. An imported one is
+ * used as is. A created one is retained when the stack is deleted (it holds the team's commits)
+ * and seeded: an initial commit with ddk.json and a README when it is empty, and the branches
+ * the pipelines run from (`branches`, plus the source branch) when they are missing.
+ */
+export function codeCommitRepository(scope: Construct, plan: DeliveryPlan, branches: string[] = []): codecommit.IRepository | undefined {
   if (plan.source.kind !== SourceKind.CODECOMMIT) return undefined;
-  return plan.source.create
-    ? new codecommit.Repository(scope, 'Repository', {
-      repositoryName: plan.source.repository,
-      description: `Source of the ${plan.name} delivery pipeline`,
-    })
-    : codecommit.Repository.fromRepositoryName(scope, 'Repository', plan.source.repository);
+  if (!plan.source.create) return codecommit.Repository.fromRepositoryName(scope, 'Repository', plan.source.repository);
+  const repository = new codecommit.Repository(scope, 'Repository', {
+    repositoryName: plan.source.repository,
+    description: `Source of the ${plan.name} delivery pipeline`,
+  });
+  repository.applyRemovalPolicy(RemovalPolicy.RETAIN);
+  new RepositorySeeder(scope, 'Seed', {
+    repository,
+    defaultBranch: plan.source.branch,
+    branches: [...new Set(branches.filter(b => b !== plan.source.branch))],
+    files: {
+      'ddk.json': plan.config.text,
+      'README.md': `# ${plan.name}\n\nThe delivery pipeline of this repository is defined by \`ddk.json\` (ddk-pipelines, strategy \`${plan.strategy}\`).\n`,
+    },
+  });
+  return repository;
 }
 
 /** The encrypted, SSL-only topic that emails the approvers of a stage, when it has any. */

@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CodePipelineDelivery } from '../../lib';
-import { exampleDdkJson, render, SEED_DDK_JSON } from '../helpers';
+import { environments, exampleDdkJson, render, SEED_DDK_JSON } from '../helpers';
 
 /** Every CodePipeline of a template, by name. */
 function pipelines(template: Template): Record<string, any> {
@@ -99,6 +99,26 @@ describe('codepipeline-gitflow', () => {
     expect(stage(all['myapp-production'], 'production').Actions[0].ActionTypeId.Category).toBe('Approval');
   });
 
+  test('the created repository is retained and seeded with ddk.json, a README and the Gitflow branches', () => {
+    template.hasResource('AWS::CodeCommit::Repository', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    const seed = Object.values(template.findResources('Custom::DdkRepositorySeed')) as any[];
+    expect(seed).toHaveLength(1);
+    const props = JSON.stringify(seed[0].Properties);
+    expect(props).toContain('development');
+    expect(props).toContain('ddk.json');
+    expect(props).toContain('README.md');
+    expect(props).toContain('444444444444'); // the ddk.json content itself
+  });
+
+  test('an imported repository or a connection source is never seeded', () => {
+    const imported = render(withStrategy('codepipeline-gitflow', { source: { codecommit: { repository: 'legacy', create: false } } })).template;
+    imported.resourceCountIs('Custom::DdkRepositorySeed', 0);
+    const connection = render(withStrategy('codepipeline-gitflow', {
+      source: { connection: { arn: 'arn:aws:codeconnections:eu-west-1:111111111111:connection/abcd', repository: 'acme/app' } },
+    })).template;
+    connection.resourceCountIs('Custom::DdkRepositorySeed', 0);
+  });
+
   test('CodeCommit change detection on each branch', () => {
     const rules = Object.values(template.findResources('AWS::Events::Rule')).map((r: any) => r.Properties.EventPattern.detail.referenceName);
     expect(rules.sort()).toEqual([['development'], ['main']]);
@@ -113,6 +133,29 @@ describe('codepipeline-gitflow', () => {
       ProviderType: 'CodeStarSourceConnection',
       GitConfiguration: { SourceActionName: 'Source', Push: [{ Branches: { Includes: ['development'] } }] },
     }]);
+  });
+});
+
+describe('limits', () => {
+  test('Gitflow with more pipelines than one CloudFormation stack holds is a clear error naming the limit and the fix', () => {
+    const envs = environments(40);
+    expect(() => render({ environments: envs, pipeline: { strategy: 'codepipeline-gitflow' } }))
+      .toThrow(/the CICD stack .* has \d+ resources, more than the 500 a CloudFormation stack allows\. Fix: use fewer stages \(codepipeline-gitflow creates one pipeline per stage/);
+  });
+
+  test('trunk with more stages than a pipeline holds is refused before anything is built', () => {
+    expect(() => render({ environments: environments(49), pipeline: { strategy: 'codepipeline-trunk' } }))
+      .toThrow(/at least 51 CodePipeline stages .* more than the 50 stages a pipeline allows\. Fix: .*or use the codepipeline-gitflow strategy/);
+  });
+
+  test('trunk splits a stage with more environments than a CodePipeline stage holds', () => {
+    const envs = environments(60);
+    const ids = Object.keys(envs).filter(e => e !== 'cicd');
+    const p = pipelines(render({ environments: envs, pipeline: { strategy: 'codepipeline-trunk', stages: [{ name: 'fleet', environments: ids, approval: true }] } }).template)['main'];
+    expect(stageNames(p)).toEqual(['Source', 'Build', 'fleet', 'fleet-2']);
+    expect(stage(p, 'fleet').Actions).toHaveLength(50);
+    expect(stage(p, 'fleet').Actions[0].Name).toBe('Approve');
+    expect(stage(p, 'fleet-2').Actions).toHaveLength(11);
   });
 });
 

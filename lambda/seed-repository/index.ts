@@ -1,0 +1,178 @@
+/*
+ * Custom-resource handler (aws-cdk-lib custom_resources.Provider, onEvent) of `RepositorySeeder`:
+ * reads the CodeCommit repository's state, asks RepositorySeedPlanner what to do, does it.
+ *
+ * Errors propagate: the provider framework then reports FAILED to CloudFormation. Nothing here
+ * catches an error to report success.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  CodeCommitClient,
+  CodeCommitClientConfig,
+  CreateBranchCommand,
+  CreateCommitCommand,
+  GetBranchCommand,
+  GetRepositoryCommand,
+  ListBranchesCommand,
+} from '@aws-sdk/client-codecommit';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import {
+  RepositorySeedPlanner,
+  RepositorySeedSpec,
+  RepositoryState,
+  SeedActionType,
+  SeedRequestType,
+} from '../../lib/pipelines/repository-seed';
+
+/** Attempts per CodeCommit call (the SDK's standard retry strategy: throttling and transient errors, with backoff). */
+export const MAX_ATTEMPTS = 8;
+
+/** What the provider framework expects back from onEvent. */
+export interface SeedResponse {
+  readonly PhysicalResourceId: string;
+  readonly Data?: {
+    /** Commit id of the initial commit created by this request; '' when the repository had commits. */
+    readonly SeedCommitId: string;
+    /** Branches created by this request, comma-separated. */
+    readonly CreatedBranches: string;
+    /** Wanted branches that already existed and were left untouched, comma-separated. */
+    readonly ExistingBranches: string;
+  };
+}
+
+export const logger = new Logger({ serviceName: 'ddk-pipelines-seed-repository' });
+
+/** A CodeCommit client with this handler's retry settings; endpoint and region come from the environment. */
+export function createClient(config: CodeCommitClientConfig = {}): CodeCommitClient {
+  return new CodeCommitClient({ maxAttempts: MAX_ATTEMPTS, retryMode: 'standard', ...config });
+}
+
+let defaultClient: CodeCommitClient | undefined;
+
+/** The Lambda entry point. */
+export async function handler(event: CloudFormationCustomResourceEvent): Promise<SeedResponse> {
+  defaultClient ??= createClient();
+  return seedRepository(event, defaultClient);
+}
+
+/** Handles one custom-resource event with `client`. */
+export async function seedRepository(event: CloudFormationCustomResourceEvent, client: CodeCommitClient): Promise<SeedResponse> {
+  logger.resetKeys(); // temporary keys of an earlier invocation of this warm instance
+  logger.appendKeys({ requestType: event.RequestType, logicalResourceId: event.LogicalResourceId });
+  if (event.RequestType === 'Delete') {
+    // Branches and commits belong to the users of the repository once it is seeded.
+    logger.info('Delete: nothing to do; the repository and its branches are kept');
+    return { PhysicalResourceId: event.PhysicalResourceId };
+  }
+  const spec = RepositorySeedPlanner.parseProperties(event.ResourceProperties);
+  logger.appendKeys({ repositoryName: spec.repositoryName });
+  const requestType = event.RequestType === 'Create' ? SeedRequestType.CREATE : SeedRequestType.UPDATE;
+  try {
+    const result = await seed(client, requestType, spec);
+    logger.info('Repository seeded', { ...result });
+    return {
+      PhysicalResourceId: spec.repositoryName,
+      Data: { SeedCommitId: result.seedCommitId, CreatedBranches: listed(result.created), ExistingBranches: listed(result.existing) },
+    };
+  } catch (err) {
+    logger.error('Seeding failed', err as Error);
+    throw err;
+  }
+}
+
+/** What one seed did. */
+interface SeedResult {
+  readonly seedCommitId: string;
+  readonly created: string[];
+  readonly existing: string[];
+}
+
+async function seed(client: CodeCommitClient, requestType: SeedRequestType, spec: RepositorySeedSpec): Promise<SeedResult> {
+  const repositoryName = spec.repositoryName;
+  const created: string[] = [];
+  let seedCommitId = '';
+  // A second round only when someone else created the first branch while we planned (see below).
+  for (let round = 1; ; round++) {
+    const state = await readState(client, repositoryName);
+    const plan = RepositorySeedPlanner.plan(requestType, state, spec);
+    logger.info('Plan', { state, actions: plan.actions, existingBranches: plan.existingBranches });
+    const heads = new Map<string, string>();
+    try {
+      for (const action of plan.actions) {
+        if (action.type === SeedActionType.CREATE_INITIAL_COMMIT) {
+          // No parentCommitId: CodeCommit refuses (ParentCommitIdRequiredException) if the branch
+          // exists by now, so a user's commit is never overwritten.
+          const out = await client.send(new CreateCommitCommand({
+            repositoryName,
+            branchName: action.branch,
+            commitMessage: spec.commitMessage,
+            authorName: spec.authorName,
+            putFiles: spec.files.map(f => ({ filePath: f.path, fileContent: Buffer.from(f.content, 'utf8') })),
+          }));
+          seedCommitId = required(out.commitId, `CreateCommit on ${repositoryName}/${action.branch} returned no commitId`);
+          heads.set(action.branch, seedCommitId);
+          created.push(action.branch);
+        } else {
+          const from = required(action.fromBranch, `no source branch for ${action.branch}`);
+          const commitId = heads.get(from) ?? await headOf(client, repositoryName, from);
+          heads.set(from, commitId);
+          try {
+            await client.send(new CreateBranchCommand({ repositoryName, branchName: action.branch, commitId }));
+            created.push(action.branch);
+          } catch (err) {
+            if (!isError(err, 'BranchNameExistsException')) throw err;
+            // created by someone else since we listed the branches: theirs stays as it is
+            logger.warn('Branch appeared meanwhile; left untouched', { branch: action.branch });
+          }
+        }
+      }
+      return { seedCommitId, created, existing: plan.existingBranches };
+    } catch (err) {
+      if (isError(err, 'ParentCommitIdRequiredException') && round === 1) {
+        logger.warn('The repository received its first commit while seeding; planning again without the initial commit');
+        continue;
+      }
+      throw err;
+    }
+  }
+}
+
+/** The repository's default branch and branch names (all pages). */
+async function readState(client: CodeCommitClient, repositoryName: string): Promise<RepositoryState> {
+  const repo = await client.send(new GetRepositoryCommand({ repositoryName }));
+  const branches: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new ListBranchesCommand({ repositoryName, nextToken }));
+    branches.push(...page.branches ?? []);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return { branches, defaultBranch: repo.repositoryMetadata?.defaultBranch };
+}
+
+async function headOf(client: CodeCommitClient, repositoryName: string, branchName: string): Promise<string> {
+  const out = await client.send(new GetBranchCommand({ repositoryName, branchName }));
+  return required(out.branch?.commitId, `GetBranch ${repositoryName}/${branchName} returned no commitId`);
+}
+
+function required<T>(value: T | undefined, message: string): T {
+  if (value === undefined || value === null || value === '') throw new Error(`ddk-pipelines: ${message}`);
+  return value;
+}
+
+/**
+ * Branch names, comma-separated, cut to 1,000 characters: CloudFormation refuses a custom-resource
+ * response over 4,096 bytes, which would fail a seed that succeeded. The full lists are in the logs.
+ */
+export function listed(names: string[]): string {
+  const all = names.join(',');
+  if (all.length <= 1000) return all;
+  const cut = all.slice(0, 1000);
+  const kept = cut.slice(0, Math.max(0, cut.lastIndexOf(','))).split(',').filter(n => n !== '');
+  return `${kept.join(',')},…(+${names.length - kept.length} more)`;
+}
+
+/** Whether `err` is the service error `name` (by name: the Lambda runtime's SDK copy has its own classes). */
+function isError(err: unknown, name: string): boolean {
+  return err instanceof Error && err.name === name;
+}
