@@ -1,4 +1,4 @@
-import { Aws, Duration } from 'aws-cdk-lib';
+import { Aws, Duration, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
@@ -22,8 +22,6 @@ export interface CodePipelineDeliveryProps {
   readonly application: IApplicationFactory;
 }
 
-/** The CDK bootstrap roles of one target that `cdk deploy` assumes. */
-const BOOTSTRAP_ROLES = ['deploy', 'file-publishing', 'image-publishing', 'lookup'];
 
 /**
  * Renders a delivery plan with aws-codepipeline (not self-mutating):
@@ -209,10 +207,16 @@ export class CodePipelineDelivery extends Construct {
         },
       }),
     });
-    project.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['sts:AssumeRole'],
-      resources: stage.targets.flatMap(t => BOOTSTRAP_ROLES.map(kind => bootstrapRoleArn(t, kind))),
-    }));
+    // `cdk deploy` assumes the target's deploy, file-publishing, image-publishing and lookup roles:
+    // one ARN pattern per target keeps the policy under IAM's 10 KB up to a full 48-target stage.
+    const arns = stage.targets.map(bootstrapRolesArn);
+    project.addToRolePolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: arns }));
+    for (const arn of arns) {
+      Validations.of(project).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${arn.replace(Aws.PARTITION, '<AWS::Partition>')}]`,
+        reason: 'The CDK bootstrap roles (deploy, file and image publishing, lookup) of exactly one target account and region of this stage; they trust only the CICD account.',
+      });
+    }
     return project;
   }
 
@@ -229,9 +233,10 @@ export class CodePipelineDelivery extends Construct {
   }
 }
 
-function bootstrapRoleArn(t: PlanTarget, kind: string): string {
+/** The CDK bootstrap roles of one target: `cdk-<qualifier>-*-role-<account>-<region>`. */
+function bootstrapRolesArn(t: PlanTarget): string {
   const qualifier = t.environment.bootstrapQualifier ?? 'hnb659fds';
-  return `arn:${Aws.PARTITION}:iam::${t.account}:role/cdk-${qualifier}-${kind}-role-${t.account}-${t.region}`;
+  return `arn:${Aws.PARTITION}:iam::${t.account}:role/cdk-${qualifier}-*-role-${t.account}-${t.region}`;
 }
 
 function executionMode(mode: PlanExecutionMode): codepipeline.ExecutionMode {

@@ -3,7 +3,7 @@
  * Synthesis benchmark (a script, not a jest test).
  *
  *   npx ts-node --transpile-only test/bench/benchmark.ts [--sizes 3,12,50,200] [--quick]
- *        [--layouts per-env,one-wave] [--no-plain] [--no-profile] [--profile-size N] [--timeout S] [--repeat N]
+ *        [--layouts per-env,one-wave,one-wave-direct] [--strategy cdk-pipelines|codepipeline-trunk|codepipeline-gitflow] [--no-plain] [--no-profile] [--profile-size N] [--timeout S] [--repeat N]
  *
  * For generated ddk.json files of N target environments (plus cicd) in two layouts —
  * `per-env` (one plan stage per environment) and `one-wave` (all environments in one stage) —
@@ -61,6 +61,8 @@ interface Options {
   timeoutSec: number;
   /** Timed runs per cell (the median is reported); undefined: 3 up to 12 environments, else 1. */
   repeat?: number;
+  /** The strategy of the generated files (the plain app is CDK Pipelines whatever this is). */
+  strategy: string;
 }
 
 interface StackMetrics {
@@ -114,10 +116,10 @@ interface RunResult {
   metrics?: Metrics;
 }
 
-const USAGE = 'usage: npx ts-node --transpile-only test/bench/benchmark.ts [--sizes 3,12,50,200] [--quick] [--layouts per-env,one-wave] [--no-plain] [--no-profile|--profile] [--profile-size N] [--timeout S] [--repeat N]';
+const USAGE = 'usage: npx ts-node --transpile-only test/bench/benchmark.ts [--sizes 3,12,50,200] [--quick] [--layouts per-env,one-wave,one-wave-direct] [--strategy cdk-pipelines|codepipeline-trunk|codepipeline-gitflow] [--no-plain] [--no-profile|--profile] [--profile-size N] [--timeout S] [--repeat N]';
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { sizes: [3, 12, 50, 200], layouts: ['per-env', 'one-wave'], plain: true, profile: true, timeoutSec: 900 };
+  const o: Options = { sizes: [3, 12, 50, 200], layouts: ['per-env', 'one-wave'], plain: true, profile: true, timeoutSec: 900, strategy: 'cdk-pipelines' };
   let quick = false;
   let sizesGiven = false;
   let profileGiven = false;
@@ -134,6 +136,7 @@ function parseArgs(argv: string[]): Options {
       case '--sizes': o.sizes = value().split(',').map(x => parseInt(x, 10)); sizesGiven = true; break;
       case '--layouts': o.layouts = value().split(',') as Layout[]; break;
       case '--no-plain': o.plain = false; break;
+      case '--strategy': o.strategy = value(); break;
       case '--no-profile': o.profile = false; break;
       case '--profile': o.profile = true; profileGiven = true; break;
       case '--profile-size': o.profileSize = parseInt(value(), 10); o.profile = true; profileGiven = true; break;
@@ -162,6 +165,8 @@ function envId(i: number): string {
   return `env${String(i).padStart(3, '0')}`;
 }
 
+let STRATEGY = 'cdk-pipelines';
+
 function generateConfig(n: number, layout: Layout): string {
   const environments: Record<string, unknown> = { cicd: { ...CICD } };
   const ids: string[] = [];
@@ -179,7 +184,7 @@ function generateConfig(n: number, layout: Layout): string {
     environments,
     pipeline: {
       name,
-      strategy: 'cdk-pipelines',
+      strategy: STRATEGY,
       source: { codecommit: { repository: name, branch: 'main', create: true } },
       ...(layout === 'one-wave-direct' ? { changeSets: false } : {}),
       stages,
@@ -672,6 +677,7 @@ function renderProfile(p: ProfileSummary): string {
 
 function main(): void {
   const opts = parseArgs(process.argv.slice(2));
+  STRATEGY = opts.strategy;
   fs.mkdirSync(BENCH, { recursive: true });
   fs.writeFileSync(path.join(BENCH, 'rss-probe.js'), RSS_PROBE);
   const cliVersion = spawnSync('node', [CDK_CLI, '--version'], { cwd: ROOT, encoding: 'utf-8', env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' } }).stdout.trim();
