@@ -34,6 +34,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   entrypoint: 'dist/index.js',
 
   bundledDeps: ['zod', 'jsonc-parser'],
+  bin: { 'ddk-pipelines': 'dist/cli/ddk-pipelines.js' }, // bin/cli.ts, bundled by the `bundle` task
   devDeps: [
     `aws-cdk@${CDK_CLI_VERSION}`,
     'cdk-nag@3.0.2',
@@ -95,8 +96,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.package.addField('license', 'Apache-2.0');
 // The package ships the compiled library in dist/, never jsii-pacmak's outputs.
 project.npmignore!.removePatterns('dist');
-project.npmignore!.exclude('/dist/app.js', '/dist-pkg/', '/cdk.out/', '/.bench/', '/bin/', '/lambda/**/*.ts', '/lambda/tsconfig.json', '/ddk.json', '/cdk.json', '/.ci/');
+project.npmignore!.exclude('/dist/app.js', '/dist/cli/', '/dist-pkg/', '/cdk.out/', '/.bench/', '/bin/', '/lambda/**/*.ts', '/lambda/tsconfig.json', '/ddk.json', '/cdk.json', '/.ci/');
 project.gitignore.exclude('/dist-pkg/');
+project.npmignore!.include('/dist/cli/ddk-pipelines.js');
 
 // npm ci traps on this registry: platform binaries the registry lacks (see TOOLCHAIN.md).
 project.package.addField('overrides', {

@@ -1,4 +1,4 @@
-import { DeliveryPlan, PipelineStrategy, SourceKind } from '../model';
+import { DeliveryPlan, PipelineStrategy, PlanStage, SourceKind } from '../model';
 
 /*
  * The delivery graph of a plan — source → build → (self-mutation) → stages; in each stage the
@@ -35,6 +35,8 @@ export interface GraphCluster {
 export interface GraphEdge {
   readonly from: string;
   readonly to: string;
+  /** A promotion between the per-branch pipelines of the Gitflow strategy (a merge), drawn dashed. */
+  readonly label?: string;
 }
 
 /** The delivery graph of a plan. */
@@ -46,22 +48,31 @@ export interface DeliveryGraph {
   readonly edges: GraphEdge[];
 }
 
-/** Builds the delivery graph of a plan. */
+/** The branch a stage's pipeline runs from (Gitflow), when the plan has one. */
+export function stageBranch(stage: PlanStage): string | undefined {
+  const branch = (stage as { branch?: unknown }).branch;
+  return typeof branch === 'string' ? branch : undefined;
+}
+
+/**
+ * Builds the delivery graph of a plan. Trunk strategies: one pipeline, source → build →
+ * (self-mutation) → stages in order. Gitflow: one pipeline per stage, each from its own branch,
+ * joined by dashed promotions (merges).
+ */
 export function deliveryGraph(plan: DeliveryPlan): DeliveryGraph {
   const src = plan.source;
-  const nodes: GraphNode[] = [
-    {
-      id: 'source',
-      kind: 'source',
-      title: 'Source',
-      details: src.kind === SourceKind.CONNECTION
-        ? [`${src.repository} @ ${src.branch}`, 'CodeConnections']
-        : [`${src.repository} @ ${src.branch}`, 'CodeCommit'],
-    },
-    { id: 'build', kind: 'build', title: 'Build', details: [...plan.synthCommands] },
-  ];
-  const edges: GraphEdge[] = [{ from: 'source', to: 'build' }];
+  const host = src.kind === SourceKind.CONNECTION ? 'CodeConnections' : 'CodeCommit';
+  const gitflow = plan.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW;
+  const nodes: GraphNode[] = [];
+  const edges: GraphEdge[] = [];
   let previous = 'build';
+  if (!gitflow) {
+    nodes.push(
+      { id: 'source', kind: 'source', title: 'Source', details: [`${src.repository} @ ${src.branch}`, host] },
+      { id: 'build', kind: 'build', title: 'Build', details: [...plan.synthCommands] },
+    );
+    edges.push({ from: 'source', to: 'build' });
+  }
   if (plan.strategy === PipelineStrategy.CDK_PIPELINES) {
     nodes.push({ id: 'update', kind: 'update', title: 'UpdatePipeline', details: ['self-mutation'] });
     edges.push({ from: 'build', to: 'update' });
@@ -72,6 +83,12 @@ export function deliveryGraph(plan: DeliveryPlan): DeliveryGraph {
     const id = `stage${i + 1}`;
     const inner: GraphNode[] = [];
     const chain: string[][] = [];
+    if (gitflow) {
+      const branch = stageBranch(stage) ?? src.branch;
+      inner.push({ id: `${id}_source`, kind: 'source', title: 'Source', details: [`${src.repository} @ ${branch}`, host] });
+      inner.push({ id: `${id}_build`, kind: 'build', title: 'Build', details: [...plan.synthCommands] });
+      chain.push([`${id}_source`], [`${id}_build`]);
+    }
     if (stage.requiredChecks.length > 0) {
       inner.push({ id: `${id}_gate`, kind: 'gate', title: 'Gate: required checks', details: [...stage.requiredChecks] });
       chain.push([`${id}_gate`]);
@@ -96,10 +113,11 @@ export function deliveryGraph(plan: DeliveryPlan): DeliveryGraph {
     for (let k = 1; k < chain.length; k++) {
       for (const from of chain[k - 1]) for (const to of chain[k]) edges.push({ from, to });
     }
-    return { id, label: stage.name, order: i + 1, nodes: inner, entry: chain[0], exit: chain[chain.length - 1] };
+    return { id, label: gitflow ? `${stage.name} (branch ${stageBranch(stage) ?? src.branch})` : stage.name, order: i + 1, nodes: inner, entry: chain[0], exit: chain[chain.length - 1] };
   });
-  clusters.forEach(c => {
-    edges.push({ from: previous, to: c.id });
+  clusters.forEach((c, i) => {
+    if (!gitflow) edges.push({ from: previous, to: c.id });
+    else if (i > 0) edges.push({ from: clusters[i - 1].id, to: c.id, label: `merge to ${stageBranch(plan.stages[i]) ?? src.branch}` });
     previous = c.id;
   });
   return { name: plan.name, nodes, clusters, edges };
@@ -139,20 +157,25 @@ function middle(ids: string[]): string {
 export function toDot(graph: DeliveryGraph): string {
   const out: string[] = [];
   out.push(`digraph ${quoted(graph.name)} {`);
-  out.push('  graph [rankdir=LR, compound=true, nodesep=0.3, ranksep=0.5, fontname="Helvetica,Arial,sans-serif", '
+  out.push('  graph [rankdir=LR, compound=true, ordering=out, nodesep=0.3, ranksep=0.5, fontname="Helvetica", '
     + `label=${quoted(`delivery graph of ${graph.name}`)}, labelloc=t, fontsize=16];`);
-  out.push('  node [fontname="Helvetica,Arial,sans-serif", fontsize=12, margin="0.15,0.08"];');
+  out.push('  node [fontname="Helvetica", fontsize=12, margin="0.2,0.1"];');
   out.push('  edge [color="#555555", arrowsize=0.8];');
   for (const n of graph.nodes) out.push(`  ${n.id} [label=${dotLabel(n)}, ${DOT_STYLE[n.kind]}];`);
   const clusterById = new Map(graph.clusters.map(c => [c.id, c]));
   for (const c of graph.clusters) {
     out.push(`  subgraph cluster_${c.id} {`);
     out.push(`    label=<<FONT POINT-SIZE="10">stage ${c.order}</FONT><BR/><B>${html(c.label)}</B>>;`);
-    out.push('    style="rounded,dashed"; color="#78909c"; fontname="Helvetica,Arial,sans-serif";');
-    for (const n of c.nodes) out.push(`    ${n.id} [label=${dotLabel(n)}, ${DOT_STYLE[n.kind]}];`);
+    out.push('    style="rounded,dashed"; color="#78909c"; fontname="Helvetica";');
+    // Declared last-first: with rankdir=LR, Graphviz stacks the nodes of one rank bottom-up.
+    for (const n of [...c.nodes].reverse()) out.push(`    ${n.id} [label=${dotLabel(n)}, ${DOT_STYLE[n.kind]}];`);
     out.push('  }');
   }
-  for (const e of graph.edges) {
+  // With rankdir=LR and ordering=out, Graphviz places a node's later out-edges higher up: emit
+  // each node's out-edges in reverse so that parallel environments read top-down in file order.
+  const edges = [...graph.edges].map((e, i) => ({ e, i })).sort((a, b) =>
+    a.e.from === b.e.from ? b.i - a.i : a.i - b.i).map(x => x.e);
+  for (const e of edges) {
     const from = clusterById.get(e.from);
     const to = clusterById.get(e.to);
     const attrs: string[] = [];
@@ -160,6 +183,7 @@ export function toDot(graph: DeliveryGraph): string {
     if (to) attrs.push(`lhead=cluster_${to.id}`);
     const tail = from ? middle(from.exit) : e.from;
     const head = to ? middle(to.entry) : e.to;
+    if (e.label !== undefined) attrs.push('style=dashed', `label=${quoted(e.label)}`, 'fontname="Helvetica"', 'fontsize=10');
     out.push(`  ${tail} -> ${head}${attrs.length > 0 ? ` [${attrs.join(', ')}]` : ''};`);
   }
   out.push('}');
@@ -197,7 +221,7 @@ export function toMermaid(graph: DeliveryGraph): string {
     for (const n of c.nodes) out.push(`    ${mermaidNode(n)}`);
     out.push('  end');
   }
-  for (const e of graph.edges) out.push(`  ${e.from} --> ${e.to}`);
+  for (const e of graph.edges) out.push(e.label !== undefined ? `  ${e.from} -. "${mermaidText(e.label)}" .-> ${e.to}` : `  ${e.from} --> ${e.to}`);
   out.push('  classDef source fill:#e8eaf6,stroke:#3949ab');
   out.push('  classDef build fill:#e8eaf6,stroke:#3949ab');
   out.push('  classDef update fill:#e8eaf6,stroke:#3949ab');

@@ -50,8 +50,8 @@ export function style(enabled: boolean): Style {
 
 /** The part of a stream the CLI needs. */
 export interface OutputStream {
-  write(text: string): unknown;
   readonly isTTY?: boolean;
+  write(text: string): unknown;
 }
 
 /**

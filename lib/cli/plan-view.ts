@@ -1,4 +1,5 @@
-import { DeliveryPlan, PipelineStrategy, PlanSource, SourceKind } from '../model';
+import { DeliveryPlan, PipelineStrategy, PlanSource, PlanStage, SourceKind } from '../model';
+import { stageBranch } from './graph';
 import { columns, Style, style as makeStyle } from './io';
 
 /** The JSON form of a plan printed by `plan --json` (stable: scripts read it). */
@@ -7,6 +8,8 @@ export interface PlanJson {
   readonly strategy: string;
   readonly executionMode: string;
   readonly selfMutating: boolean;
+  readonly useChangeSets: boolean;
+  readonly notifications?: { emails: string[]; topicArn?: string; events: string[] };
   readonly source: { kind: string; repository: string; branch: string; create: boolean; connectionArn?: string };
   readonly cicd: { account: string; region: string };
   readonly build: { commands: string[] };
@@ -16,6 +19,8 @@ export interface PlanJson {
     approval: { comment: string; reviewUrl?: string; notify: string[]; timeoutMinutes?: number } | null;
     environments: Array<{ id: string; account: string; region: string; bootstrapQualifier?: string }>;
     tests: string[];
+    branch?: string;
+    rollbackOnFailure?: boolean;
   }>;
 }
 
@@ -26,6 +31,8 @@ export function planJson(plan: DeliveryPlan): PlanJson {
     strategy: plan.strategy,
     executionMode: plan.executionMode,
     selfMutating: plan.strategy === PipelineStrategy.CDK_PIPELINES,
+    useChangeSets: plan.useChangeSets,
+    ...(notificationsOf(plan) ? { notifications: notificationsOf(plan) } : {}),
     source: { ...plan.source },
     cicd: { account: plan.cicd.account, region: plan.cicd.region },
     build: { commands: [...plan.synthCommands] },
@@ -40,8 +47,25 @@ export function planJson(plan: DeliveryPlan): PlanJson {
         ...(t.environment.bootstrapQualifier ? { bootstrapQualifier: t.environment.bootstrapQualifier } : {}),
       })),
       tests: [...s.tests],
+      ...(stageBranch(s) !== undefined ? { branch: stageBranch(s) } : {}),
+      ...(rollbackOf(s) !== undefined ? { rollbackOnFailure: rollbackOf(s) } : {}),
     })),
   };
+}
+
+/*
+ * Plan fields that only some versions of the model carry (read defensively, so the CLI shows
+ * them when present and compiles either way).
+ */
+function notificationsOf(plan: DeliveryPlan): { emails: string[]; topicArn?: string; events: string[] } | undefined {
+  const n = (plan as unknown as { notifications?: { emails?: string[]; topicArn?: string; events?: string[] } }).notifications;
+  if (!n) return undefined;
+  return { emails: [...(n.emails ?? [])], ...(n.topicArn ? { topicArn: n.topicArn } : {}), events: [...(n.events ?? [])] };
+}
+
+function rollbackOf(stage: PlanStage): boolean | undefined {
+  const r = (stage as { rollbackOnFailure?: unknown }).rollbackOnFailure;
+  return typeof r === 'boolean' ? r : undefined;
 }
 
 /** One line of the source: `codecommit myapp @ main (created)`. */
@@ -73,6 +97,7 @@ export function renderTree(root: TreeNode): string[] {
 
 /** The plan as a tree: stages in order; gate, approval, parallel deployments and tests in each. */
 export function planTree(plan: DeliveryPlan, s: Style = makeStyle(false)): TreeNode {
+  const gitflow = plan.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW;
   const stageNodes: TreeNode[] = plan.stages.map((stage, i) => {
     const children: TreeNode[] = [];
     if (stage.requiredChecks.length > 0) {
@@ -92,14 +117,21 @@ export function planTree(plan: DeliveryPlan, s: Style = makeStyle(false)): TreeN
       children: columns(rows).map(label => ({ label })),
     });
     for (const t of stage.tests) children.push({ label: `${s.cyan('test')}      ${t}` });
-    return { label: `${s.dim(`${i + 1}.`)} stage ${s.bold(stage.name)}`, children };
+    if (rollbackOf(stage)) children.push({ label: `${s.yellow('rollback')}  to the last successful execution when a deployment fails` });
+    const branch = gitflow ? stageBranch(stage) : undefined;
+    return { label: `${s.dim(`${i + 1}.`)} stage ${s.bold(stage.name)}${branch !== undefined ? `  (its own pipeline, from branch ${branch})` : ''}`, children };
   });
+  const notifications = notificationsOf(plan);
   return {
     label: `pipeline ${s.bold(plan.name)}  (${plan.strategy}, ${plan.executionMode}) in ${plan.cicd.account} / ${plan.cicd.region}`,
     children: [
-      { label: `source    ${describeSource(plan.source)}` },
+      { label: `source    ${describeSource(plan.source)}${gitflow ? '; one pipeline per stage, each from its branch' : ''}` },
       { label: `build     ${plan.synthCommands.join(' && ')}` },
       ...(plan.strategy === PipelineStrategy.CDK_PIPELINES ? [{ label: 'update    the pipeline updates itself (self-mutation)' }] : []),
+      { label: `deploy    ${plan.useChangeSets ? 'through CloudFormation change sets (prepare, execute)' : 'directly (no change sets)'}` },
+      ...(notifications ? [{
+        label: `notify    ${notifications.events.join(', ')} → ${notifications.topicArn ?? (notifications.emails.length > 0 ? notifications.emails.join(', ') : 'a created topic')}`,
+      }] : []),
       ...stageNodes,
     ],
   };

@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+/*
+ * ddk-pipelines: the command line of the package (bundled by `npx projen bundle` into
+ * dist/cli/ddk-pipelines.js). This file only wires commander to the commands in lib/cli, which
+ * never load aws-cdk-lib: validate, plan and graph need neither the CDK nor AWS credentials.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { requirementCommand, listCommand, overrideCommand, reportCommand } from '../lib/cli/checks';
+import { bootstrapFromFile, graphCommand, GRAPH_FORMATS, planCommand } from '../lib/cli/commands';
+import { CliError, Io, processIo, ProcessIoOptions } from '../lib/cli/io';
+import { approvalCommand, executionsCommand, rollbackCommand, statusCommand } from '../lib/cli/pipeline-ops';
+import { CHECK_STATES } from '../lib/cli/status-check-api';
+import { validateCommand } from '../lib/cli/validate';
+
+const PIPELINE_HELP = 'pipeline name (default: the plan\'s name from ./ddk.json)';
+const CONFIG_HELP = 'the ddk.json that gives defaults (default: ./ddk.json)';
+
+/** Adds the options of commands that work on a deployed pipeline. */
+function pipelineOptions(cmd: Command): Command {
+  return cmd
+    .option('-p, --pipeline <name>', PIPELINE_HELP)
+    .option('-r, --region <region>', 'AWS region of the pipeline (default: the cicd region of ddk.json, else your AWS configuration)')
+    .option('-c, --config <file>', CONFIG_HELP);
+}
+
+/** Adds the options of commands that call the status-check API. */
+function apiOptions(cmd: Command): Command {
+  return pipelineOptions(cmd)
+    .option('--endpoint <url>', 'status-check API base URL (default: $DDK_PIPELINES_API)');
+}
+
+/** The program; `done` receives each command's exit code. */
+export function buildProgram(io: Io, done: (code: number) => void): Command {
+  const program = new Command();
+  program
+    .name('ddk-pipelines')
+    .description('Validate, plan and draw a ddk.json delivery pipeline; bootstrap its accounts; operate the deployed pipeline.')
+    .option('--no-color', 'never colour the output (also: NO_COLOR=1)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: s => io.out(s), writeErr: s => io.err(s) })
+    .addHelpText('after', `
+Exit codes: 0 success, 1 failure (invalid ddk.json, failed call), 2 usage error.
+Commands that call AWS use your default credential chain (AWS_PROFILE, SSO, environment, …).`);
+
+  program.command('validate')
+    .description('Validate a ddk.json: every problem with its JSON path, value, expectation and fix (exit 1 when invalid)')
+    .argument('[file]', 'the file to validate', 'ddk.json')
+    .option('--json', 'print the result as JSON')
+    .action((file: string, opts) => done(validateCommand(file, opts, io)));
+
+  program.command('plan')
+    .description('Print the delivery plan: stages in order, environments deployed in parallel, gates, approvals, tests, source')
+    .argument('[file]', 'the ddk.json to read', 'ddk.json')
+    .option('--json', 'print the plan as JSON')
+    .action((file: string, opts) => done(planCommand(file, opts, io)));
+
+  program.command('graph')
+    .description('Draw the delivery graph (source → build → stages with parallel environments, gates, approvals, tests)')
+    .argument('[file]', 'the ddk.json to read', 'ddk.json')
+    .addOption(new Option('-f, --format <format>', 'output format (default: from the extension of --output, else svg)').choices([...GRAPH_FORMATS]))
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .addHelpText('after', '\nExample: ddk-pipelines graph --format svg -o docs/pipeline.svg')
+    .action(async (file: string, opts) => done(await graphCommand(file, opts, io)));
+
+  program.command('bootstrap')
+    .description('Derive the `cdk bootstrap` commands from ddk.json (targets trust the CICD account) and run them, or print them with --dry-run')
+    .option('-e, --environment <id>', 'environment id, or "all" (default: all)')
+    .option('-a, --cicd-account <account>', 'the CICD account to trust (default: environments.cicd.account)')
+    .option('--dry-run', 'print the commands instead of running them')
+    .option('--execution-policy <arn...>', 'managed policy ARNs for the CloudFormation execution role (default: AdministratorAccess)')
+    .option('--profile <profile>', 'AWS profile passed to cdk')
+    .option('--cdk <command>', 'the CDK CLI command', 'npx cdk')
+    .option('-c, --config <file>', 'the ddk.json to read (default: ./ddk.json)')
+    .option('--json', 'with --dry-run: print the commands as JSON')
+    .addHelpText('after', '\nExample: ddk-pipelines bootstrap -e dev -a 111111111111 --dry-run')
+    .action(async opts => done(await bootstrapFromFile({ ...opts, executionPolicies: opts.executionPolicy }, io)));
+
+  const checks = program.command('checks')
+    .description('Report, list and require status checks through the status-check API (SigV4-signed)');
+  apiOptions(checks.command('report'))
+    .description('Report the state of a check for a source revision')
+    .requiredOption('--revision <commit>', 'the source commit id the check is about')
+    .requiredOption('--context <context>', 'the check, as system/name (e.g. ci/integration)')
+    .addOption(new Option('--state <state>', 'the check\'s state').choices([...CHECK_STATES]).makeOptionMandatory())
+    .option('--target-url <url>', 'link to the check\'s details')
+    .option('--description <text>', 'one line about the result')
+    .option('--stage <stage>', 'scope the check to one stage')
+    .option('--propagate', 'also post the result upstream (a comment on the CodeCommit commit)')
+    .option('--json', 'print the API\'s answer as JSON')
+    .action(async opts => done(await reportCommand(opts, io)));
+  apiOptions(checks.command('list'))
+    .description('List the latest check per context of a revision')
+    .requiredOption('--revision <commit>', 'the source commit id')
+    .option('--history', 'also print every report')
+    .option('--json', 'print checks and history as JSON')
+    .action(async opts => done(await listCommand(opts, io)));
+  apiOptions(checks.command('require'))
+    .description('Require contexts in a stage at run time (besides the requiredChecks of ddk.json)')
+    .requiredOption('--stage <stage>', 'the stage')
+    .argument('<context...>', 'contexts, as system/name')
+    .option('--json', 'print the API\'s answer as JSON')
+    .action(async (contexts: string[], opts) => done(await requirementCommand('add', contexts, opts, io)));
+  apiOptions(checks.command('unrequire'))
+    .description('Stop requiring contexts added at run time (contexts in ddk.json are removed by editing it)')
+    .requiredOption('--stage <stage>', 'the stage')
+    .argument('<context...>', 'contexts, as system/name')
+    .option('--json', 'print the API\'s answer as JSON')
+    .action(async (contexts: string[], opts) => done(await requirementCommand('remove', contexts, opts, io)));
+
+  apiOptions(program.command('override'))
+    .description('Let a gate waiting on an `error` check pass (recorded with who, when and why)')
+    .requiredOption('--stage <stage>', 'the gated stage')
+    .requiredOption('--execution <id>', 'the pipeline execution the gate waits for')
+    .requiredOption('--reason <text>', 'why the error may be overridden')
+    .option('--json', 'print the API\'s answer as JSON')
+    .action(async opts => done(await overrideCommand(opts, io)));
+
+  pipelineOptions(program.command('status'))
+    .description('Each stage: the execution in it, its state, and for a blocked one why (approval or gate waiting, failed action)')
+    .option('--endpoint <url>', 'status-check API URL: also show the checks a waiting gate holds (default: $DDK_PIPELINES_API)')
+    .option('--json', 'print the status as JSON')
+    .action(async opts => done(await statusCommand(opts, io)));
+
+  pipelineOptions(program.command('executions'))
+    .description('The latest pipeline executions, newest first')
+    .option('-n, --limit <n>', 'how many', '10')
+    .option('--json', 'print the executions as JSON')
+    .action(async opts => done(await executionsCommand(opts, io)));
+
+  for (const [name, decision] of [['approve', 'Approved'], ['reject', 'Rejected']] as const) {
+    pipelineOptions(program.command(name))
+      .description(`${name === 'approve' ? 'Approve' : 'Reject'} the manual approval waiting in a stage`)
+      .requiredOption('-s, --stage <stage>', 'the stage whose approval waits')
+      .option('--reason <text>', 'summary recorded with the decision')
+      .option('--action <name>', 'the approval action, when a stage has several waiting')
+      .option('--json', 'print the result as JSON')
+      .action(async opts => done(await approvalCommand(decision, opts, io)));
+  }
+
+  pipelineOptions(program.command('rollback'))
+    .description('Roll a stage back (CodePipeline RollbackStage) to an execution, by default the last one that succeeded in it')
+    .requiredOption('-s, --stage <stage>', 'the stage to roll back')
+    .option('--to <execution>', 'the execution to roll back to (default: the last successful execution of the stage)')
+    .option('--json', 'print the result as JSON')
+    .action(async opts => done(await rollbackCommand(opts, io)));
+
+  // Every subcommand writes through io, exits through exitOverride and suggests --help.
+  const configure = (cmd: Command) => {
+    for (const sub of cmd.commands) {
+      sub.exitOverride().configureOutput({ writeOut: s => io.out(s), writeErr: s => io.err(s) }).showHelpAfterError('(run with --help for usage)');
+      configure(sub);
+    }
+  };
+  configure(program);
+  return program;
+}
+
+/** Runs the CLI on `argv` (without node and the script) and returns the exit code. */
+export async function run(argv: string[], options: ProcessIoOptions = {}): Promise<number> {
+  const env = options.env ?? process.env;
+  const io = processIo({ ...options, env: argv.includes('--no-color') ? { ...env, NO_COLOR: '1' } : env });
+  let code = 0;
+  const program = buildProgram(io, c => { code = c; });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e: any) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (CliError.isCliError(e)) {
+      io.err(`${io.errStyle.red('error:')} ${e.message}\n`);
+      return e.exitCode;
+    }
+    io.err(`${io.errStyle.red('error:')} ${e?.message ?? e}\n`);
+    if (env.DDK_DEBUG) io.err(`${e?.stack ?? ''}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  // The SDK's notice about its own future Node.js support is for developers, not for CLI users.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  void run(process.argv.slice(2)).then(code => { process.exitCode = code; });
+}

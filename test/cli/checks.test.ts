@@ -1,0 +1,139 @@
+import { FAKE_CREDENTIALS, RecordedRequest, runCli, startServer, TestServer, verifySigV4 } from './helpers';
+
+/*
+ * The checks and override commands, run through the CLI's own wiring (commander) in this
+ * process, against a local server that records what the API would receive.
+ */
+describe('checks and override commands', () => {
+  let server: TestServer;
+  let answer: (req: RecordedRequest) => [number, unknown];
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    server = await startServer(req => answer(req));
+    // the default credential chain of the AWS SDK reads these
+    process.env.AWS_ACCESS_KEY_ID = FAKE_CREDENTIALS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = FAKE_CREDENTIALS.secretAccessKey;
+    delete process.env.AWS_PROFILE;
+    delete process.env.AWS_SESSION_TOKEN;
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await server.close();
+  });
+  beforeEach(() => {
+    server.requests.length = 0;
+    answer = () => [200, {}];
+  });
+  const env = () => ({ DDK_PIPELINES_API: `${server.url}/v1` });
+
+  test('checks report: the pipeline defaults to the plan\'s name; the request is signed for the CICD region of ddk.json', async () => {
+    const r = await runCli(['checks', 'report', '--revision', 'abc123', '--context', 'ci/integration', '--state', 'success',
+      '--target-url', 'https://ci.example.com/1', '--description', 'all green', '--stage', 'production', '--propagate'], { env: env() });
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toBe('recorded ci/integration: success for myapp @ abc123 (stage production)\n');
+    const [req] = server.requests;
+    expect([req.method, req.url]).toEqual(['POST', '/v1/checks']);
+    expect(JSON.parse(req.body)).toEqual({
+      pipeline: 'myapp',
+      revision: 'abc123',
+      context: 'ci/integration',
+      state: 'success',
+      targetUrl: 'https://ci.example.com/1',
+      description: 'all green',
+      stage: 'production',
+      propagate: true,
+    });
+    expect(verifySigV4(req, FAKE_CREDENTIALS.secretAccessKey).region).toBe('eu-west-1');
+  });
+
+  test('checks report: --endpoint and --region win; --json prints the API\'s answer', async () => {
+    answer = () => [201, { recorded: true, id: 'c-1' }];
+    const r = await runCli(['checks', 'report', '--pipeline', 'other', '--revision', 'r1', '--context', 'ci/unit', '--state', 'pending',
+      '--endpoint', server.url, '--region', 'us-west-2', '--json'], { env: {} });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ recorded: true, id: 'c-1' });
+    expect(JSON.parse(server.requests[0].body)).toEqual({ pipeline: 'other', revision: 'r1', context: 'ci/unit', state: 'pending' });
+    expect(verifySigV4(server.requests[0], FAKE_CREDENTIALS.secretAccessKey).region).toBe('us-west-2');
+  });
+
+  test('checks report: bad input is refused before any request (exit 2)', async () => {
+    const base = ['checks', 'report', '--revision', 'r', '--state', 'success'];
+    const badContext = await runCli([...base, '--context', 'integration'], { env: env() });
+    expect(badContext.code).toBe(2);
+    expect(badContext.stderr).toContain('error: --context: "integration" is not a status-check context; expected "system/name"');
+    const badState = await runCli(['checks', 'report', '--revision', 'r', '--context', 'ci/x', '--state', 'green'], { env: env() });
+    expect(badState.code).toBe(2);
+    expect(badState.stderr).toMatch(/argument 'green' is invalid\. Allowed choices are pending, success, failure, error/);
+    const badUrl = await runCli([...base, '--context', 'ci/x', '--target-url', 'ftp://x'], { env: env() });
+    expect(badUrl.stderr).toContain('--target-url: "ftp://x" is not an http(s) URL');
+    const missing = await runCli(['checks', 'report', '--context', 'ci/x', '--state', 'success'], { env: env() });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('required option \'--revision <commit>\' not specified');
+    const noEndpoint = await runCli([...base, '--context', 'ci/x'], { env: {} });
+    expect(noEndpoint.code).toBe(2);
+    expect(noEndpoint.stderr).toContain('no status-check API endpoint');
+    expect(server.requests).toHaveLength(0);
+  });
+
+  test('checks list: a table of the latest check per context; --history adds every report', async () => {
+    answer = () => [200, {
+      checks: [
+        { context: 'ci/integration', state: 'failure', stage: 'production', description: '2 tests failed', targetUrl: 'https://ci/2' },
+        { context: 'ci/unit', state: 'success' },
+      ],
+      history: [{ context: 'ci/integration', state: 'pending', reportedAt: '2026-01-01T00:00:00Z', reportedBy: 'arn:aws:iam::1:role/ci' }],
+    }];
+    const r = await runCli(['checks', 'list', '--revision', 'abc', '--history'], { env: env() });
+    expect(r.code).toBe(0);
+    expect(server.requests[0].url).toBe('/v1/checks?pipeline=myapp&revision=abc');
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('checks of myapp @ abc');
+    expect(lines[1]).toMatch(/^CONTEXT +STATE +STAGE +DESCRIPTION +LINK$/);
+    expect(lines[2]).toMatch(/^ci\/integration +failure +production +2 tests failed +https:\/\/ci\/2$/);
+    expect(lines[3]).toMatch(/^ci\/unit +success +-$/);
+    expect(r.stdout).toContain('history (1 report)');
+    expect(r.stdout).toMatch(/ci\/integration +pending +- +2026-01-01T00:00:00Z +arn:aws:iam::1:role\/ci/);
+  });
+
+  test('checks list --json: checks and history as returned', async () => {
+    answer = () => [200, { checks: [{ context: 'ci/a', state: 'error' }], history: [] }];
+    const r = await runCli(['checks', 'list', '--revision', 'abc', '--json'], { env: env() });
+    expect(JSON.parse(r.stdout)).toEqual({ checks: [{ context: 'ci/a', state: 'error' }], history: [] });
+  });
+
+  test('checks require / unrequire: PUT /requirements/{pipeline}/{stage} with add / remove', async () => {
+    answer = () => [200, { required: ['ci/integration', 'security/scan'] }];
+    const add = await runCli(['checks', 'require', '--stage', 'production', 'security/scan'], { env: env() });
+    expect(add.code).toBe(0);
+    expect(add.stdout).toBe('required in myapp/production: security/scan\nrequired checks of myapp/production now: ci/integration, security/scan\n');
+    answer = () => [200, {}];
+    const remove = await runCli(['checks', 'unrequire', '--stage', 'production', 'security/scan', 'ci/extra'], { env: env() });
+    expect(remove.code).toBe(0);
+    expect(server.requests.map(q => [q.method, q.url, JSON.parse(q.body)])).toEqual([
+      ['PUT', '/v1/requirements/myapp/production', { add: ['security/scan'] }],
+      ['PUT', '/v1/requirements/myapp/production', { remove: ['security/scan', 'ci/extra'] }],
+    ]);
+  });
+
+  test('checks unrequire of a ddk.json context: the API\'s refusal is shown, exit 1', async () => {
+    answer = () => [409, { message: 'ci/integration is required by ddk.json; edit ddk.json to remove it' }];
+    const r = await runCli(['checks', 'unrequire', '--stage', 'production', 'ci/integration'], { env: env() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: status-check API: PUT /requirements/myapp/production answered 409 Conflict: ci/integration is required by ddk.json; edit ddk.json to remove it\n');
+  });
+
+  test('override: POST /overrides with pipeline, stage, execution and reason', async () => {
+    const r = await runCli(['override', '--stage', 'production', '--execution', 'e-42', '--reason', 'CI outage, verified by hand'], { env: env() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('override recorded for myapp/production, execution e-42: "CI outage, verified by hand"\n');
+    expect(JSON.parse(server.requests[0].body)).toEqual({ pipeline: 'myapp', stage: 'production', execution: 'e-42', reason: 'CI outage, verified by hand' });
+    verifySigV4(server.requests[0], FAKE_CREDENTIALS.secretAccessKey);
+  });
+
+  test('override without --reason is a usage error', async () => {
+    const r = await runCli(['override', '--stage', 'production', '--execution', 'e-42'], { env: env() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('required option \'--reason <text>\' not specified');
+    expect(server.requests).toHaveLength(0);
+  });
+});

@@ -1,0 +1,260 @@
+import { execSync, spawn } from 'child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import {
+  assertWellFormedXml, bundleCli, EXAMPLE, exampleDoc, execCli, FAKE_CREDENTIALS, ROOT, startServer, verifySigV4, writeDdk,
+} from './helpers';
+
+/*
+ * The CLI as users run it: the esbuild bundle of bin/cli.ts, as a child process, from a folder
+ * outside the repository (so aws-cdk-lib cannot be resolved: no command may need it), with a
+ * minimal environment (no AWS credentials, no colour, no TTY).
+ */
+let cli: string;
+beforeAll(() => { cli = bundleCli(); }, 60_000);
+
+/** The text of XML character references and the five predefined entities. */
+function decodeEntities(text: string): string {
+  return text.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
+    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+}
+
+const run = (args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) => execCli(cli, args, options);
+
+describe('help and usage', () => {
+  const commands = ['validate', 'plan', 'graph', 'bootstrap', 'checks', 'checks report', 'checks list', 'checks require', 'checks unrequire',
+    'override', 'status', 'executions', 'approve', 'reject', 'rollback'];
+
+  test('--help lists every command, exit 0', () => {
+    const r = run(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of ['validate', 'plan', 'graph', 'bootstrap', 'checks', 'override', 'status', 'executions', 'approve', 'reject', 'rollback']) {
+      expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    }
+  });
+
+  test.each(commands)('%s --help: usage and options, exit 0, no credentials needed', (command) => {
+    const r = run([...command.split(' '), '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Usage: ddk-pipelines ${command}`));
+    expect(r.stderr).toBe('');
+  });
+
+  test('an unknown command or option: exit 2 with a suggestion, no stack trace', () => {
+    const r = run(['valdate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: unknown command \'valdate\'');
+    expect(r.stderr).toContain('(Did you mean validate?)');
+    const o = run(['plan', '--jsn']);
+    expect(o.code).toBe(2);
+    expect(o.stderr).toContain('error: unknown option \'--jsn\'');
+    expect(`${r.stderr}${o.stderr}`).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('validate', () => {
+  test('the example ddk.json (explicit path, and ./ddk.json by default): valid, exit 0', () => {
+    const r = run(['validate', EXAMPLE], { cwd: tmpdir() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^✔ .*ddk\.json is valid: pipeline myapp, 2 stages, 3 target environments\n$/);
+    expect(run(['validate'], { cwd: ROOT }).code).toBe(0);
+  });
+
+  test('a bad file: every problem with path, value, expected and fix, exit 1, no stack trace', () => {
+    const doc = exampleDoc();
+    doc.environments['prod-us'].region = 'us-east-7';
+    doc.environments.dev.account = 2222;
+    doc.pipeline.stages[1].requiredChecks = ['integration'];
+    const { dir } = writeDdk(doc);
+    const r = run(['validate'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('✖ ddk.json is not a valid ddk.json (3 problems):');
+    for (const path of ['environments.dev.account', 'environments.prod-us.region', 'pipeline.stages[1].requiredChecks[0]']) expect(r.stdout).toContain(path);
+    expect(r.stdout).toContain('     value:    "us-east-7"');
+    expect(r.stdout).toMatch(/problem: {2}is not a known AWS region \(did you mean "us-east-\d"\?\)/);
+    expect(r.stdout.match(/^ {5}expected: /gm)).toHaveLength(3);
+    expect(r.stdout.match(/^ {5}fix: /gm)).toHaveLength(3);
+    expect(r.stdout).not.toMatch(/\n\s+at /);
+  });
+
+  test('--json: the issues as data; exit 1 when invalid', () => {
+    const { dir } = writeDdk({ environments: { dev: { account: '222222222222', region: 'eu-west-1' } } });
+    const r = run(['validate', '--json'], { cwd: dir });
+    expect(r.code).toBe(1);
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({ file: 'ddk.json', valid: false });
+    expect(json.issues).toEqual([expect.objectContaining({ path: 'environments.cicd', problem: 'is missing: no environment hosts the pipeline' })]);
+  });
+
+  test('a missing file: exit 1 with the reason', () => {
+    const r = run(['validate', 'nope.json'], { cwd: tmpdir() });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('nope.json is not a valid ddk.json (1 problem)');
+    expect(r.stdout).toContain('cannot be read (ENOENT)');
+  });
+});
+
+describe('plan', () => {
+  test('the tree of the example: stages, parallel environments, gate, approval, tests', () => {
+    const r = run(['plan', EXAMPLE], { cwd: tmpdir() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('pipeline myapp  (cdk-pipelines, SUPERSEDED) in 111111111111 / eu-west-1');
+    expect(r.stdout).toContain('2. stage production\n   ├─ gate      required checks must be success: ci/integration');
+    expect(r.stdout).toContain('   ├─ deploy    2 environments in parallel\n   │  ├─ prod-eu  333333333333  eu-west-1\n   │  └─ prod-us  444444444444  us-east-1');
+    expect(r.stdout).not.toContain('\u001b['); // not a TTY: no colour
+  });
+
+  test('--json', () => {
+    const r = run(['plan', '--json'], { cwd: ROOT });
+    expect(JSON.parse(r.stdout).stages.map((s: any) => s.name)).toEqual(['development', 'production']);
+  });
+
+  test('colour: FORCE_COLOR turns it on, NO_COLOR and --no-color win', () => {
+    expect(run(['plan'], { env: { FORCE_COLOR: '1' } }).stdout).toContain('\u001b[1mmyapp\u001b[22m');
+    expect(run(['plan'], { env: { FORCE_COLOR: '1', NO_COLOR: '1' } }).stdout).not.toContain('\u001b[');
+    expect(run(['plan', '--no-color'], { env: { FORCE_COLOR: '1' } }).stdout).not.toContain('\u001b[');
+  });
+
+  test('an invalid file: the problems on stderr, exit 1', () => {
+    const doc = exampleDoc();
+    doc.pipeline.stages[0].environments = ['cicd'];
+    const { dir } = writeDdk(doc);
+    const r = run(['plan'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('error: ddk.json is not a valid ddk.json (1 problem):\n  - ddk.json: pipeline.stages[0].environments[0]: "cicd" is the CICD environment');
+  });
+});
+
+describe('graph', () => {
+  test('SVG (the default): well-formed, with the stage and environment names, rendered without a browser', () => {
+    const r = run(['graph', EXAMPLE], { cwd: tmpdir() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^(<\?xml|<svg)/);
+    expect(assertWellFormedXml(r.stdout)).toBe('svg');
+    const texts = [...r.stdout.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map(m => decodeEntities(m[1]));
+    for (const text of ['development', 'production', 'dev', 'prod-eu', 'prod-us', 'ci/integration', 'Manual approval', 'npm run smoke']) {
+      expect(texts).toContain(text);
+    }
+  });
+
+  test('-o writes the file; the format follows its extension unless --format says otherwise', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ddk-graph-'));
+    const svg = run(['graph', EXAMPLE, '-o', join(dir, 'out/pipeline.svg')], { cwd: dir });
+    expect(svg.code).toBe(0);
+    expect(svg.stderr).toMatch(/^wrote .*pipeline\.svg \(svg, \d+ bytes\)\n$/);
+    assertWellFormedXml(readFileSync(join(dir, 'out/pipeline.svg'), 'utf-8'));
+    expect(run(['graph', EXAMPLE, '-o', join(dir, 'p.mmd')]).code).toBe(0);
+    expect(readFileSync(join(dir, 'p.mmd'), 'utf-8')).toMatch(/^flowchart LR\n/);
+    expect(run(['graph', EXAMPLE, '--format', 'dot', '-o', join(dir, 'p.txt')]).code).toBe(0);
+    expect(readFileSync(join(dir, 'p.txt'), 'utf-8')).toMatch(/^digraph "myapp" \{/);
+  });
+
+  test('--format mermaid and dot to stdout; an unknown format is a usage error', () => {
+    expect(run(['graph', '--format', 'mermaid']).stdout).toContain('subgraph stage2["2. production"]');
+    expect(run(['graph', '-f', 'dot']).stdout).toContain('subgraph cluster_stage2');
+    const bad = run(['graph', '--format', 'png']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('Allowed choices are svg, mermaid, dot');
+  });
+});
+
+describe('bootstrap', () => {
+  test('--dry-run -e dev -a <account>: the exact cdk bootstrap command, nothing run', () => {
+    const r = run(['bootstrap', '-e', 'dev', '-a', '999999999999', '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('# dev: trusts the CICD account 999999999999\n'
+      + 'npx cdk bootstrap aws://222222222222/eu-west-1 --trust 999999999999 --cloudformation-execution-policies arn:aws:iam::aws:policy/AdministratorAccess\n');
+  });
+
+  test('--dry-run for all environments (the default), and --json', () => {
+    const r = run(['bootstrap', '--dry-run', '--json']);
+    expect(r.code).toBe(0);
+    const commands = JSON.parse(r.stdout);
+    expect(commands.map((c: any) => `${c.account}/${c.region}`)).toEqual([
+      '111111111111/eu-west-1', '111111111111/us-east-1', '222222222222/eu-west-1', '333333333333/eu-west-1', '444444444444/us-east-1',
+    ]);
+    expect(commands[2].argv).toEqual(['npx', 'cdk', 'bootstrap', 'aws://222222222222/eu-west-1', '--trust', '111111111111',
+      '--cloudformation-execution-policies', 'arn:aws:iam::aws:policy/AdministratorAccess']);
+  });
+
+  test('without --dry-run: runs the CDK CLI for each environment, streams its output, stops at the first failure', () => {
+    // GIVEN a stand-in for the CDK CLI that echoes its arguments and fails for one account
+    const dir = mkdtempSync(join(tmpdir(), 'fake-cdk-'));
+    const fake = join(dir, 'fake-cdk.js');
+    writeFileSync(fake, 'console.log("cdk " + process.argv.slice(2).join(" ")); process.exit(process.argv.includes("aws://333333333333/eu-west-1") ? 3 : 0);');
+    chmodSync(fake, 0o755);
+    const ok = run(['bootstrap', '-e', 'dev', '--cdk', `${process.execPath} ${fake}`]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe('cdk bootstrap aws://222222222222/eu-west-1 --trust 111111111111 --cloudformation-execution-policies arn:aws:iam::aws:policy/AdministratorAccess\n');
+    expect(ok.stderr).toContain('[1/1] dev: trusts the CICD account 111111111111\n$ ');
+    const all = run(['bootstrap', '--cdk', `${process.execPath} ${fake}`]);
+    expect(all.code).toBe(3);
+    expect(all.stdout.trimEnd().split('\n').map(l => l.split(' ')[2])).toEqual([
+      'aws://111111111111/eu-west-1', 'aws://111111111111/us-east-1', 'aws://222222222222/eu-west-1', 'aws://333333333333/eu-west-1',
+    ]);
+    expect(all.stderr).toContain('exited with code 3; 1 bootstrap(s) not run');
+  });
+
+  test('a CDK CLI that cannot be started: a clear error, exit 1', () => {
+    const r = run(['bootstrap', '-e', 'dev', '--cdk', '/nonexistent/cdk']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: cannot run /nonexistent/cdk: spawn /nonexistent/cdk ENOENT. Fix: install the AWS CDK CLI or pass --cdk <command>');
+  });
+
+  test('an unknown environment: exit 2 with a suggestion', () => {
+    const r = run(['bootstrap', '-e', 'prd-eu', '--dry-run']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: -e prd-eu: no such environment (did you mean "prod-eu"?)');
+  });
+});
+
+describe('AWS commands from the bundle', () => {
+  test('checks report: SigV4 with the credentials of the environment (fake ones here)', async () => {
+    const server = await startServer(() => [200, { ok: true }]);
+    try {
+      const env = {
+        AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
+        DDK_PIPELINES_API: server.url,
+      };
+      // spawnSync would block the server in this process: run the child asynchronously
+      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [cli, 'checks', 'report', '--revision', 'abc', '--context', 'ci/e2e', '--state', 'error'], { cwd: ROOT, env });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', d => { stdout += d; });
+        child.stderr.on('data', d => { stderr += d; });
+        child.on('close', code => resolve({ code, stdout, stderr }));
+      });
+      expect(r).toEqual({ code: 0, stdout: 'recorded ci/e2e: error for myapp @ abc\n', stderr: '' });
+      expect(verifySigV4(server.requests[0], FAKE_CREDENTIALS.secretAccessKey)).toMatchObject({ accessKeyId: FAKE_CREDENTIALS.accessKeyId, region: 'eu-west-1', service: 'execute-api' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('status with no pipeline name and no ddk.json: a usage error before any AWS call', () => {
+    const r = run(['status'], { cwd: tmpdir() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: no --pipeline given and there is no ddk.json in');
+  });
+});
+
+describe('the projen bundle task builds this CLI', () => {
+  test('its step for bin/cli.ts produces a bundle that runs `validate`', () => {
+    // GIVEN the esbuild command of the `bundle` task (as `npx projen bundle` runs it), redirected to a temporary file
+    const tasks = JSON.parse(readFileSync(join(ROOT, '.projen', 'tasks.json'), 'utf-8')).tasks;
+    const step = (tasks.bundle?.steps ?? []).map((s: any) => s.exec ?? '').find((e: string) => e.includes('bin/cli.ts'));
+    expect(step).toContain('--outfile=dist/cli/ddk-pipelines.js');
+    const out = join(mkdtempSync(join(tmpdir(), 'ddk-projen-bundle-')), 'ddk-pipelines.js');
+    execSync(step.replace('--outfile=dist/cli/ddk-pipelines.js', `--outfile=${out}`), {
+      cwd: ROOT, env: { ...process.env, PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH}` }, stdio: 'pipe',
+    });
+    // THEN it validates the example from outside the repository (jsonc-parser's UMD entry, esbuild's
+    // default for platform=node, cannot be bundled: the step needs --main-fields=module,main)
+    const r = execCli(out, ['validate', EXAMPLE], { cwd: tmpdir() });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+  }, 60_000);
+});

@@ -1,0 +1,101 @@
+import { exampleDoc } from './helpers';
+import { style } from '../../lib/cli/io';
+import { planJson, renderPlan, renderTree } from '../../lib/cli/plan-view';
+import { DdkConfig } from '../../lib/config';
+import { DeliveryPlan } from '../../lib/model';
+
+const planOf = (doc: unknown) => DeliveryPlan.fromConfig(DdkConfig.fromObject(doc, 'ddk.json'));
+
+describe('plan tree', () => {
+  test('the example ddk.json: stages in order, gate, approval, parallel environments, tests, source', () => {
+    const text = renderPlan(planOf(exampleDoc()));
+    const lines = text.trimEnd().split('\n');
+    expect(lines[0]).toBe('pipeline myapp  (cdk-pipelines, SUPERSEDED) in 111111111111 / eu-west-1');
+    expect(lines).toContain('├─ source    codecommit myapp @ main (created by the pipeline stack)');
+    expect(lines).toContain('├─ update    the pipeline updates itself (self-mutation)');
+    // development before production, each with its environments under it
+    const dev = lines.indexOf('├─ 1. stage development');
+    const prod = lines.indexOf('└─ 2. stage production');
+    expect(dev).toBeGreaterThan(0);
+    expect(prod).toBeGreaterThan(dev);
+    expect(lines.slice(dev, prod)).toEqual([
+      '├─ 1. stage development',
+      '│  └─ deploy    1 environment',
+      '│     └─ dev  222222222222  eu-west-1',
+    ]);
+    expect(lines.slice(prod)).toEqual([
+      '└─ 2. stage production',
+      '   ├─ gate      required checks must be success: ci/integration',
+      '   ├─ approval  manual: "Check the dev deployment first"; notify release-managers@example.com',
+      '   ├─ deploy    2 environments in parallel',
+      '   │  ├─ prod-eu  333333333333  eu-west-1',
+      '   │  └─ prod-us  444444444444  us-east-1',
+      '   └─ test      npm run smoke',
+    ]);
+  });
+
+  test('without a pipeline section: one stage per environment, an approval before all but the first', () => {
+    const doc = exampleDoc();
+    delete doc.pipeline;
+    const text = renderPlan(planOf(doc));
+    expect(text).toMatch(/1\. stage dev\n│  └─ deploy {4}1 environment/);
+    expect(text).not.toMatch(/1\. stage dev\n[^\n]*approval/);
+    expect(text).toContain('2. stage prod-eu\n│  ├─ approval  manual: "Approve the deployment of stage "prod-eu""');
+    expect(text).toContain('3. stage prod-us');
+  });
+
+  test('a connection source, review URL and approval timeout are shown', () => {
+    const doc = exampleDoc();
+    doc.pipeline.source = { connection: { arn: 'arn:aws:codeconnections:eu-west-1:111111111111:connection/abc-123', repository: 'acme/app', branch: 'trunk' } };
+    doc.pipeline.stages[1].approval = { comment: 'go', reviewUrl: 'https://example.com/review', timeoutMinutes: 60 };
+    const text = renderPlan(planOf(doc));
+    expect(text).toContain('source    connection acme/app @ trunk (arn:aws:codeconnections:eu-west-1:111111111111:connection/abc-123)');
+    expect(text).toContain('approval  manual: "go"; review https://example.com/review; expires after 60 min');
+  });
+
+  test('colour only when asked for: the plain tree has no escape sequences, the coloured one does', () => {
+    const plan = planOf(exampleDoc());
+    expect(renderPlan(plan, style(false))).not.toContain('\u001b[');
+    expect(renderPlan(plan, style(true))).toContain('\u001b[1mproduction\u001b[22m');
+  });
+
+  test('renderTree draws nested branches', () => {
+    expect(renderTree({ label: 'r', children: [{ label: 'a', children: [{ label: 'a1' }] }, { label: 'b' }] })).toEqual([
+      'r', '├─ a', '│  └─ a1', '└─ b',
+    ]);
+  });
+});
+
+describe('plan JSON', () => {
+  test('stages with environments, approvals, checks and tests; no EnvironmentConfig objects', () => {
+    const json = planJson(planOf(exampleDoc()));
+    expect(json).toMatchObject({
+      name: 'myapp',
+      strategy: 'cdk-pipelines',
+      executionMode: 'SUPERSEDED',
+      selfMutating: true,
+      source: { kind: 'codecommit', repository: 'myapp', branch: 'main', create: true },
+      cicd: { account: '111111111111', region: 'eu-west-1' },
+    });
+    expect(json.stages.map(s => s.name)).toEqual(['development', 'production']);
+    expect(json.stages[0].approval).toBeNull();
+    expect(json.stages[1]).toMatchObject({
+      requiredChecks: ['ci/integration'],
+      approval: { comment: 'Check the dev deployment first', notify: ['release-managers@example.com'] },
+      environments: [
+        { id: 'prod-eu', account: '333333333333', region: 'eu-west-1' },
+        { id: 'prod-us', account: '444444444444', region: 'us-east-1' },
+      ],
+      tests: ['npm run smoke'],
+    });
+    // plain data: survives a JSON round trip unchanged
+    expect(JSON.parse(JSON.stringify(json))).toEqual(json);
+  });
+
+  test('a bootstrap qualifier is carried per environment', () => {
+    const doc = exampleDoc();
+    doc.environments.dev.bootstrap = { qualifier: 'abc123' };
+    const json = planJson(planOf(doc));
+    expect(json.stages[0].environments[0]).toEqual({ id: 'dev', account: '222222222222', region: 'eu-west-1', bootstrapQualifier: 'abc123' });
+  });
+});

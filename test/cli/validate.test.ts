@@ -1,0 +1,87 @@
+import { join } from 'path';
+import { exampleDoc, ROOT, writeDdk } from './helpers';
+import { style } from '../../lib/cli/io';
+import { checkFile, loadPlan, optionalPlan, pipelineName } from '../../lib/cli/project';
+import { renderValidation, validationReport } from '../../lib/cli/validate';
+
+function badDoc(): any {
+  const doc = exampleDoc();
+  doc.environments.dev.account = '22222222222';
+  doc.pipeline.stages[0].environments = ['dve'];
+  return doc;
+}
+
+describe('validate', () => {
+  test('the example ddk.json is valid', () => {
+    const checked = checkFile('ddk.json', ROOT);
+    expect(checked.issues).toEqual([]);
+    expect(renderValidation(checked, style(false))).toBe('✔ ddk.json is valid: pipeline myapp, 2 stages, 3 target environments\n');
+  });
+
+  test('every problem of a bad file, each with path, value, problem, expected and fix', () => {
+    const { dir } = writeDdk(badDoc());
+    const checked = checkFile('ddk.json', dir);
+    const text = renderValidation(checked, style(false));
+    expect(text).toContain('✖ ddk.json is not a valid ddk.json (2 problems):');
+    expect(text).toContain([
+      '  1. environments.dev.account',
+      '     value:    "22222222222"',
+      '     problem:  is not a 12-digit AWS account id (it has 11 characters)',
+      '     expected: a 12-digit AWS account id as a string, e.g. "111111111111"',
+      '     fix:      copy the account id from the AWS console account menu; keep leading zeros and quote it',
+    ].join('\n'));
+    expect(text).toContain('  2. pipeline.stages[0].environments[0]\n     value:    "dve"\n     problem:  names an environment that does not exist (did you mean "dev"?)');
+    const report = validationReport(checked);
+    expect(report.valid).toBe(false);
+    expect(report.issues.map(i => i.path)).toEqual(['environments.dev.account', 'pipeline.stages[0].environments[0]']);
+    expect(report.issues[0]).toEqual({
+      path: 'environments.dev.account',
+      value: '"22222222222"',
+      problem: 'is not a 12-digit AWS account id (it has 11 characters)',
+      expected: 'a 12-digit AWS account id as a string, e.g. "111111111111"',
+      fix: 'copy the account id from the AWS console account menu; keep leading zeros and quote it',
+    });
+  });
+
+  test('a JSON syntax error is reported with its line and column', () => {
+    const { dir } = writeDdk('{\n  "environments": {,\n}');
+    const [issue] = checkFile('ddk.json', dir).issues;
+    expect(issue.problem).toMatch(/^is not valid JSON at line 2, column \d+/);
+  });
+
+  test('a missing file is one problem that says how to fix it', () => {
+    const checked = checkFile('nope.json', ROOT);
+    expect(checked.issues).toHaveLength(1);
+    expect(renderValidation(checked, style(false))).toContain('problem:  cannot be read (ENOENT)');
+  });
+
+  test('warnings (unknown keys) are shown after a valid result', () => {
+    const doc = exampleDoc();
+    doc.environments.dev.colour = 'blue';
+    const { dir } = writeDdk(doc);
+    const text = renderValidation(checkFile('ddk.json', dir), style(false));
+    expect(text).toMatch(/^✔ ddk.json is valid/);
+    expect(text).toMatch(/warning: ddk.json: environments.dev.colour: unknown key "colour"/);
+  });
+});
+
+describe('the pipeline name and plan used as defaults', () => {
+  test('--pipeline wins; else the plan name from ./ddk.json', () => {
+    expect(pipelineName({ pipeline: 'other' }, ROOT)).toBe('other');
+    expect(pipelineName({}, ROOT)).toBe('myapp');
+  });
+
+  test('no ddk.json and no --pipeline: a usage error that says what to pass', () => {
+    const { dir } = writeDdk({}, 'other.json');
+    expect(() => pipelineName({}, dir)).toThrow(/no --pipeline given and there is no ddk.json in .*\. Fix: pass --pipeline <name>/);
+    expect(optionalPlan({}, dir, false)).toBeUndefined();
+  });
+
+  test('an invalid ddk.json: loadPlan lists every problem; an optional plan is simply absent', () => {
+    const { dir } = writeDdk(badDoc());
+    expect(() => loadPlan('ddk.json', dir)).toThrow(/ddk.json is not a valid ddk.json \(2 problems\):\n {2}- ddk.json: environments.dev.account/);
+    expect(optionalPlan({}, dir, false)).toBeUndefined();
+    expect(() => pipelineName({}, dir)).toThrow(/no --pipeline given, and the pipeline name cannot be taken from ddk.json/);
+    expect(optionalPlan({ config: join(ROOT, 'ddk.json') }, dir, true)?.name).toBe('myapp');
+  });
+});
