@@ -10,9 +10,9 @@ import { ApprovalStep } from './approval-step';
 import { ArtifactStore } from './artifact-store';
 import { CompactCrossAccountGrants } from './compact-grants';
 import { PipelineNotifications } from './notifications';
-import { approvalTopic, codeCommitRepository } from './shared';
+import { approvalTopic, codeCommitRepository, executionMode } from './shared';
 import { CODEPIPELINE_LIMITS, packDeployments } from './limits';
-import { DeliveryPlan, PlanExecutionMode, PlanStage, SourceKind } from '../model/plan';
+import { DeliveryPlan, PlanStage, SourceKind } from '../model/plan';
 
 /** Props of a `CdkPipelinesDelivery`. */
 export interface CdkPipelinesDeliveryProps {
@@ -193,12 +193,5 @@ function logReplicationBucket(stack: Stack, region: string, bucket: s3.IBucket):
 /** Source, Build and UpdatePipeline. */
 const FIXED_STAGES = 3;
 
-function executionMode(mode: PlanExecutionMode): codepipeline.ExecutionMode {
-  switch (mode) {
-    case PlanExecutionMode.QUEUED: return codepipeline.ExecutionMode.QUEUED;
-    case PlanExecutionMode.PARALLEL: return codepipeline.ExecutionMode.PARALLEL;
-    default: return codepipeline.ExecutionMode.SUPERSEDED;
-  }
-}
 
 

@@ -10,9 +10,9 @@ import { ApplicationStage, IApplicationFactory } from './application-stage';
 import { ArtifactStore } from './artifact-store';
 import { CODEPIPELINE_LIMITS, packDeployments } from './limits';
 import { PipelineNotifications } from './notifications';
-import { approvalTopic, codeCommitRepository } from './shared';
+import { approvalTopic, codeCommitRepository, executionMode } from './shared';
 import { CDK_CLI_VERSION } from './versions';
-import { DeliveryPlan, PipelineStrategy, PlanExecutionMode, PlanStage, PlanTarget, SourceKind } from '../model/plan';
+import { DeliveryPlan, PipelineStrategy, PlanStage, PlanTarget, SourceKind } from '../model/plan';
 
 /** Props of a `CodePipelineDelivery`. */
 export interface CodePipelineDeliveryProps {
@@ -169,44 +169,35 @@ export class CodePipelineDelivery extends Construct {
     });
   }
 
-  /** The install, unit-test and synth build; its output is the cloud assembly every stage deploys. */
-  private newBuildProject(): codebuild.PipelineProject {
-    return new codebuild.PipelineProject(this, 'Build', {
-      description: `${this.plan.name}: install, unit tests and synthesis (cdk-nag and CloudFormation validation run in synth)`,
-      environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.MEDIUM },
+  /** A CodeBuild project (Node.js 22, encrypted with the artifact key) running `commands`. */
+  private project(id: string, description: string, commands: string[], options: { compute?: codebuild.ComputeType; timeout?: Duration; artifacts?: object } = {}): codebuild.PipelineProject {
+    return new codebuild.PipelineProject(this, id, {
+      description: `${this.plan.name}: ${description}`,
+      environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: options.compute ?? codebuild.ComputeType.SMALL },
       encryptionKey: this.artifacts.key,
-      timeout: Duration.minutes(60),
+      timeout: options.timeout ?? Duration.minutes(60),
       buildSpec: codebuild.BuildSpec.fromObject({
         version: '0.2',
-        phases: {
-          install: { 'runtime-versions': { nodejs: 22 } },
-          build: { commands: this.plan.synthCommands },
-        },
-        artifacts: { 'base-directory': 'cdk.out', 'files': ['**/*'] },
+        phases: { install: { 'runtime-versions': { nodejs: 22 } }, build: { commands } },
+        ...(options.artifacts ? { artifacts: options.artifacts } : {}),
       }),
+    });
+  }
+
+  /** The install, unit-test and synth build; its output is the cloud assembly every stage deploys. */
+  private newBuildProject(): codebuild.PipelineProject {
+    return this.project('Build', 'install, unit tests and synthesis (cdk-nag and CloudFormation validation run in synth)', this.plan.synthCommands, {
+      compute: codebuild.ComputeType.MEDIUM,
+      artifacts: { 'base-directory': 'cdk.out', 'files': ['**/*'] },
     });
   }
 
   /** One deploy project per plan stage, allowed to assume only that stage's targets' bootstrap roles. */
   private deployProject(stage: PlanStage): codebuild.PipelineProject {
-    const project = new codebuild.PipelineProject(this, `Deploy-${stage.name}`, {
-      description: `${this.plan.name}: cdk deploy of one environment of stage ${stage.name}`,
-      environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.SMALL },
-      encryptionKey: this.artifacts.key,
-      timeout: Duration.minutes(120),
-      buildSpec: codebuild.BuildSpec.fromObject({
-        version: '0.2',
-        phases: {
-          install: { 'runtime-versions': { nodejs: 22 } },
-          build: {
-            commands: [
-              'echo "Deploying environment $DDK_ENVIRONMENT from $DDK_ASSEMBLY"',
-              `npx --yes aws-cdk@${CDK_CLI_VERSION} deploy --app "$DDK_ASSEMBLY" --all --require-approval never --ci --progress events`,
-            ],
-          },
-        },
-      }),
-    });
+    const project = this.project(`Deploy-${stage.name}`, `cdk deploy of one environment of stage ${stage.name}`, [
+      'echo "Deploying environment $DDK_ENVIRONMENT from $DDK_ASSEMBLY"',
+      `npx --yes aws-cdk@${CDK_CLI_VERSION} deploy --app "$DDK_ASSEMBLY" --all --require-approval never --ci --progress events`,
+    ], { timeout: Duration.minutes(120) });
     // `cdk deploy` assumes the target's deploy, file-publishing, image-publishing and lookup roles:
     // one ARN pattern per target keeps the policy under IAM's 10 KB up to a full 48-target stage.
     const arns = stage.targets.map(bootstrapRolesArn);
@@ -221,15 +212,7 @@ export class CodePipelineDelivery extends Construct {
   }
 
   private testsProject(stage: PlanStage): codebuild.PipelineProject {
-    return new codebuild.PipelineProject(this, `Tests-${stage.name}`, {
-      description: `${this.plan.name}: tests after stage ${stage.name}`,
-      environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.SMALL },
-      encryptionKey: this.artifacts.key,
-      buildSpec: codebuild.BuildSpec.fromObject({
-        version: '0.2',
-        phases: { install: { 'runtime-versions': { nodejs: 22 } }, build: { commands: stage.tests } },
-      }),
-    });
+    return this.project(`Tests-${stage.name}`, `tests after stage ${stage.name}`, stage.tests);
   }
 }
 
@@ -237,12 +220,4 @@ export class CodePipelineDelivery extends Construct {
 function bootstrapRolesArn(t: PlanTarget): string {
   const qualifier = t.environment.bootstrapQualifier ?? 'hnb659fds';
   return `arn:${Aws.PARTITION}:iam::${t.account}:role/cdk-${qualifier}-*-role-${t.account}-${t.region}`;
-}
-
-function executionMode(mode: PlanExecutionMode): codepipeline.ExecutionMode {
-  switch (mode) {
-    case PlanExecutionMode.QUEUED: return codepipeline.ExecutionMode.QUEUED;
-    case PlanExecutionMode.PARALLEL: return codepipeline.ExecutionMode.PARALLEL;
-    default: return codepipeline.ExecutionMode.SUPERSEDED;
-  }
 }

@@ -1,11 +1,12 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { ArtifactStore } from './artifact-store';
 import { RepositorySeeder } from './repository-seeder';
-import { DeliveryPlan, PlanStage, SourceKind } from '../model/plan';
+import { DeliveryPlan, PlanExecutionMode, PlanStage, SourceKind } from '../model/plan';
 
 /**
  * The CodeCommit repository of a plan's CodeCommit source, else undefined. An imported one is
@@ -44,4 +45,13 @@ export function approvalTopic(scope: Construct, stage: PlanStage, artifacts: Art
   });
   for (const email of notify) topic.addSubscription(new subs.EmailSubscription(email));
   return topic;
+}
+
+/** The CodePipeline execution mode of the plan's. */
+export function executionMode(mode: PlanExecutionMode): codepipeline.ExecutionMode {
+  switch (mode) {
+    case PlanExecutionMode.QUEUED: return codepipeline.ExecutionMode.QUEUED;
+    case PlanExecutionMode.PARALLEL: return codepipeline.ExecutionMode.PARALLEL;
+    default: return codepipeline.ExecutionMode.SUPERSEDED;
+  }
 }
