@@ -10,3 +10,5 @@ export * from './pipelines/environment-resources';
 export * from './pipelines/notifications';
 export * from './pipelines/repository-seeder';
 export * from './sample/sample-application';
+export * from './status-checks/status-checks';
+export * from './status-checks/gate-step';

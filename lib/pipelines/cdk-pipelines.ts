@@ -11,6 +11,7 @@ import { ArtifactStore } from './artifact-store';
 import { CompactCrossAccountGrants } from './compact-grants';
 import { PipelineNotifications } from './notifications';
 import { approvalTopic, codeCommitRepository, executionMode } from './shared';
+import { StatusChecks } from '../status-checks/status-checks';
 import { CODEPIPELINE_LIMITS, packDeployments } from './limits';
 import { DeliveryPlan, PlanStage, SourceKind } from '../model/plan';
 
@@ -47,6 +48,13 @@ export class CdkPipelinesDelivery extends Construct {
   /** One stage per deployment target, by environment id. */
   public readonly applicationStages: { [environmentId: string]: ApplicationStage };
   /**
+   * The status-check store, API and gates.
+   *
+   * @default - undefined when no stage has requiredChecks
+   */
+  public readonly statusChecks?: StatusChecks;
+  private readonly source: pipelines.CodePipelineSource;
+  /**
    * Notification topic and rule.
    *
    * @default - undefined when the plan has no notifications
@@ -73,7 +81,7 @@ export class CdkPipelinesDelivery extends Construct {
       restartExecutionOnUpdate: true,
     });
 
-    let input: pipelines.IFileSetProducer;
+    let input: pipelines.CodePipelineSource;
     if (plan.source.kind === SourceKind.CONNECTION) {
       input = pipelines.CodePipelineSource.connection(plan.source.repository, plan.source.branch, {
         connectionArn: plan.source.connectionArn!,
@@ -82,6 +90,11 @@ export class CdkPipelinesDelivery extends Construct {
     } else {
       this.repository = codeCommitRepository(this, plan)!;
       input = pipelines.CodePipelineSource.codeCommit(this.repository, plan.source.branch);
+    }
+
+    this.source = input;
+    if (plan.stages.some(s => s.requiredChecks.length > 0)) {
+      this.statusChecks = new StatusChecks(this, 'StatusChecks', { plan, repository: this.repository });
     }
 
     this.pipeline = new pipelines.CodePipeline(this, 'Pipeline', {
@@ -148,8 +161,12 @@ export class CdkPipelinesDelivery extends Construct {
     groups.forEach((group, i) => {
       const first = i === 0;
       const last = i === groups.length - 1;
+      // The gate comes first: nobody is asked to approve a change whose checks have not passed.
+      const pre: pipelines.Step[] = [];
+      if (first && this.statusChecks && stage.requiredChecks.length > 0) pre.push(this.statusChecks.gateStep(stage, this.source.sourceAttribute('CommitId')));
+      if (first && stage.approval) pre.push(new ApprovalStep('Approve', { approval: stage.approval, topic: approvalTopic(this, stage, this.artifacts) }));
       const wave = this.pipeline.addWave(i === 0 ? stage.name : `${stage.name}-${i + 1}`, {
-        pre: first && stage.approval ? [new ApprovalStep('Approve', { approval: stage.approval, topic: approvalTopic(this, stage, this.artifacts) })] : [],
+        pre: pipelines.Step.sequence(pre),
         post: last && stage.tests.length > 0 ? [new pipelines.ShellStep('Tests', { commands: stage.tests })] : [],
       });
       for (const index of group) wave.addStage(deployments[index]);

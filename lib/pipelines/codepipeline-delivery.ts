@@ -12,6 +12,7 @@ import { CODEPIPELINE_LIMITS, packDeployments } from './limits';
 import { PipelineNotifications } from './notifications';
 import { approvalTopic, codeCommitRepository, executionMode } from './shared';
 import { CDK_CLI_VERSION } from './versions';
+import { StatusChecks } from '../status-checks/status-checks';
 import { DeliveryPlan, PipelineStrategy, PlanStage, PlanTarget, SourceKind } from '../model/plan';
 
 /** Props of a `CodePipelineDelivery`. */
@@ -54,6 +55,12 @@ export class CodePipelineDelivery extends Construct {
    * @default - undefined when the plan has no notifications
    */
   public readonly notifications?: PipelineNotifications;
+  /**
+   * The status-check store, API and gates.
+   *
+   * @default - undefined when no stage has requiredChecks
+   */
+  public readonly statusChecks?: StatusChecks;
   private readonly plan: DeliveryPlan;
   private readonly buildProject: codebuild.PipelineProject;
 
@@ -71,6 +78,9 @@ export class CodePipelineDelivery extends Construct {
     this.repository = codeCommitRepository(this, plan, gitflow ? plan.stages.map(s => s.branch) : []);
     for (const t of plan.targets) {
       this.applicationStages[t.id] = new ApplicationStage(this, t.id, { environment: t.environment, application: props.application });
+    }
+    if (plan.stages.some(s => s.requiredChecks.length > 0)) {
+      this.statusChecks = new StatusChecks(this, 'StatusChecks', { plan, repository: this.repository });
     }
     this.buildProject = this.newBuildProject();
     if (plan.notifications) this.notifications = new PipelineNotifications(this, 'Notifications', { notifications: plan.notifications });
@@ -104,7 +114,7 @@ export class CodePipelineDelivery extends Construct {
       stageName: 'Build',
       actions: [new cpa.CodeBuildAction({ actionName: 'Synth', project: this.buildProject, input: source, outputs: [assembly] })],
     });
-    for (const stage of stages) this.addPlanStage(pipeline, stage, source, assembly);
+    for (const stage of stages) this.addPlanStage(pipeline, stage, source, assembly, sourceAction.variables.commitId);
     if (pipeline.stageCount > CODEPIPELINE_LIMITS.stagesPerPipeline) {
       throw new Error(`${plan.config.file}: pipeline.stages: pipeline "${name}" has ${pipeline.stageCount} stages, more than the ${CODEPIPELINE_LIMITS.stagesPerPipeline} a pipeline allows. Fix: put environments that may deploy together into one stage`);
     }
@@ -113,7 +123,7 @@ export class CodePipelineDelivery extends Construct {
     return pipeline;
   }
 
-  private sourceAction(branch: string, output: codepipeline.Artifact): codepipeline.IAction {
+  private sourceAction(branch: string, output: codepipeline.Artifact): cpa.CodeStarConnectionsSourceAction | cpa.CodeCommitSourceAction {
     const s = this.plan.source;
     if (s.kind === SourceKind.CONNECTION) {
       const [owner, repo] = s.repository.split('/');
@@ -125,13 +135,16 @@ export class CodePipelineDelivery extends Construct {
     return new cpa.CodeCommitSourceAction({ actionName: 'Source', repository: this.repository!, branch, output, trigger: cpa.CodeCommitTrigger.EVENTS });
   }
 
-  private addPlanStage(pipeline: codepipeline.Pipeline, stage: PlanStage, source: codepipeline.Artifact, assembly: codepipeline.Artifact): void {
+  private addPlanStage(pipeline: codepipeline.Pipeline, stage: PlanStage, source: codepipeline.Artifact, assembly: codepipeline.Artifact, commitId: string): void {
     const deploy = this.deployProject(stage);
-    const reserved = (stage.approval ? 1 : 0) + (stage.tests.length > 0 ? 1 : 0);
+    const gated = this.statusChecks !== undefined && stage.requiredChecks.length > 0;
+    const reserved = (gated ? 1 : 0) + (stage.approval ? 1 : 0) + (stage.tests.length > 0 ? 1 : 0);
     const groups = packDeployments(stage.name, stage.targets.map(() => 1), reserved);
     groups.forEach((group, i) => {
       const actions: codepipeline.IAction[] = [];
       let runOrder = 1;
+      // The gate comes first: nobody is asked to approve a change whose checks have not passed.
+      if (i === 0 && gated) actions.push(this.statusChecks!.gateAction(stage, commitId, { runOrder: runOrder++ }));
       if (i === 0 && stage.approval) {
         const a = stage.approval;
         actions.push(new cpa.ManualApprovalAction({

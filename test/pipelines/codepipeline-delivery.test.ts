@@ -39,16 +39,20 @@ describe('codepipeline-trunk', () => {
     }
   });
 
-  test('production: approval, then both environments in parallel from their own nested assembly, then tests', () => {
+  test('production: status-check gate, approval, then both environments in parallel from their own nested assembly, then tests', () => {
     const actions = stage(p, 'production').Actions;
-    expect(actions.map((a: any) => [a.Name, a.RunOrder])).toEqual([['Approve', 1], ['Deploy-prod-eu', 2], ['Deploy-prod-us', 2], ['Tests', 3]]);
-    const env = JSON.parse(actions[1].Configuration.EnvironmentVariables);
+    expect(actions.map((a: any) => [a.Name, a.RunOrder])).toEqual([['StatusChecks', 1], ['Approve', 2], ['Deploy-prod-eu', 3], ['Deploy-prod-us', 3], ['Tests', 4]]);
+    expect(actions[0].ActionTypeId).toMatchObject({ Category: 'Invoke', Provider: 'Lambda' });
+    expect(JSON.stringify(actions[0].Configuration.UserParameters)).toContain('ci/integration');
+    expect(JSON.stringify(actions[0].Configuration.UserParameters)).toContain('#{Source_Source_NS.CommitId}'.replace('Source_Source_NS', (stage(p, 'Source').Actions[0].Namespace)));
+    expect(stage(p, 'development').Actions.some((a: any) => a.ActionTypeId.Category === 'Invoke')).toBe(false);
+    const env = JSON.parse(actions[2].Configuration.EnvironmentVariables);
     expect(env).toEqual(expect.arrayContaining([
       { name: 'DDK_ENVIRONMENT', type: 'PLAINTEXT', value: 'prod-eu' },
       { name: 'DDK_ASSEMBLY', type: 'PLAINTEXT', value: stack.delivery.applicationStages['prod-eu'].artifactId },
     ]));
-    expect(actions[0].Configuration.NotificationArn).toBeDefined();
-    expect(actions[3].InputArtifacts).toEqual([{ Name: 'Source' }]);
+    expect(actions[1].Configuration.NotificationArn).toBeDefined();
+    expect(actions[4].InputArtifacts).toEqual([{ Name: 'Source' }]);
   });
 
   test('a stage\'s deploy role may assume only that stage\'s targets\' bootstrap roles', () => {
@@ -96,7 +100,7 @@ describe('codepipeline-gitflow', () => {
     expect(stage(all['myapp-production'], 'Source').Actions[0].Configuration.BranchName).toBe('main');
     expect(stageNames(all['myapp-development'])).toEqual(['Source', 'Build', 'development']);
     expect(stageNames(all['myapp-production'])).toEqual(['Source', 'Build', 'production']);
-    expect(stage(all['myapp-production'], 'production').Actions[0].ActionTypeId.Category).toBe('Approval');
+    expect(stage(all['myapp-production'], 'production').Actions.map((a: any) => a.ActionTypeId.Category)).toEqual(['Invoke', 'Approval', 'Build', 'Build', 'Build']);
   });
 
   test('the created repository is retained and seeded with ddk.json, a README and the Gitflow branches', () => {
@@ -160,6 +164,25 @@ describe('limits', () => {
 });
 
 describe('across strategies', () => {
+  test.each(['cdk-pipelines', 'codepipeline-trunk', 'codepipeline-gitflow'])('%s: the status-check gate precedes the approval and the deployments of each gated stage', strategy => {
+    const { template } = render(withStrategy(strategy));
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasOutput('StatusChecksApiEndpoint', {});
+    const prod = Object.values(pipelines(template)).map(x => stage(x, 'production')).find(Boolean);
+    const order = prod.Actions.map((a: any) => [a.ActionTypeId.Category, a.RunOrder]);
+    const gate = order.find(([c]: any) => c === 'Invoke')[1];
+    const approval = order.find(([c]: any) => c === 'Approval')[1];
+    const deploys = order.filter(([c, _]: any, i: number) => (c === 'Deploy' || (c === 'Build' && prod.Actions[i].Name.startsWith('Deploy-')))).map(([, r]: any) => r);
+    expect(gate).toBeLessThan(approval);
+    expect(Math.min(...deploys)).toBeGreaterThan(approval);
+  });
+
+  test('no required checks, no status-check resources', () => {
+    const doc = exampleDdkJson();
+    delete doc.pipeline.stages[1].requiredChecks;
+    render(doc).template.resourceCountIs('AWS::DynamoDB::Table', 0);
+  });
+
   test.each(['cdk-pipelines', 'codepipeline-trunk'])('%s: rollbackOnFailure rolls failed stages back (V2 OnFailure)', strategy => {
     const doc = withStrategy(strategy, { rollbackOnFailure: true });
     doc.pipeline.stages[0].rollbackOnFailure = false;

@@ -1,0 +1,530 @@
+import { basename } from 'path';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as codecommit from 'aws-cdk-lib/aws-codecommit';
+import * as cpa from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { GateStep, GateStepProps } from './gate-step';
+import { CHECK_STATES, DETAIL_TYPES, ENV, EVENT_SOURCE, LIMITS, PATTERNS, PipelineSettings, TABLE_KEYS } from './shared';
+import { handlerCode } from '../lambda-assets';
+import { DeliveryPlan, PlanStage, SourceKind } from '../model/plan';
+
+/** Props of a `StatusChecks`. */
+export interface StatusChecksProps {
+  /** The delivery plan: pipeline name, stages and their required contexts, source repository. */
+  readonly plan: DeliveryPlan;
+  /**
+   * The CodeCommit repository that `propagate: true` comments on.
+   *
+   * @default - the plan's CodeCommit repository, referenced by name; none for a connection source
+   */
+  readonly repository?: codecommit.IRepository;
+  /**
+   * How long a gate waits for pending checks or an override before failing its stage
+   * (at most 23.5 hours: CodePipeline fails a Lambda invoke action after 24 hours).
+   *
+   * @default Duration.hours(1)
+   */
+  readonly gateTimeout?: Duration;
+  /**
+   * The EventBridge bus events are published to.
+   *
+   * @default - the account's default event bus, where CodePipeline's own execution events arrive too
+   */
+  readonly eventBus?: events.IEventBus;
+  /**
+   * Steady-state requests per second the API accepts (API Gateway stage throttling).
+   *
+   * @default 10
+   */
+  readonly throttlingRateLimit?: number;
+  /**
+   * Burst of requests the API accepts (API Gateway stage throttling).
+   *
+   * @default 20
+   */
+  readonly throttlingBurstLimit?: number;
+  /**
+   * How long reports, gate records and overrides are kept (DynamoDB TTL; run-time requirements
+   * are kept until changed).
+   *
+   * @default Duration.days(365)
+   */
+  readonly retention?: Duration;
+  /**
+   * Retention of the API's access logs and the functions' logs.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the table, the key and the log groups when they leave the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Set the account's API Gateway CloudWatch Logs role (an account-wide, per-region setting that
+   * access and execution logging need). Pass `false` when the account already has one.
+   *
+   * @default true
+   */
+  readonly cloudWatchRole?: boolean;
+}
+
+/** Options of `StatusChecks.gateAction()`. */
+export interface GateActionOptions {
+  /**
+   * Name of the action in its stage.
+   *
+   * @default 'StatusChecks'
+   */
+  readonly actionName?: string;
+  /**
+   * Run order of the action: lower than the stage's approval and deployments.
+   *
+   * @default 1
+   */
+  readonly runOrder?: number;
+  /**
+   * How long the gate waits before failing the stage.
+   *
+   * @default - the construct's gateTimeout
+   */
+  readonly timeout?: Duration;
+}
+
+/**
+ * Status checks for a delivery plan: a record API, required contexts per stage, gates, human
+ * overrides, propagation to CodeCommit and an event stream.
+ *
+ * - a DynamoDB table (on-demand, point-in-time recovery, encrypted with a customer-managed KMS key
+ *   with rotation) holding every report, the run-time requirements, gate states and overrides;
+ * - a REST API (API Gateway, IAM authorization on every method, request validation, throttling,
+ *   KMS-encrypted access logs): `POST /checks`, `GET /checks`, `PUT /requirements/{pipeline}/{stage}`,
+ *   `POST /overrides`; its URL is the stack output `StatusChecksApiEndpoint`;
+ * - the API and gate functions (Node.js 22, least-privilege roles);
+ * - events on the account's default EventBridge bus (or `eventBus`), source
+ *   `ddk-pipelines.status-checks`.
+ *
+ * `gateStep()` (CDK Pipelines) and `gateAction()` (aws-codepipeline) make the gate a renderer puts
+ * before a stage's approval and deployments.
+ *
+ * Construct ids (stable): `Key`, `Table`, `Api`, `ApiFunction`, `GateFunction`, `GateActionRole`,
+ * `AccessLogs`.
+ */
+export class StatusChecks extends Construct {
+  /** `source` of every event. */
+  public static readonly EVENT_SOURCE: string = EVENT_SOURCE;
+  /** `detail-type` of the event for a recorded check report. */
+  public static readonly DETAIL_TYPE_CHECK_REPORTED: string = DETAIL_TYPES.CHECK_REPORTED;
+  /** `detail-type` of the event for a run-time change of required contexts. */
+  public static readonly DETAIL_TYPE_REQUIREMENTS_CHANGED: string = DETAIL_TYPES.REQUIREMENTS_CHANGED;
+  /** `detail-type` of the event for a recorded override. */
+  public static readonly DETAIL_TYPE_OVERRIDE_RECORDED: string = DETAIL_TYPES.OVERRIDE_RECORDED;
+  /** `detail-type` of the event for a changed gate verdict. */
+  public static readonly DETAIL_TYPE_GATE_DECIDED: string = DETAIL_TYPES.GATE_DECIDED;
+  /** Logical id (OutputKey) of the stack output holding the API's URL. */
+  public static readonly API_ENDPOINT_OUTPUT: string = 'StatusChecksApiEndpoint';
+
+  /** Name of the pipeline the checks are for. */
+  public readonly pipelineName: string;
+  /** Default wait of the gates. */
+  public readonly gateTimeout: Duration;
+  /** The KMS key of the table and the log groups (rotation on). */
+  public readonly key: kms.Key;
+  /** The table of reports, requirements, gate states and overrides. */
+  public readonly table: dynamodb.Table;
+  /** The REST API. */
+  public readonly api: apigw.RestApi;
+  /** The API's URL, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com/prod/`. */
+  public readonly apiEndpoint: string;
+  /** The API's function. */
+  public readonly apiFunction: lambda.Function;
+  /** The gates' function (a CodePipeline Lambda invoke action). */
+  public readonly gateFunction: lambda.Function;
+  /** The role pipelines assume to run the gate actions (it may invoke the gate function). */
+  public readonly gateActionRole: iam.Role;
+  /** The bus events go to. */
+  public readonly eventBus: events.IEventBus;
+  /** The API's access log group. */
+  public readonly accessLogs: logs.LogGroup;
+  /**
+   * The CodeCommit repository `propagate` comments on.
+   *
+   * @default - none (connection source)
+   */
+  public readonly repository?: codecommit.IRepository;
+
+  constructor(scope: Construct, id: string, props: StatusChecksProps) {
+    super(scope, id);
+    const plan = props.plan;
+    const stack = Stack.of(this);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    this.pipelineName = plan.name;
+    this.gateTimeout = props.gateTimeout ?? Duration.hours(1);
+    const timeoutMinutes = this.gateTimeout.toMinutes({ integral: false });
+    if (!Number.isInteger(timeoutMinutes) || timeoutMinutes < 1 || timeoutMinutes > LIMITS.maxGateTimeoutMinutes) {
+      throw new Error(`StatusChecks ${this.node.path}: gateTimeout: ${this.gateTimeout.toHumanString()} is out of range; expected whole minutes from 1 to ${LIMITS.maxGateTimeoutMinutes} (CodePipeline fails a Lambda invoke action after 24 hours). Fix: pass e.g. Duration.hours(1)`);
+    }
+    const retentionDays = (props.retention ?? Duration.days(365)).toDays({ integral: false });
+    if (!Number.isInteger(retentionDays) || retentionDays < 1) {
+      throw new Error(`StatusChecks ${this.node.path}: retention: must be whole days of at least 1. Fix: pass e.g. Duration.days(365)`);
+    }
+
+    // ---- key, table, logs -------------------------------------------------------------------
+    this.key = new kms.Key(this, 'Key', {
+      description: `Encrypts the status checks of pipeline ${plan.name} (table and logs)`,
+      enableKeyRotation: true,
+      removalPolicy,
+      pendingWindow: Duration.days(30),
+    });
+    // CloudWatch Logs encrypts the API's and the functions' log groups with the key
+    this.key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CloudWatchLogsOfThisAccountAndRegion',
+      principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*` } },
+    }));
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: TABLE_KEYS.timeToLive,
+      removalPolicy,
+    });
+
+    const logGroup = (lid: string) => new logs.LogGroup(this, lid, { encryptionKey: this.key, retention: logRetention, removalPolicy });
+    this.accessLogs = logGroup('AccessLogs');
+
+    this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+    this.repository = props.repository ?? (plan.source.kind === SourceKind.CODECOMMIT
+      ? codecommit.Repository.fromRepositoryName(this, 'Repository', plan.source.repository)
+      : undefined);
+
+    // ---- functions --------------------------------------------------------------------------
+    const common = {
+      [ENV.TABLE_NAME]: this.table.tableName,
+      [ENV.EVENT_BUS_NAME]: this.eventBus.eventBusArn,
+      [ENV.RETENTION_DAYS]: String(retentionDays),
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    const settings: PipelineSettings = {
+      pipeline: plan.name,
+      file: basename(plan.config.file),
+      ...(this.repository ? { repository: this.repository.repositoryName } : {}),
+      stages: plan.stages.map((s, index) => ({ name: s.name, index, requiredChecks: [...s.requiredChecks] })),
+    };
+    const settingsJson = stack.toJsonString(settings);
+    // measured with the repository name of the plan (a created repository's name is a token here)
+    const settingsBytes = Buffer.byteLength(JSON.stringify({ ...settings, repository: plan.source.repository }));
+    if (settingsBytes > LIMITS.settingsBytes) {
+      throw new Error(`${plan.config.file}: pipeline.stages: the stages and their requiredChecks take ${settingsBytes} bytes in the status-check API's environment, more than the ${LIMITS.settingsBytes} bytes it can hold (Lambda allows 4 KB of environment variables). Fix: shorten stage names and contexts, or require fewer contexts in ddk.json`);
+    }
+
+    this.apiFunction = this.handler('ApiFunction', 'status-checks-api', `Status-check API of pipeline ${plan.name}`, logGroup('ApiFunctionLogs'), {
+      ...common,
+      [ENV.PIPELINE_SETTINGS]: settingsJson,
+    }, Duration.seconds(10));
+    this.gateFunction = this.handler('GateFunction', 'status-checks-gate', `Status-check gates of pipeline ${plan.name}`, logGroup('GateFunctionLogs'), common, Duration.seconds(30));
+
+    // least privilege: exactly the calls each handler makes, on exactly its resources
+    this.table.grant(this.apiFunction, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
+    this.table.grant(this.gateFunction, 'dynamodb:PutItem', 'dynamodb:Query');
+    for (const fn of [this.apiFunction, this.gateFunction]) {
+      fn.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'TableKeyThroughDynamoDB',
+        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+        resources: [this.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Aws.REGION}.amazonaws.com` } },
+      }));
+      fn.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'PublishStatusCheckEvents',
+        actions: ['events:PutEvents'],
+        resources: [this.eventBus.eventBusArn],
+        conditions: { StringEquals: { 'events:source': EVENT_SOURCE } },
+      }));
+    }
+    if (this.repository) {
+      this.apiFunction.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'CommentOnCommits',
+        actions: ['codecommit:PostCommentForComparedCommit'],
+        resources: [this.repository.repositoryArn],
+      }));
+    }
+    // what aws-cdk-lib's LambdaInvokeAction adds when a pipeline uses the gate; stated here so
+    // the role is complete on its own and the acknowledgement sits next to it
+    this.gateFunction.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'ReportGateResults',
+      actions: ['codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult'],
+      resources: ['*'],
+    }));
+    Validations.of(this.gateFunction.role!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'codepipeline:PutJobSuccessResult and PutJobFailureResult support no resource-level permissions (a job is identified only by its id); they are the only actions on "*".',
+    });
+    // the role CodePipeline assumes for every gate action (instead of one generated per action)
+    this.gateActionRole = new iam.Role(this, 'GateActionRole', {
+      assumedBy: new iam.AccountRootPrincipal(),
+      description: `Runs the status-check gates of pipeline ${plan.name} (CodePipeline action role)`,
+    });
+    this.gateFunction.grantInvoke(this.gateActionRole);
+    const gateFunctionId = stack.getLogicalId(this.gateFunction.node.defaultChild as lambda.CfnFunction);
+    Validations.of(this.gateActionRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'lambda:ListFunctions, which aws-cdk-lib\'s LambdaInvokeAction grants the action role, supports no resource-level permissions; invoking is limited to the gate function.',
+    }, {
+      id: `AwsSolutions-IAM5[Resource::<${gateFunctionId}.Arn>:*]`,
+      reason: 'aws-cdk-lib\'s grantInvoke (also called by LambdaInvokeAction) covers the gate function\'s own versions and aliases (<arn>:*); no other function.',
+    });
+
+    // ---- API --------------------------------------------------------------------------------
+    this.api = new apigw.RestApi(this, 'Api', {
+      restApiName: `${plan.name}-status-checks`,
+      description: `Status checks of pipeline ${plan.name}: report, read, require, override`,
+      endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+      cloudWatchRole: props.cloudWatchRole ?? true,
+      // the account setting outlives the stack: other APIs of the account may log through it
+      ...((props.cloudWatchRole ?? true) ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
+      defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
+      deployOptions: {
+        stageName: 'prod',
+        throttlingRateLimit: props.throttlingRateLimit ?? 10,
+        throttlingBurstLimit: props.throttlingBurstLimit ?? 20,
+        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields({
+          caller: true,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: true,
+        }),
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+      },
+    });
+    this.apiEndpoint = this.api.url;
+    const output = this.api.node.tryFindChild('Endpoint') as CfnOutput | undefined;
+    if (output) {
+      output.overrideLogicalId(StatusChecks.API_ENDPOINT_OUTPUT);
+      output.description = `Status-check API of pipeline ${plan.name} (IAM authorization; see README "Status checks")`;
+    }
+
+    // validation errors name the field: API Gateway puts the schema violation in validationErrorString
+    const validationMessage = '{"message": "$context.error.message: $util.escapeJavaScript($context.error.validationErrorString).replaceAll("\\\\\'", "\'")"}';
+    this.api.addGatewayResponse('BadRequestBody', {
+      type: apigw.ResponseType.BAD_REQUEST_BODY,
+      templates: { 'application/json': validationMessage },
+    });
+    this.api.addGatewayResponse('BadRequestParameters', {
+      type: apigw.ResponseType.BAD_REQUEST_PARAMETERS,
+      templates: { 'application/json': '{"message": "$context.error.message"}' },
+    });
+
+    const validator = new apigw.RequestValidator(this, 'RequestValidator', {
+      restApi: this.api,
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    const integration = new apigw.LambdaIntegration(this.apiFunction, { allowTestInvoke: false });
+    const model = (mid: string, schema: apigw.JsonSchema) => ({ 'application/json': this.api.addModel(mid, { contentType: 'application/json', modelName: mid, schema }) });
+    const str = (pattern: string, maxLength?: number): apigw.JsonSchema => ({
+      type: apigw.JsonSchemaType.STRING, pattern, ...(maxLength ? { maxLength } : {}),
+    });
+    const contextList: apigw.JsonSchema = {
+      type: apigw.JsonSchemaType.ARRAY, items: str(PATTERNS.context, LIMITS.context), maxItems: LIMITS.contextsPerChange,
+    };
+
+    const checks = this.api.root.addResource('checks');
+    checks.addMethod('POST', integration, {
+      requestValidator: validator,
+      requestModels: model('CheckReport', {
+        schema: apigw.JsonSchemaVersion.DRAFT4,
+        title: 'CheckReport',
+        type: apigw.JsonSchemaType.OBJECT,
+        required: ['pipeline', 'revision', 'context', 'state'],
+        additionalProperties: false,
+        properties: {
+          pipeline: str(PATTERNS.name),
+          revision: str(PATTERNS.revision),
+          context: str(PATTERNS.context, LIMITS.context),
+          state: { type: apigw.JsonSchemaType.STRING, enum: [...CHECK_STATES] },
+          targetUrl: str(PATTERNS.url, LIMITS.targetUrl),
+          description: { type: apigw.JsonSchemaType.STRING, maxLength: LIMITS.description },
+          stage: str(PATTERNS.name),
+          propagate: { type: apigw.JsonSchemaType.BOOLEAN },
+          clientRequestId: str(PATTERNS.clientRequestId),
+        },
+      }),
+    });
+    checks.addMethod('GET', integration, {
+      requestValidator: validator,
+      requestParameters: {
+        'method.request.querystring.pipeline': true,
+        'method.request.querystring.revision': true,
+        'method.request.querystring.stage': false,
+      },
+    });
+    this.api.root.addResource('requirements').addResource('{pipeline}').addResource('{stage}').addMethod('PUT', integration, {
+      requestValidator: validator,
+      requestParameters: { 'method.request.path.pipeline': true, 'method.request.path.stage': true },
+      requestModels: model('RequirementsChange', {
+        schema: apigw.JsonSchemaVersion.DRAFT4,
+        title: 'RequirementsChange',
+        type: apigw.JsonSchemaType.OBJECT,
+        additionalProperties: false,
+        minProperties: 1,
+        properties: { add: contextList, remove: contextList },
+      }),
+    });
+    this.api.root.addResource('overrides').addMethod('POST', integration, {
+      requestValidator: validator,
+      requestModels: model('OverrideRequest', {
+        schema: apigw.JsonSchemaVersion.DRAFT4,
+        title: 'OverrideRequest',
+        type: apigw.JsonSchemaType.OBJECT,
+        required: ['pipeline', 'stage', 'execution', 'reason'],
+        additionalProperties: false,
+        properties: {
+          pipeline: str(PATTERNS.name),
+          stage: str(PATTERNS.name),
+          execution: str(PATTERNS.execution),
+          reason: { type: apigw.JsonSchemaType.STRING, minLength: 1, maxLength: LIMITS.reason },
+        },
+      }),
+    });
+    this.acknowledgeApiFindings(props.cloudWatchRole ?? true);
+  }
+
+  /**
+   * The gate of a plan stage, to put first in the stage's wave (before its approval).
+   *
+   * @param stage the plan stage (its name and requiredChecks)
+   * @param revision the source's commit id variable: `source.sourceAttribute('CommitId')`
+   * @param timeout how long to wait before failing the stage; default: `gateTimeout`
+   */
+  public gateStep(stage: PlanStage, revision: string, timeout?: Duration): GateStep {
+    return new GateStep('StatusChecks', this.gateProps(stage, revision, timeout));
+  }
+
+  /**
+   * The gate of a plan stage as a Lambda invoke action, for a pipeline built with
+   * aws-codepipeline directly: put it in the stage before the approval and the deployments.
+   *
+   * @param stage the plan stage (its name and requiredChecks)
+   * @param revision the source action's commit id variable: `sourceAction.variables.commitId`
+   * @param options action name, run order and timeout
+   */
+  public gateAction(stage: PlanStage, revision: string, options: GateActionOptions = {}): cpa.LambdaInvokeAction {
+    return GateStep.action(this.gateProps(stage, revision, options.timeout), options.actionName ?? 'StatusChecks', options.runOrder ?? 1);
+  }
+
+  private gateProps(stage: PlanStage, revision: string, timeout?: Duration): GateStepProps {
+    return {
+      gateFunction: this.gateFunction,
+      pipelineName: this.pipelineName,
+      stage: stage.name,
+      requiredChecks: stage.requiredChecks,
+      revision,
+      timeout: timeout ?? this.gateTimeout,
+      actionRole: this.gateActionRole,
+    };
+  }
+
+  /** Lets a principal report checks (`POST /checks`). */
+  public grantReport(grantee: iam.IGrantable): iam.Grant {
+    return this.grantInvoke(grantee, 'POST', '/checks');
+  }
+
+  /** Lets a principal read checks (`GET /checks`). */
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return this.grantInvoke(grantee, 'GET', '/checks');
+  }
+
+  /** Lets a principal change required contexts at run time (`PUT /requirements/{pipeline}/{stage}`). */
+  public grantManageRequirements(grantee: iam.IGrantable): iam.Grant {
+    return this.grantInvoke(grantee, 'PUT', '/requirements/*');
+  }
+
+  /** Lets a principal override contexts in error (`POST /overrides`). */
+  public grantOverride(grantee: iam.IGrantable): iam.Grant {
+    return this.grantInvoke(grantee, 'POST', '/overrides');
+  }
+
+  private grantInvoke(grantee: iam.IGrantable, method: string, path: string): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns: [this.api.arnForExecuteApi(method, path, this.api.deploymentStage.stageName)],
+    });
+  }
+
+  private handler(
+    id: string, name: string, description: string, logGroup: logs.LogGroup, environment: Record<string, string>, timeout: Duration,
+  ): lambda.Function {
+    // a role of its own, with no managed policy: it may write to its log group and nothing else yet
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${description} (function role)`,
+    });
+    const fn = new lambda.Function(this, id, {
+      description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: handlerCode(name),
+      role,
+      logGroup,
+      timeout,
+      memorySize: 256,
+      environment,
+    });
+    logGroup.grantWrite(role);
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'Node.js 22 is the runtime the handlers are bundled and tested for (esbuild target node22) and a supported Lambda LTS runtime; moving to a newer one is a deliberate change of bundle target and tests, not a silent upgrade.',
+    });
+    return fn;
+  }
+
+  private acknowledgeApiFindings(cloudWatchRole: boolean): void {
+    Validations.of(this.api.deploymentStage).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason: 'Every method requires SigV4 IAM authorization, so API Gateway rejects unauthenticated requests before any integration runs, and stage throttling bounds the rest; a WAF web ACL (billed per ACL and request) can be associated with the stage by the user.',
+    });
+    for (const node of this.api.node.findAll()) {
+      if (node instanceof apigw.Method) {
+        Validations.of(node).acknowledge({
+          id: 'AwsSolutions-COG4',
+          reason: 'The API uses IAM authorization (SigV4) instead of a Cognito user pool: its callers are CI systems and people with AWS credentials, and the recorded reporter is their IAM principal.',
+        });
+      }
+    }
+    if (cloudWatchRole) {
+      const role = this.api.node.tryFindChild('CloudWatchRole');
+      if (role) {
+        Validations.of(role).acknowledge({
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+          reason: 'The account-level role API Gateway uses to write access and execution logs; the AWS managed policy is the documented one and API Gateway names the log groups it writes to itself.',
+        });
+      }
+    }
+  }
+}

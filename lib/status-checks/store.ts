@@ -1,0 +1,355 @@
+import { createHash, randomUUID } from 'crypto';
+// eslint-disable-next-line import/no-extraneous-dependencies -- handler-only module: esbuild bundles it into dist/lambda (SDK external, provided by the Lambda runtime); the library entry point never loads it
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { CheckRecord, CheckReport, GateRecord, OverrideRecord, RequirementChange } from './shared';
+import { KEYS, TABLE_KEYS } from './shared';
+
+/*
+ * DynamoDB access for the status checks (AWS SDK v3 document client; the client's endpoint comes
+ * from the SDK's own settings, e.g. AWS_ENDPOINT_URL_DYNAMODB, never from here).
+ *
+ * Concurrency and retries:
+ * - every report is its own history item, keyed by a unique report id, written with
+ *   `attribute_not_exists`: concurrent reports never overwrite each other;
+ * - each report gets a sequence number from an atomic counter per (pipeline, revision, context);
+ *   the "latest" item is replaced only by a report with a higher sequence
+ *   (`attribute_not_exists(sequence) OR sequence < :sequence`), so the latest wins whatever
+ *   order the writes land in;
+ * - a report with a `clientRequestId` has an id derived from reporter and request id: a retry
+ *   finds the history item, records nothing new and re-applies "latest" (in case the first
+ *   attempt stopped half-way).
+ */
+
+/** The table could not be read or written (the gate fails closed on it; the API answers 503). */
+export class StoreUnavailableError extends Error {
+  constructor(table: string, operation: string, cause: unknown) {
+    const c = cause as { name?: string; message?: string };
+    super(`the status-check table "${table}" could not be ${operation} (${c?.name ?? 'Error'}: ${c?.message ?? String(cause)})`);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** A run-time request to remove contexts that ddk.json declares. */
+export class DeclaredContextError extends Error {
+  constructor(public readonly contexts: string[], stage: string, location: string) {
+    const list = contexts.map(c => `"${c}"`).join(', ');
+    super(`${location}: ${list} ${contexts.length === 1 ? 'is' : 'are'} required by ddk.json for stage "${stage}" and cannot be removed at run time; expected only contexts added at run time in "remove". Fix: remove ${contexts.length === 1 ? 'it' : 'them'} from the stage's requiredChecks in ddk.json and push: the pipeline updates itself`);
+    this.name = 'DeclaredContextError';
+  }
+}
+
+/** A `clientRequestId` reused by the same reporter for a different report. */
+export class IdempotencyConflictError extends Error {
+  constructor(clientRequestId: string, existing: CheckRecord) {
+    super(`body.clientRequestId: "${clientRequestId}" was already used by this reporter for a different report (${existing.context} ${existing.state} at ${existing.reportedAt}); expected the same body on a retry, or a new id for a new report. Fix: send a new clientRequestId with each new report`);
+    this.name = 'IdempotencyConflictError';
+  }
+}
+
+/** Result of recording a report. */
+export interface RecordResult {
+  readonly record: CheckRecord;
+  /** The report was a retry of one already recorded (nothing new was written). */
+  readonly replayed: boolean;
+}
+
+/** Result of a requirements change. */
+export interface RequirementsResult {
+  /** The changes written (contexts whose requirement changed). */
+  readonly changes: RequirementChange[];
+  /** Contexts the request named whose requirement was already as asked. */
+  readonly unchanged: string[];
+  /** The current run-time requirement of every context changed at run time. */
+  readonly current: RequirementChange[];
+}
+
+/** A gate's state and the overrides of one execution at one stage. */
+export interface GateState {
+  readonly gate?: GateRecord;
+  readonly overrides: OverrideRecord[];
+}
+
+/** Options of a `StatusCheckStore`. */
+export interface StatusCheckStoreOptions {
+  /** Days checks, gate records and overrides are kept (DynamoDB TTL). @default 365 */
+  readonly retentionDays?: number;
+}
+
+const INTERNAL = new Set<string>([TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, TABLE_KEYS.timeToLive, 'kind']);
+
+/** DynamoDB access for checks, requirements, gates and overrides. */
+export class StatusCheckStore {
+  private readonly retentionSeconds: number;
+
+  constructor(private readonly doc: DynamoDBDocumentClient, public readonly tableName: string, options: StatusCheckStoreOptions = {}) {
+    this.retentionSeconds = (options.retentionDays ?? 365) * 86_400;
+  }
+
+  /** Records a report by `reportedBy` (an IAM principal ARN); retries with the same clientRequestId record nothing new. */
+  public async recordCheck(report: CheckReport, reportedBy: string, now: Date): Promise<RecordResult> {
+    const bodyHash = hash([report.pipeline, report.revision, report.context, report.state, report.targetUrl ?? '', report.description ?? '', report.stage ?? '']);
+    const id = report.clientRequestId !== undefined ? hash([reportedBy, report.clientRequestId]).slice(0, 32) : randomUUID().replace(/-/g, '');
+    const pk = KEYS.checks(report.pipeline, report.revision);
+    const historyKey = { [TABLE_KEYS.partitionKey]: pk, [TABLE_KEYS.sortKey]: KEYS.history(report.context, id) };
+
+    if (report.clientRequestId !== undefined) {
+      const existing = await this.get<CheckRecord>(historyKey);
+      if (existing) return this.replay(report.clientRequestId, existing, bodyHash);
+    }
+
+    const counter = await this.call('written', () => this.doc.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: { [TABLE_KEYS.partitionKey]: pk, [TABLE_KEYS.sortKey]: KEYS.sequence(report.context) },
+      UpdateExpression: 'ADD #n :one SET #ttl = :ttl, #kind = :kind',
+      ExpressionAttributeNames: { '#n': 'sequence', '#ttl': TABLE_KEYS.timeToLive, '#kind': 'kind' },
+      ExpressionAttributeValues: { ':one': 1, ':ttl': this.expiry(now), ':kind': 'sequence' },
+      ReturnValues: 'UPDATED_NEW',
+    })));
+    const sequence = Number(counter.Attributes?.sequence);
+
+    const record: CheckRecord = clean({
+      id,
+      pipeline: report.pipeline,
+      revision: report.revision,
+      context: report.context,
+      state: report.state,
+      targetUrl: report.targetUrl,
+      description: report.description,
+      stage: report.stage,
+      clientRequestId: report.clientRequestId,
+      sequence,
+      reportedBy,
+      reportedAt: now.toISOString(),
+      bodyHash,
+    });
+    try {
+      await this.call('written', () => this.doc.send(new PutCommand({
+        TableName: this.tableName,
+        Item: { ...historyKey, kind: 'history', ...record, [TABLE_KEYS.timeToLive]: this.expiry(now) },
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
+      })), true);
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      // a concurrent retry of the same report won the race
+      const existing = await this.get<CheckRecord>(historyKey);
+      if (!existing) throw new StoreUnavailableError(this.tableName, 'read', e);
+      return this.replay(report.clientRequestId!, existing, bodyHash);
+    }
+    await this.updateLatest(record, now);
+    return { record, replayed: false };
+  }
+
+  /** The latest report per context and scope for a revision. */
+  public async latestChecks(pipeline: string, revision: string): Promise<CheckRecord[]> {
+    const items = await this.query<CheckRecord>(KEYS.checks(pipeline, revision), KEYS.latestPrefix);
+    return items.sort((a, b) => a.context.localeCompare(b.context) || a.sequence - b.sequence);
+  }
+
+  /** Every report for a revision, per context in order of arrival. */
+  public async history(pipeline: string, revision: string): Promise<CheckRecord[]> {
+    const items = await this.query<CheckRecord>(KEYS.checks(pipeline, revision), KEYS.historyPrefix());
+    return items.sort((a, b) => a.context.localeCompare(b.context) || a.sequence - b.sequence);
+  }
+
+  /** The current run-time requirement of each context changed at run time for a stage. */
+  public async requirementChanges(pipeline: string, stage: string): Promise<RequirementChange[]> {
+    const items = await this.query<RequirementChange>(KEYS.requirements(pipeline, stage), KEYS.requirementPrefix);
+    return items.sort((a, b) => a.at.localeCompare(b.at) || a.context.localeCompare(b.context));
+  }
+
+  /**
+   * Adds and removes required contexts of a stage at run time, keeping who and when (and a
+   * history item per change). Removing a context ddk.json declares is refused.
+   *
+   * @param location where the stage is in ddk.json, for the refusal's message
+   */
+  public async changeRequirements(options: {
+    pipeline: string;
+    stage: string;
+    declared: readonly string[];
+    add: readonly string[];
+    remove: readonly string[];
+    by: string;
+    now: Date;
+    location: string;
+  }): Promise<RequirementsResult> {
+    const { pipeline, stage, declared, by, now } = options;
+    const refused = options.remove.filter(c => declared.includes(c));
+    if (refused.length > 0) throw new DeclaredContextError(refused, stage, options.location);
+
+    const current = new Map((await this.requirementChanges(pipeline, stage)).map(c => [c.context, c]));
+    const at = now.toISOString();
+    const changes: RequirementChange[] = [];
+    const unchanged: string[] = [];
+    for (const c of options.add) {
+      if (declared.includes(c) || current.get(c)?.action === 'add') unchanged.push(c);
+      else changes.push({ pipeline, stage, context: c, action: 'add', by, at });
+    }
+    for (const c of options.remove) {
+      if (current.get(c)?.action !== 'add') unchanged.push(c);
+      else changes.push({ pipeline, stage, context: c, action: 'remove', by, at });
+    }
+    const pk = KEYS.requirements(pipeline, stage);
+    for (const change of changes) {
+      await this.call('written', () => this.doc.send(new PutCommand({
+        TableName: this.tableName,
+        Item: { [TABLE_KEYS.partitionKey]: pk, [TABLE_KEYS.sortKey]: KEYS.requirementHistory(at, randomUUID()), kind: 'requirement-history', ...change },
+      })));
+      try {
+        // never let an older change (a slow concurrent request) replace a newer one
+        await this.call('written', () => this.doc.send(new PutCommand({
+          TableName: this.tableName,
+          Item: { [TABLE_KEYS.partitionKey]: pk, [TABLE_KEYS.sortKey]: KEYS.requirement(change.context), kind: 'requirement', ...change },
+          ConditionExpression: 'attribute_not_exists(#at) OR #at <= :at',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':at': at },
+        })), true);
+        current.set(change.context, change);
+      } catch (e) {
+        if (!isConditionFailure(e)) throw e;
+      }
+    }
+    return { changes, unchanged, current: [...current.values()] };
+  }
+
+  /** The gate record and the overrides of one execution at one stage. */
+  public async gateState(pipeline: string, stage: string, execution: string): Promise<GateState> {
+    const pk = KEYS.gate(pipeline, stage, execution);
+    let gate: GateRecord | undefined;
+    const overrides: OverrideRecord[] = [];
+    for (const item of await this.queryItems(pk, '')) {
+      const sk = String(item[TABLE_KEYS.sortKey]);
+      if (sk === KEYS.gateState) gate = fromItem<GateRecord>(item);
+      else if (sk.startsWith(KEYS.overridePrefix)) overrides.push(fromItem<OverrideRecord>(item));
+    }
+    overrides.sort((a, b) => a.at.localeCompare(b.at));
+    return { gate, overrides };
+  }
+
+  /** Saves what the gate decided for an execution. */
+  public async putGate(record: GateRecord, now: Date): Promise<void> {
+    await this.call('written', () => this.doc.send(new PutCommand({
+      TableName: this.tableName,
+      Item: {
+        [TABLE_KEYS.partitionKey]: KEYS.gate(record.pipeline, record.stage, record.execution),
+        [TABLE_KEYS.sortKey]: KEYS.gateState,
+        kind: 'gate',
+        ...record,
+        [TABLE_KEYS.timeToLive]: this.expiry(now),
+      },
+    })));
+  }
+
+  /** Records an override; the same principal, reason and contexts again is a retry and records nothing new. */
+  public async recordOverride(o: Omit<OverrideRecord, 'id' | 'at'>, now: Date): Promise<{ record: OverrideRecord; replayed: boolean }> {
+    const id = overrideId(o.by, o.reason, o.contexts);
+    const key = { [TABLE_KEYS.partitionKey]: KEYS.gate(o.pipeline, o.stage, o.execution), [TABLE_KEYS.sortKey]: KEYS.override(id) };
+    const record: OverrideRecord = { ...o, contexts: [...o.contexts].sort(), id, at: now.toISOString() };
+    try {
+      await this.call('written', () => this.doc.send(new PutCommand({
+        TableName: this.tableName,
+        Item: { ...key, kind: 'override', ...record, [TABLE_KEYS.timeToLive]: this.expiry(now) },
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
+      })), true);
+      return { record, replayed: false };
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const existing = await this.get<OverrideRecord>(key);
+      if (!existing) throw new StoreUnavailableError(this.tableName, 'read', e);
+      return { record: existing, replayed: true };
+    }
+  }
+
+  private async replay(clientRequestId: string, existing: CheckRecord, bodyHash: string): Promise<RecordResult> {
+    if (existing.bodyHash !== bodyHash) throw new IdempotencyConflictError(clientRequestId, existing);
+    await this.updateLatest(existing, new Date(existing.reportedAt));
+    return { record: existing, replayed: true };
+  }
+
+  /** Makes `record` the latest of its context and scope unless a report with a higher sequence is. */
+  private async updateLatest(record: CheckRecord, now: Date): Promise<boolean> {
+    try {
+      await this.call('written', () => this.doc.send(new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          [TABLE_KEYS.partitionKey]: KEYS.checks(record.pipeline, record.revision),
+          [TABLE_KEYS.sortKey]: KEYS.latest(record.context, record.stage),
+          kind: 'latest',
+          ...record,
+          [TABLE_KEYS.timeToLive]: this.expiry(now),
+        },
+        ConditionExpression: 'attribute_not_exists(#seq) OR #seq < :seq',
+        ExpressionAttributeNames: { '#seq': 'sequence' },
+        ExpressionAttributeValues: { ':seq': record.sequence },
+      })), true);
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false; // a later report is already the latest
+      throw e;
+    }
+  }
+
+  private async get<T>(key: Record<string, string>): Promise<T | undefined> {
+    const out = await this.call('read', () => this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })));
+    return out.Item ? fromItem<T>(out.Item) : undefined;
+  }
+
+  private async query<T>(pk: string, prefix: string): Promise<T[]> {
+    return (await this.queryItems(pk, prefix)).map(item => fromItem<T>(item));
+  }
+
+  private async queryItems(pk: string, prefix: string): Promise<Array<Record<string, unknown>>> {
+    const out: Array<Record<string, unknown>> = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.call('read', () => this.doc.send(new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: prefix === '' ? '#pk = :pk' : '#pk = :pk AND begins_with(#sk, :prefix)',
+        ExpressionAttributeNames: prefix === '' ? { '#pk': TABLE_KEYS.partitionKey } : { '#pk': TABLE_KEYS.partitionKey, '#sk': TABLE_KEYS.sortKey },
+        ExpressionAttributeValues: prefix === '' ? { ':pk': pk } : { ':pk': pk, ':prefix': prefix },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      })));
+      out.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  /** Runs one SDK call; anything but an expected condition failure becomes a StoreUnavailableError. */
+  private async call<T>(operation: 'read' | 'written', fn: () => Promise<T>, conditional = false): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (conditional && isConditionFailure(e)) throw e;
+      throw new StoreUnavailableError(this.tableName, operation, e);
+    }
+  }
+
+  private expiry(now: Date): number {
+    return Math.floor(now.getTime() / 1000) + this.retentionSeconds;
+  }
+}
+
+/** The id of an override: the same principal, reason and contexts give the same id. */
+export function overrideId(by: string, reason: string, contexts: readonly string[]): string {
+  return hash([by, reason, [...contexts].sort().join(',')]).slice(0, 32);
+}
+
+function hash(parts: readonly string[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
+
+function isConditionFailure(e: unknown): boolean {
+  return (e as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+function fromItem<T>(item: Record<string, unknown>): T {
+  return Object.fromEntries(Object.entries(item).filter(([k]) => !INTERNAL.has(k))) as T;
+}
+
+function clean<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

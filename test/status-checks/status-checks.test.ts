@@ -1,0 +1,411 @@
+import { existsSync, mkdtempSync, readFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { dirname, join } from 'path';
+import { App, Duration, RemovalPolicy, Stack, Stage, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as codecommit from 'aws-cdk-lib/aws-codecommit';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as cpa from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as pipelines from 'aws-cdk-lib/pipelines';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { DdkConfig, DeliveryPlan } from '../../lib';
+import { ApprovalStep } from '../../lib/pipelines/approval-step';
+import { GateStep } from '../../lib/status-checks/gate-step';
+import { ENV, EVENT_SOURCE, PipelineSettings, tableDefinition } from '../../lib/status-checks/shared';
+import { StatusChecks, StatusChecksProps } from '../../lib/status-checks/status-checks';
+import { CDK_CONTEXT, exampleDdkJson } from '../helpers';
+
+const ENV_CICD = { account: '111111111111', region: 'eu-west-1' };
+
+function planOf(doc: object = exampleDdkJson()): DeliveryPlan {
+  return DeliveryPlan.fromConfig(DdkConfig.fromObject(doc, 'ddk.json'));
+}
+
+function build(props: Partial<StatusChecksProps> = {}, doc?: object) {
+  const app = new App({ context: CDK_CONTEXT });
+  const stack = new Stack(app, 'Cicd', { env: ENV_CICD });
+  const checks = new StatusChecks(stack, 'StatusChecks', { plan: planOf(doc), ...props });
+  return { app, stack, checks, template: Template.fromStack(stack) };
+}
+
+/** The statements of the default policy of a role whose logical id starts with `prefix`. */
+function statementsOf(template: Template, rolePrefix: string): any[] {
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as any[];
+  const mine = policies.filter(p => p.Properties.Roles.some((r: any) => r.Ref.startsWith(rolePrefix)));
+  expect(mine).toHaveLength(1);
+  return mine[0].Properties.PolicyDocument.Statement;
+}
+
+describe('StatusChecks, example ddk.json', () => {
+  const { template, checks, stack } = build();
+
+  test('table: the key schema the tests\' dynalite tables use, on-demand, PITR, customer-managed KMS key, TTL', () => {
+    const def = tableDefinition('x');
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: def.KeySchema,
+      AttributeDefinitions: def.AttributeDefinitions,
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StatusChecksKey'), 'Arn'] } },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  test('every API method requires IAM authorization', () => {
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as any[];
+    expect(methods.map(m => `${m.Properties.HttpMethod}`).sort()).toEqual(['GET', 'POST', 'POST', 'PUT']);
+    for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
+  });
+
+  test('request validation: body models and required query parameters', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true, ValidateRequestParameters: true });
+    template.hasResourceProperties('AWS::ApiGateway::Model', {
+      Name: 'CheckReport',
+      Schema: Match.objectLike({ required: ['pipeline', 'revision', 'context', 'state'], additionalProperties: false, properties: Match.objectLike({ state: { type: 'string', enum: ['pending', 'success', 'failure', 'error'] } }) }),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Model', { Name: 'OverrideRequest', Schema: Match.objectLike({ required: ['pipeline', 'stage', 'execution', 'reason'] }) });
+    template.hasResourceProperties('AWS::ApiGateway::Model', { Name: 'RequirementsChange', Schema: Match.objectLike({ minProperties: 1, additionalProperties: false }) });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      RequestParameters: { 'method.request.querystring.pipeline': true, 'method.request.querystring.revision': true, 'method.request.querystring.stage': false },
+      RequestValidatorId: Match.anyValue(),
+    });
+    for (const m of Object.values(template.findResources('AWS::ApiGateway::Method')) as any[]) {
+      expect(m.Properties.RequestValidatorId).toBeDefined();
+    }
+    // a body that fails its model is answered with the validation error (naming the field)
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'BAD_REQUEST_BODY',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('validationErrorString') },
+    });
+  });
+
+  test('throttling and KMS-encrypted access logs on the stage', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
+      AccessLogSetting: { DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StatusChecksAccessLogs'), 'Arn'] }, Format: Match.stringLikeRegexp('"caller":"\\$context.identity.caller"') },
+      MethodSettings: [Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20, LoggingLevel: 'ERROR', DataTraceEnabled: false })],
+    });
+    const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup')) as any[];
+    expect(logGroups).toHaveLength(3);
+    for (const g of logGroups) {
+      expect(g.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^StatusChecksKey/), 'Arn'] });
+      expect(g.Properties.RetentionInDays).toBe(365);
+    }
+    // the key lets CloudWatch Logs of this account and region use it, nobody else beyond the account
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Sid: 'CloudWatchLogsOfThisAccountAndRegion',
+          Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+          Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': Match.anyValue() } },
+        })]),
+      },
+    });
+  });
+
+  test('functions: Node.js 22, the bundled handlers, settings from the plan in the shared variables', () => {
+    const fns = Object.values(template.findResources('AWS::Lambda::Function')) as any[];
+    expect(fns).toHaveLength(2);
+    for (const f of fns) {
+      expect(f.Properties.Runtime).toBe('nodejs22.x');
+      expect(f.Properties.Handler).toBe('index.handler');
+      const names = Object.keys(f.Properties.Environment.Variables);
+      expect(names).toEqual(expect.arrayContaining([ENV.TABLE_NAME, ENV.EVENT_BUS_NAME, ENV.RETENTION_DAYS]));
+      expect(f.Properties.Environment.Variables[ENV.EVENT_BUS_NAME]).toBe('arn:aws:events:eu-west-1:111111111111:event-bus/default');
+    }
+    const api = fns.find(f => f.Properties.Environment.Variables[ENV.PIPELINE_SETTINGS]);
+    const settings: PipelineSettings = JSON.parse(api.Properties.Environment.Variables[ENV.PIPELINE_SETTINGS]);
+    expect(settings).toEqual({
+      pipeline: 'myapp',
+      file: 'ddk.json',
+      repository: 'myapp',
+      stages: [{ name: 'development', index: 0, requiredChecks: [] }, { name: 'production', index: 1, requiredChecks: ['ci/integration'] }],
+    });
+  });
+
+  test('least privilege: the API function', () => {
+    const statements = statementsOf(template, 'StatusChecksApiFunctionRole');
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StatusChecksApiFunctionLogs/), 'Arn'] } },
+      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StatusChecksTable/), 'Arn'] } },
+      {
+        Sid: 'TableKeyThroughDynamoDB',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StatusChecksKey/), 'Arn'] },
+        Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['dynamodb.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
+      },
+      { Sid: 'PublishStatusCheckEvents', Effect: 'Allow', Action: 'events:PutEvents', Resource: 'arn:aws:events:eu-west-1:111111111111:event-bus/default', Condition: { StringEquals: { 'events:source': EVENT_SOURCE } } },
+      { Sid: 'CommentOnCommits', Effect: 'Allow', Action: 'codecommit:PostCommentForComparedCommit', Resource: 'arn:aws:codecommit:eu-west-1:111111111111:myapp' },
+    ]);
+    // no managed policies on the function roles
+    for (const role of Object.values(template.findResources('AWS::IAM::Role')) as any[]) {
+      if (role.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service === 'lambda.amazonaws.com') {
+        expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    }
+  });
+
+  test('least privilege: the gate function (no GetItem/UpdateItem, "*" only for the CodePipeline job results)', () => {
+    const statements = statementsOf(template, 'StatusChecksGateFunctionRole');
+    expect(statements.map(s => [s.Action, s.Resource === '*' ? '*' : 'scoped'])).toEqual([
+      [['logs:CreateLogStream', 'logs:PutLogEvents'], 'scoped'],
+      [['dynamodb:PutItem', 'dynamodb:Query'], 'scoped'],
+      [['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], 'scoped'],
+      ['events:PutEvents', 'scoped'],
+      [['codepipeline:PutJobFailureResult', 'codepipeline:PutJobSuccessResult'], '*'],
+    ]);
+    // the action role may invoke the gate function and nothing else
+    expect(statementsOf(template, 'StatusChecksGateActionRole')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: [{ 'Fn::GetAtt': [expect.stringMatching(/^StatusChecksGateFunction/), 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^StatusChecksGateFunction/), 'Arn'] }, ':*']] }],
+      },
+    ]);
+  });
+
+  test('the API URL is the stack output StatusChecksApiEndpoint', () => {
+    expect(StatusChecks.API_ENDPOINT_OUTPUT).toBe('StatusChecksApiEndpoint');
+    template.hasOutput('StatusChecksApiEndpoint', { Value: { 'Fn::Join': ['', Match.arrayWith(['https://', { Ref: Match.stringLikeRegexp('^StatusChecksApi') }])] } });
+    expect(Object.keys(template.toJSON().Outputs)).toEqual(['StatusChecksApiEndpoint']);
+    expect(stack.resolve(checks.apiEndpoint)).toEqual(template.toJSON().Outputs.StatusChecksApiEndpoint.Value);
+  });
+
+  test('grants: execute-api:Invoke on exactly the granted method of the deployed stage', () => {
+    const own = new Stack(new App({ context: CDK_CONTEXT }), 'Cicd', { env: ENV_CICD });
+    const sc = new StatusChecks(own, 'StatusChecks', { plan: planOf() });
+    const role = new iam.Role(own, 'Reporter', { assumedBy: new iam.AccountRootPrincipal() });
+    sc.grantReport(role);
+    sc.grantRead(role);
+    sc.grantManageRequirements(role);
+    sc.grantOverride(role);
+    const t = Template.fromStack(own);
+    const policy = (Object.values(t.findResources('AWS::IAM::Policy')) as any[]).find(p => p.Properties.Roles[0].Ref.startsWith('Reporter'));
+    const resources = policy.Properties.PolicyDocument.Statement[0].Resource.map((r: any) => JSON.stringify(r));
+    expect(policy.Properties.PolicyDocument.Statement).toHaveLength(1);
+    expect(policy.Properties.PolicyDocument.Statement[0].Action).toBe('execute-api:Invoke');
+    expect(resources).toHaveLength(4);
+    // arn:…:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/<path>: the deployed stage and one method each
+    for (const r of resources) expect(r).toMatch(/\{"Ref":"StatusChecksApi[0-9A-F]+"\},"\/",\{"Ref":"StatusChecksApiDeploymentStageprod[0-9A-F]+"\},"\/[A-Z]+\/[^"]+"\]\]\}$/);
+    expect(resources.map((r: string) => /"(\/[A-Z]+\/[^"]+)"\]\]\}$/.exec(r)![1]).sort()).toEqual(['/GET/checks', '/POST/checks', '/POST/overrides', '/PUT/requirements/*']);
+  });
+
+  test('the event source and detail-types are public constants', () => {
+    expect(StatusChecks.EVENT_SOURCE).toBe('ddk-pipelines.status-checks');
+    expect([
+      StatusChecks.DETAIL_TYPE_CHECK_REPORTED, StatusChecks.DETAIL_TYPE_REQUIREMENTS_CHANGED,
+      StatusChecks.DETAIL_TYPE_OVERRIDE_RECORDED, StatusChecks.DETAIL_TYPE_GATE_DECIDED,
+    ])
+      .toEqual(['Status Check Reported', 'Required Checks Changed', 'Gate Override Recorded', 'Gate Decided']);
+  });
+});
+
+describe('StatusChecks options', () => {
+  test('a connection source: no repository, no CodeCommit permission', () => {
+    const doc = exampleDdkJson();
+    doc.pipeline.source = { connection: { arn: 'arn:aws:codeconnections:eu-west-1:111111111111:connection/abc', repository: 'org/myapp' } };
+    const { template, checks } = build({}, doc);
+    expect(checks.repository).toBeUndefined();
+    expect(JSON.stringify(template.toJSON())).not.toContain('codecommit:');
+    const api = (Object.values(template.findResources('AWS::Lambda::Function')) as any[]).find(f => f.Properties.Environment.Variables[ENV.PIPELINE_SETTINGS]);
+    expect(JSON.parse(api.Properties.Environment.Variables[ENV.PIPELINE_SETTINGS]).repository).toBeUndefined();
+  });
+
+  test('throttling, retention, removal policy, an own bus, no account CloudWatch role', () => {
+    const app = new App({ context: CDK_CONTEXT });
+    const stack = new Stack(app, 'Cicd', { env: ENV_CICD });
+    const bus = new events.EventBus(stack, 'Bus');
+    new StatusChecks(stack, 'StatusChecks', {
+      plan: planOf(),
+      throttlingRateLimit: 3,
+      throttlingBurstLimit: 6,
+      retention: Duration.days(30),
+      removalPolicy: RemovalPolicy.DESTROY,
+      eventBus: bus,
+      cloudWatchRole: false,
+    });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 3, ThrottlingBurstLimit: 6 })] });
+    t.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    t.resourceCountIs('AWS::ApiGateway::Account', 0);
+    for (const f of Object.values(t.findResources('AWS::Lambda::Function')) as any[]) {
+      expect(f.Properties.Environment.Variables[ENV.RETENTION_DAYS]).toBe('30');
+      expect(f.Properties.Environment.Variables[ENV.EVENT_BUS_NAME]).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Bus/), 'Arn'] });
+    }
+  });
+
+  test('a gate timeout beyond what CodePipeline allows is refused', () => {
+    expect(() => build({ gateTimeout: Duration.hours(24) })).toThrow('gateTimeout: 1 day is out of range; expected whole minutes from 1 to 1410 (CodePipeline fails a Lambda invoke action after 24 hours). Fix: pass e.g. Duration.hours(1)');
+    expect(() => build({ gateTimeout: Duration.seconds(90) })).toThrow(/gateTimeout: 1 minute 30 seconds is out of range/);
+  });
+
+  test('settings too large for the function\'s environment are refused with the fix', () => {
+    const doc = exampleDdkJson();
+    doc.pipeline.stages[1].requiredChecks = Array.from({ length: 200 }, (_, i) => `ci/a-rather-long-check-name-${i}`);
+    expect(() => build({}, doc)).toThrow(/^ddk\.json: pipeline\.stages: the stages and their requiredChecks take \d+ bytes in the status-check API's environment, more than the 3500 bytes it can hold/);
+  });
+});
+
+describe('module boundaries', () => {
+  /** Modules a lib/ module imports (values and types), transitively, within lib/. */
+  function closure(file: string, seen = new Set<string>()): Set<string> {
+    if (seen.has(file)) return seen;
+    seen.add(file);
+    const text = readFileSync(file, 'utf-8');
+    for (const m of text.matchAll(/^import (?:type )?[^;]*? from '([^']+)';$/gms)) {
+      const spec = m[1];
+      if (spec.startsWith('.')) {
+        const base = join(dirname(file), spec);
+        closure(existsSync(`${base}.ts`) ? `${base}.ts` : join(base, 'index.ts'), seen);
+      } else {
+        seen.add(spec);
+      }
+    }
+    return seen;
+  }
+
+  test('the constructs load no AWS SDK and no handler module (the package has neither at run time)', () => {
+    const lib = join(__dirname, '..', '..', 'lib', 'status-checks');
+    for (const entry of ['status-checks.ts', 'gate-step.ts']) {
+      const all = [...closure(join(lib, entry))];
+      expect(all.filter(m => m.startsWith('@aws-sdk/') || m.startsWith('@aws-lambda-powertools/'))).toEqual([]);
+      expect(all.filter(m => /status-checks\/(store|api|gate|events|propagate)\.ts$/.test(m))).toEqual([]);
+    }
+  });
+
+  test('shared.ts and decision.ts import neither aws-cdk-lib nor an SDK', () => {
+    const lib = join(__dirname, '..', '..', 'lib', 'status-checks');
+    for (const file of ['shared.ts', 'decision.ts', 'requests.ts']) {
+      const external = [...closure(join(lib, file))].filter(m => !m.startsWith('/'));
+      expect(external).toEqual([]);
+    }
+  });
+});
+
+describe('cdk-nag AwsSolutions and the CloudFormation validator', () => {
+  test('zero findings: every acknowledgement names a real finding and its reason', () => {
+    const app = new App({ context: CDK_CONTEXT, outdir: mkdtempSync(join(tmpdir(), 'status-checks-nag-')) });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const stack = new Stack(app, 'Cicd', { env: ENV_CICD });
+    new StatusChecks(stack, 'StatusChecks', { plan: planOf() });
+    // findings are errors (cdk-nag 3, validateAgainstDefaultRules in cdk.json): synth throws on any
+    expect(() => app.synth()).not.toThrow();
+  });
+});
+
+/** A CDK Pipelines pipeline with the plan's production stage gated, as the renderer will build it. */
+function gatedPipeline(withNag: boolean) {
+  const outdir = mkdtempSync(join(tmpdir(), 'status-checks-gate-'));
+  const app = new App({ context: CDK_CONTEXT, outdir });
+  if (withNag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const stack = new Stack(app, 'Cicd', { env: ENV_CICD });
+  const plan = planOf();
+  const checks = new StatusChecks(stack, 'StatusChecks', { plan });
+  const repo = codecommit.Repository.fromRepositoryName(stack, 'Repo', 'myapp');
+  const source = pipelines.CodePipelineSource.codeCommit(repo, 'main');
+  const pipeline = new pipelines.CodePipeline(stack, 'Pipeline', {
+    crossAccountKeys: true,
+    synth: new pipelines.ShellStep('Synth', { input: source, commands: ['npx cdk synth'] }),
+  });
+  const production = plan.stages[1];
+  const gate = checks.gateStep(production, source.sourceAttribute('CommitId'));
+  const approve = new ApprovalStep('Approve', { approval: production.approval! });
+  const target = new Stage(stack, 'prod-eu', { env: { account: '333333333333', region: 'eu-west-1' } });
+  new s3.Bucket(new Stack(target, 'Data'), 'Bucket', { enforceSSL: true });
+  pipeline.addStage(target, { pre: pipelines.Step.sequence([gate, approve]) });
+  pipeline.buildPipeline();
+  return { app, stack, outdir, checks };
+}
+
+describe('GateStep in a CDK Pipelines wave', () => {
+  const { stack } = gatedPipeline(false);
+  const template = Template.fromStack(stack);
+  const stageActions = (): any[] => {
+    const p = (Object.values(template.findResources('AWS::CodePipeline::Pipeline')) as any[])[0].Properties;
+    return p.Stages.find((s: any) => s.Name === 'prod-eu').Actions;
+  };
+
+  test('a Lambda invoke action of the gate function, before the approval, before the deployments', () => {
+    const actions = stageActions();
+    const gate = actions.find(a => a.Name === 'StatusChecks');
+    const approve = actions.find(a => a.Name === 'Approve');
+    const deploys = actions.filter(a => a.ActionTypeId.Category === 'Deploy');
+    expect(gate.ActionTypeId).toEqual({ Category: 'Invoke', Owner: 'AWS', Provider: 'Lambda', Version: '1' });
+    expect(gate.Configuration.FunctionName).toEqual({ Ref: expect.stringMatching(/^StatusChecksGateFunction/) });
+    expect(gate.RoleArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^StatusChecksGateActionRole/), 'Arn'] });
+    expect(gate.RunOrder).toBeLessThan(approve.RunOrder);
+    expect(Math.min(...deploys.map(d => d.RunOrder))).toBeGreaterThan(approve.RunOrder);
+  });
+
+  test('UserParameters: plan stage, required checks, the source commit and execution id as CodePipeline variables', () => {
+    const gate = stageActions().find(a => a.Name === 'StatusChecks');
+    const params = JSON.parse(gate.Configuration.UserParameters);
+    expect(params).toEqual({
+      pipeline: 'myapp',
+      stage: 'production',
+      revision: expect.stringMatching(/^#\{Source@[^.]+\.CommitId\}$/),
+      executionId: '#{codepipeline.PipelineExecutionId}',
+      requiredChecks: ['ci/integration'],
+      timeoutMinutes: 60,
+    });
+    // the namespace the variable names is the source action's
+    const p = (Object.values(template.findResources('AWS::CodePipeline::Pipeline')) as any[])[0].Properties;
+    const sourceAction = p.Stages[0].Actions[0];
+    expect(params.revision).toBe(`#{${sourceAction.Namespace}.CommitId}`);
+  });
+
+  test('the gate adds no cdk-nag finding (the action role\'s lambda:ListFunctions is acknowledged)', () => {
+    const nag = gatedPipeline(true);
+    let report: any = { pluginReports: [] };
+    try {
+      nag.app.synth();
+    } catch {
+      report = JSON.parse(readFileSync(join(nag.outdir, 'validation-report.json'), 'utf-8'));
+    }
+    const ours = report.pluginReports.flatMap((r: any) => r.violations)
+      .flatMap((v: any) => v.violatingConstructs.map((c: any) => `${v.ruleName} ${c.constructPath}`))
+      .filter((x: string) => x.includes('/StatusChecks/') || x.includes('StatusChecks'));
+    expect(ours).toEqual([]);
+  });
+
+  test('invalid props are refused naming the prop', () => {
+    const props = { gateFunction: {} as any, pipelineName: 'myapp', stage: 'production', requiredChecks: ['ci/x'], revision: 'r' };
+    expect(() => new GateStep('G', { ...props, stage: 'pro duction' })).toThrow('GateStep G: stage: "pro duction" is not a stage name');
+    expect(() => new GateStep('G', { ...props, requiredChecks: ['bad'] })).toThrow('GateStep G: requiredChecks: "bad" is not a status-check context');
+    expect(() => new GateStep('G', { ...props, timeout: Duration.hours(24) })).toThrow('GateStep G: timeout: 1 day is out of range');
+  });
+});
+
+describe('gateAction for a pipeline built with aws-codepipeline', () => {
+  test('a Lambda invoke action with the source action\'s commit id variable', () => {
+    const app = new App({ context: CDK_CONTEXT });
+    const stack = new Stack(app, 'Cicd', { env: ENV_CICD });
+    const plan = planOf();
+    const checks = new StatusChecks(stack, 'StatusChecks', { plan });
+    const output = new codepipeline.Artifact();
+    const source = new cpa.CodeCommitSourceAction({ actionName: 'Source', repository: codecommit.Repository.fromRepositoryName(stack, 'Repo', 'myapp'), output, branch: 'main' });
+    const pipeline = new codepipeline.Pipeline(stack, 'P', { pipelineType: codepipeline.PipelineType.V2 });
+    pipeline.addStage({ stageName: 'Source', actions: [source] });
+    pipeline.addStage({
+      stageName: 'production',
+      actions: [
+        checks.gateAction(plan.stages[1], source.variables.commitId, { runOrder: 1, timeout: Duration.minutes(90) }),
+        new cpa.ManualApprovalAction({ actionName: 'Approve', runOrder: 2 }),
+      ],
+    });
+    const t = Template.fromStack(stack);
+    const stage = (Object.values(t.findResources('AWS::CodePipeline::Pipeline')) as any[])[0].Properties.Stages[1];
+    const gate = stage.Actions.find((a: any) => a.Name === 'StatusChecks');
+    expect(gate.RunOrder).toBe(1);
+    expect(JSON.parse(gate.Configuration.UserParameters)).toEqual({
+      pipeline: 'myapp', stage: 'production', revision: '#{Source_Source_NS.CommitId}', executionId: '#{codepipeline.PipelineExecutionId}', requiredChecks: ['ci/integration'], timeoutMinutes: 90,
+    });
+  });
+});
