@@ -7,6 +7,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 /* eslint-enable import/no-extraneous-dependencies */
 import { CliError } from './io';
+import type { CheckReport } from '../status-checks/shared';
 
 /*
  * A client of the status-check REST API (API Gateway with IAM authorization): every request is
@@ -19,23 +20,9 @@ export const API_ENDPOINT_ENV = 'DDK_PIPELINES_API';
 /** SigV4 service name of API Gateway. */
 export const SIGNING_SERVICE = 'execute-api';
 
-/** Check states. */
-export const CHECK_STATES = ['pending', 'success', 'failure', 'error'] as const;
-
-/** A check state. */
-export type CheckState = typeof CHECK_STATES[number];
-
-/** Body of `POST /checks`. */
-export interface CheckReport {
-  readonly pipeline: string;
-  readonly revision: string;
-  readonly context: string;
-  readonly state: CheckState;
-  readonly targetUrl?: string;
-  readonly description?: string;
-  readonly stage?: string;
-  readonly propagate?: boolean;
-}
+// The API's own record shapes: one definition shared by the handlers and this client.
+export { CHECK_STATES } from '../status-checks/shared';
+export type { CheckReport, CheckState } from '../status-checks/shared';
 
 /** A check as returned by `GET /checks` (fields beyond these are kept as returned). */
 export interface CheckRecord {
