@@ -26,7 +26,8 @@ function pipelineOptions(cmd: Command): Command {
 /** Adds the options of commands that call the status-check API. */
 function apiOptions(cmd: Command): Command {
   return pipelineOptions(cmd)
-    .option('--endpoint <url>', 'status-check API base URL (default: $DDK_PIPELINES_API)');
+    .option('--endpoint <url>', 'status-check API base URL (default: $DDK_PIPELINES_API, else the CICD stack\'s StatusChecksApiEndpoint output)')
+    .option('--stack <name>', 'the CICD stack whose output names the API (default: <pipeline name>-pipeline)');
 }
 
 /** The program; `done` receives each command's exit code. */

@@ -1,23 +1,54 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CliError, columns, Io, printJson, Style } from './io';
 import { optionalPlan, pipelineName, PipelineTargetOptions } from './project';
-import { CHECK_STATES, CheckRecord, CheckState, ChecksResponse, resolveEndpoint, resolveSigningRegion, StatusCheckApi } from './status-check-api';
+import { API_ENDPOINT_ENV, CHECK_STATES, CheckRecord, CheckState, ChecksResponse, resolveEndpoint, resolveSigningRegion, StatusCheckApi } from './status-check-api';
 import { CONTEXT_PATTERN, NAME_PATTERN } from '../config/schema';
+import { API_ENDPOINT_OUTPUT } from '../status-checks/shared';
 
 /** Options every status-check API command takes. */
 export interface ApiOptions extends PipelineTargetOptions {
-  /** API base URL; default: DDK_PIPELINES_API. */
+  /** API base URL; default: DDK_PIPELINES_API, else the CICD stack's output. */
   readonly endpoint?: string;
+  /** The CICD stack whose output names the API; default: `<pipeline name>-pipeline` (the app's stack). */
+  readonly stack?: string;
   /** Region to sign for. */
   readonly region?: string;
   readonly json?: boolean;
 }
 
-/** The API client for a command's options (endpoint, signing region, default credential chain). */
-export function apiFor(options: ApiOptions, io: Io): StatusCheckApi {
-  const endpoint = resolveEndpoint(options.endpoint, io.env);
+/**
+ * The API client for a command's options (endpoint, signing region, default credential chain).
+ * The endpoint is `--endpoint`, else DDK_PIPELINES_API, else the `StatusChecksApiEndpoint` output of
+ * the deployed CICD stack (`--stack`, default `<pipeline name>-pipeline`, in the cicd region).
+ */
+export async function apiFor(options: ApiOptions, io: Io, cloudFormation?: CloudFormationClient): Promise<StatusCheckApi> {
+  const given = options.endpoint ?? io.env[API_ENDPOINT_ENV];
+  const endpoint = given !== undefined && given.trim() !== '' ? resolveEndpoint(options.endpoint, io.env) : await endpointFromStack(options, io, cloudFormation);
   const fallback = () => optionalPlan(options, io.cwd, false)?.cicd.region;
   const region = resolveSigningRegion(endpoint, options.region, io.env, options.region ? undefined : fallback());
   return new StatusCheckApi({ endpoint: endpoint.toString(), region });
+}
+
+/** The API URL from the deployed CICD stack's outputs. */
+export async function endpointFromStack(options: ApiOptions, io: Io, client?: CloudFormationClient): Promise<URL> {
+  const plan = optionalPlan(options, io.cwd, false);
+  const stack = options.stack ?? (plan ? `${plan.name}-pipeline` : undefined);
+  const region = options.region ?? plan?.cicd.region;
+  if (stack === undefined || region === undefined) {
+    throw new CliError(`no status-check API endpoint: no ddk.json to find the CICD stack from. Fix: pass --endpoint <url>, set ${API_ENDPOINT_ENV}, or pass --stack and --region`, 2);
+  }
+  const cfn = client ?? new CloudFormationClient({ region });
+  let value: string | undefined;
+  try {
+    const r = await cfn.send(new DescribeStacksCommand({ StackName: stack }));
+    value = r.Stacks?.[0]?.Outputs?.find(o => o.OutputKey === API_ENDPOINT_OUTPUT)?.OutputValue;
+  } catch (e: any) {
+    throw new CliError(`cannot read the outputs of stack ${stack} in ${region} (${e?.name ?? 'Error'}: ${e?.message ?? e}). Fix: check your AWS credentials and region, or pass --endpoint <url>`, 1);
+  }
+  if (value === undefined) {
+    throw new CliError(`stack ${stack} in ${region} has no output ${API_ENDPOINT_OUTPUT} (the API exists only when a stage has requiredChecks). Fix: add requiredChecks to a stage and deploy, or pass --endpoint <url>`, 1);
+  }
+  return resolveEndpoint(value, {});
 }
 
 /** Colours a check state: success green, failure/error red, pending yellow. */
@@ -71,7 +102,7 @@ export async function reportCommand(options: ReportOptions, io: Io): Promise<num
     throw new CliError(`--target-url: "${options.targetUrl}" is not an http(s) URL. Fix: pass the link to the check's details, e.g. https://ci.example.com/build/42`, 2);
   }
   const stage = options.stage === undefined ? undefined : checkStage(options.stage);
-  const api = apiFor(options, io);
+  const api = await apiFor(options, io);
   const body = {
     pipeline,
     revision,
@@ -112,7 +143,7 @@ export function renderChecks(checks: CheckRecord[], s: Style, withTime = false):
 export async function listCommand(options: ListOptions, io: Io): Promise<number> {
   const pipeline = pipelineName(options, io.cwd);
   const revision = requireText(options.revision, '--revision', 'the source commit id');
-  const api = apiFor(options, io);
+  const api = await apiFor(options, io);
   const r: ChecksResponse = await io.progress('reading checks', () => api.listChecks(pipeline, revision));
   if (options.json) {
     printJson(io, r);
@@ -141,7 +172,7 @@ export async function requirementCommand(mode: 'add' | 'remove', contexts: strin
   const stage = checkStage(options.stage);
   if (contexts.length === 0) throw new CliError('name at least one context, e.g. ci/integration', 2);
   contexts.forEach(c => checkContext(c, 'context'));
-  const api = apiFor(options, io);
+  const api = await apiFor(options, io);
   const response: any = await io.progress('changing required checks', () => api.changeRequirements(pipeline, stage, { [mode]: contexts }));
   if (options.json) {
     printJson(io, response ?? { [mode]: contexts });
@@ -166,7 +197,7 @@ export async function overrideCommand(options: OverrideOptions, io: Io): Promise
   const stage = checkStage(options.stage);
   const execution = requireText(options.execution, '--execution', 'the pipeline execution id the gate waits for (see `ddk-pipelines status`)');
   const reason = requireText(options.reason, '--reason', 'why the error may be overridden (kept with who and when)');
-  const api = apiFor(options, io);
+  const api = await apiFor(options, io);
   const response = await io.progress('recording the override', () => api.override({ pipeline, stage, execution, reason }));
   if (options.json) printJson(io, response ?? { pipeline, stage, execution, reason });
   else io.out(`override recorded for ${pipeline}/${stage}, execution ${execution}: "${reason}"\n`);

@@ -244,7 +244,7 @@ async function actionCategories(ctx: PipelineContext): Promise<Map<string, strin
  */
 async function gateChecks(ctx: PipelineContext, stage: StageStatus, options: StatusOptions, io: Io): Promise<StageStatus> {
   try {
-    const api = apiFor({ ...options, pipeline: ctx.pipeline }, io);
+    const api = await apiFor({ ...options, pipeline: ctx.pipeline }, io);
     const ex = await ctx.client.send(new GetPipelineExecutionCommand({ pipelineName: ctx.pipeline, pipelineExecutionId: stage.execution! }));
     const revision = ex.pipelineExecution?.artifactRevisions?.[0]?.revisionId;
     if (!revision) return { ...stage, checksError: 'the execution carries no source revision' };

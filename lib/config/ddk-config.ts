@@ -332,11 +332,6 @@ export class DdkConfig {
     return DdkConfig.load(doc, file, `${JSON.stringify(doc, undefined, 2)}\n`);
   }
 
-  private static load(doc: unknown, file: string, text: string): DdkConfig {
-    const { issues, warnings } = validateDocument(file, doc);
-    if (issues.length > 0) throw new DdkConfigError(file, issues);
-    return new DdkConfig(file, doc as RawDdkFile, warnings, text);
-  }
 
   /**
    * Every problem of a document, without throwing.
@@ -356,6 +351,12 @@ export class DdkConfig {
   /** Renders an issue as one line. */
   public static formatIssue(issue: ConfigIssue): string {
     return formatIssue(issue);
+  }
+
+  private static load(doc: unknown, file: string, text: string): DdkConfig {
+    const { issues, warnings } = validateDocument(file, doc);
+    if (issues.length > 0) throw new DdkConfigError(file, issues);
+    return new DdkConfig(file, doc as RawDdkFile, warnings, text);
   }
 
   /** The file the configuration was read from. */

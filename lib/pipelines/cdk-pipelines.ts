@@ -9,11 +9,11 @@ import { ApplicationStage, IApplicationFactory } from './application-stage';
 import { ApprovalStep } from './approval-step';
 import { ArtifactStore } from './artifact-store';
 import { CompactCrossAccountGrants } from './compact-grants';
+import { CODEPIPELINE_LIMITS, packDeployments } from './limits';
 import { PipelineNotifications } from './notifications';
 import { approvalTopic, codeCommitRepository, executionMode } from './shared';
-import { StatusChecks } from '../status-checks/status-checks';
-import { CODEPIPELINE_LIMITS, packDeployments } from './limits';
 import { DeliveryPlan, PlanStage, SourceKind } from '../model/plan';
+import { StatusChecks } from '../status-checks/status-checks';
 
 /** Props of a `CdkPipelinesDelivery`. */
 export interface CdkPipelinesDeliveryProps {
@@ -209,6 +209,5 @@ function logReplicationBucket(stack: Stack, region: string, bucket: s3.IBucket):
 
 /** Source, Build and UpdatePipeline. */
 const FIXED_STAGES = 3;
-
 
 

@@ -12,8 +12,8 @@ import { CODEPIPELINE_LIMITS, packDeployments } from './limits';
 import { PipelineNotifications } from './notifications';
 import { approvalTopic, codeCommitRepository, executionMode } from './shared';
 import { CDK_CLI_VERSION } from './versions';
-import { StatusChecks } from '../status-checks/status-checks';
 import { DeliveryPlan, PipelineStrategy, PlanStage, PlanTarget, SourceKind } from '../model/plan';
+import { StatusChecks } from '../status-checks/status-checks';
 
 /** Props of a `CodePipelineDelivery`. */
 export interface CodePipelineDeliveryProps {
@@ -135,7 +135,9 @@ export class CodePipelineDelivery extends Construct {
     return new cpa.CodeCommitSourceAction({ actionName: 'Source', repository: this.repository!, branch, output, trigger: cpa.CodeCommitTrigger.EVENTS });
   }
 
-  private addPlanStage(pipeline: codepipeline.Pipeline, stage: PlanStage, source: codepipeline.Artifact, assembly: codepipeline.Artifact, commitId: string): void {
+  private addPlanStage(
+    pipeline: codepipeline.Pipeline, stage: PlanStage, source: codepipeline.Artifact, assembly: codepipeline.Artifact, commitId: string,
+  ): void {
     const deploy = this.deployProject(stage);
     const gated = this.statusChecks !== undefined && stage.requiredChecks.length > 0;
     const reserved = (gated ? 1 : 0) + (stage.approval ? 1 : 0) + (stage.tests.length > 0 ? 1 : 0);
@@ -183,7 +185,7 @@ export class CodePipelineDelivery extends Construct {
   }
 
   /** A CodeBuild project (Node.js 22, encrypted with the artifact key) running `commands`. */
-  private project(id: string, description: string, commands: string[], options: { compute?: codebuild.ComputeType; timeout?: Duration; artifacts?: object } = {}): codebuild.PipelineProject {
+  private project(id: string, description: string, commands: string[], options: ProjectOptions = {}): codebuild.PipelineProject {
     return new codebuild.PipelineProject(this, id, {
       description: `${this.plan.name}: ${description}`,
       environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: options.compute ?? codebuild.ComputeType.SMALL },
@@ -199,7 +201,8 @@ export class CodePipelineDelivery extends Construct {
 
   /** The install, unit-test and synth build; its output is the cloud assembly every stage deploys. */
   private newBuildProject(): codebuild.PipelineProject {
-    return this.project('Build', 'install, unit tests and synthesis (cdk-nag and CloudFormation validation run in synth)', this.plan.synthCommands, {
+    const description = 'install, unit tests and synthesis (cdk-nag and CloudFormation validation run in synth)';
+    return this.project('Build', description, this.plan.synthCommands, {
       compute: codebuild.ComputeType.MEDIUM,
       artifacts: { 'base-directory': 'cdk.out', 'files': ['**/*'] },
     });
@@ -227,6 +230,12 @@ export class CodePipelineDelivery extends Construct {
   private testsProject(stage: PlanStage): codebuild.PipelineProject {
     return this.project(`Tests-${stage.name}`, `tests after stage ${stage.name}`, stage.tests);
   }
+}
+
+interface ProjectOptions {
+  readonly compute?: codebuild.ComputeType;
+  readonly timeout?: Duration;
+  readonly artifacts?: object;
 }
 
 /** The CDK bootstrap roles of one target: `cdk-<qualifier>-*-role-<account>-<region>`. */

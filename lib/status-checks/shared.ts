@@ -7,6 +7,9 @@
  */
 
 /** The states a check reports. */
+/** Logical id of the CICD stack output holding the status-check API's URL. */
+export const API_ENDPOINT_OUTPUT = 'StatusChecksApiEndpoint';
+
 export const CHECK_STATES = ['pending', 'success', 'failure', 'error'] as const;
 /** A check's state: `pending` (running), `success`, `failure` (stage fails), `error` (needs an override). */
 export type CheckState = typeof CHECK_STATES[number];

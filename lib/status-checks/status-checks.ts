@@ -11,7 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { GateStep, GateStepProps } from './gate-step';
-import { CHECK_STATES, DETAIL_TYPES, ENV, EVENT_SOURCE, LIMITS, PATTERNS, PipelineSettings, TABLE_KEYS } from './shared';
+import { API_ENDPOINT_OUTPUT, CHECK_STATES, DETAIL_TYPES, ENV, EVENT_SOURCE, LIMITS, PATTERNS, PipelineSettings, TABLE_KEYS } from './shared';
 import { handlerCode } from '../lambda-assets';
 import { DeliveryPlan, PlanStage, SourceKind } from '../model/plan';
 
@@ -131,7 +131,7 @@ export class StatusChecks extends Construct {
   /** `detail-type` of the event for a changed gate verdict. */
   public static readonly DETAIL_TYPE_GATE_DECIDED: string = DETAIL_TYPES.GATE_DECIDED;
   /** Logical id (OutputKey) of the stack output holding the API's URL. */
-  public static readonly API_ENDPOINT_OUTPUT: string = 'StatusChecksApiEndpoint';
+  public static readonly API_ENDPOINT_OUTPUT: string = API_ENDPOINT_OUTPUT;
 
   /** Name of the pipeline the checks are for. */
   public readonly pipelineName: string;

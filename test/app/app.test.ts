@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Stack, Stage } from 'aws-cdk-lib';
@@ -29,7 +29,7 @@ describe('the default app', () => {
   });
 
   test.each(['codepipeline-trunk', 'codepipeline-gitflow'])('the %s strategy (with rollback and notifications) synthesizes with zero findings', strategy => {
-    const doc = JSON.parse(require('fs').readFileSync(join(ROOT, 'ddk.json'), 'utf-8'));
+    const doc = JSON.parse(readFileSync(join(ROOT, 'ddk.json'), 'utf-8'));
     doc.pipeline = { ...doc.pipeline, strategy, rollbackOnFailure: true, notifications: { emails: ['ops@example.com'] } };
     const { app } = buildApp({ file: file(`${strategy}.json`, doc), context: CDK_CONTEXT, outdir: join(tmp, `out-${strategy}`) });
     expect(() => app.synth()).not.toThrow();

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
 import { FAKE_CREDENTIALS, RecordedRequest, runCli, startServer, TestServer, verifySigV4 } from './helpers';
 
 /*
@@ -69,9 +72,10 @@ describe('checks and override commands', () => {
     const missing = await runCli(['checks', 'report', '--context', 'ci/x', '--state', 'success'], { env: env() });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('required option \'--revision <commit>\' not specified');
-    const noEndpoint = await runCli([...base, '--context', 'ci/x'], { env: {} });
+    // no --endpoint, no DDK_PIPELINES_API and no ddk.json to find the CICD stack's output from
+    const noEndpoint = await runCli([...base, '--context', 'ci/x', '--pipeline', 'myapp'], { env: {}, cwd: mkdtempSync(join(tmpdir(), 'ddk-cli-empty-')) });
     expect(noEndpoint.code).toBe(2);
-    expect(noEndpoint.stderr).toContain('no status-check API endpoint');
+    expect(noEndpoint.stderr).toContain('no status-check API endpoint: no ddk.json to find the CICD stack from');
     expect(server.requests).toHaveLength(0);
   });
 

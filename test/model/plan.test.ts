@@ -284,17 +284,17 @@ describe('Gitflow branches and rollback', () => {
   });
 
   test('each stage runs from its branch: the stage name, and the source branch for the last stage', () => {
-    const plan = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc({ strategy: 'codepipeline-gitflow' }), 'ddk.json'));
-    expect(plan.stages.map(s => [s.name, s.branch])).toEqual([['dev', 'dev'], ['qa', 'qa'], ['prod', 'main']]);
+    const result = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc({ strategy: 'codepipeline-gitflow' }), 'ddk.json'));
+    expect(result.stages.map(s => [s.name, s.branch])).toEqual([['dev', 'dev'], ['qa', 'qa'], ['prod', 'main']]);
   });
 
   test('an explicit branch wins, and the last stage follows the source branch', () => {
-    const plan = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc({
+    const result = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc({
       strategy: 'codepipeline-gitflow',
       source: { codecommit: { repository: 'app', branch: 'trunk' } },
       stages: [{ name: 'dev', environments: ['dev'], branch: 'develop' }, { name: 'prod', environments: ['prod'] }],
     }), 'ddk.json'));
-    expect(plan.stages.map(s => s.branch)).toEqual(['develop', 'trunk']);
+    expect(result.stages.map(s => s.branch)).toEqual(['develop', 'trunk']);
   });
 
   test('two Gitflow stages on one branch are refused with the fix', () => {
@@ -306,15 +306,15 @@ describe('Gitflow branches and rollback', () => {
   });
 
   test('rollbackOnFailure: the pipeline default, overridden per stage', () => {
-    const plan = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc({
+    const result = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc({
       rollbackOnFailure: true,
       stages: [{ name: 'dev', environments: ['dev'], rollbackOnFailure: false }, { name: 'prod', environments: ['prod'] }],
     }), 'ddk.json'));
-    expect(plan.stages.map(s => s.rollbackOnFailure)).toEqual([false, true]);
+    expect(result.stages.map(s => s.rollbackOnFailure)).toEqual([false, true]);
   });
 
   test('notifications default to failures, successes and approvals', () => {
-    const plan = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc({ notifications: { emails: ['ops@example.com'] } }), 'ddk.json'));
-    expect(plan.notifications).toEqual({ emails: ['ops@example.com'], topicArn: undefined, events: ['execution-failed', 'execution-succeeded', 'approval-needed'] });
+    const result = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc({ notifications: { emails: ['ops@example.com'] } }), 'ddk.json'));
+    expect(result.notifications).toEqual({ emails: ['ops@example.com'], topicArn: undefined, events: ['execution-failed', 'execution-succeeded', 'approval-needed'] });
   });
 });
