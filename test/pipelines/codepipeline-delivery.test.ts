@@ -155,7 +155,8 @@ describe('limits', () => {
   test('trunk splits a stage with more environments than a CodePipeline stage holds', () => {
     const envs = environments(60);
     const ids = Object.keys(envs).filter(e => e !== 'cicd');
-    const p = pipelines(render({ environments: envs, pipeline: { strategy: 'codepipeline-trunk', stages: [{ name: 'fleet', environments: ids, approval: true }] } }).template).main;
+    const doc = { environments: envs, pipeline: { name: 'fleet-app', strategy: 'codepipeline-trunk', stages: [{ name: 'fleet', environments: ids, approval: true }] } };
+    const p = pipelines(render(doc).template)['fleet-app'];
     expect(stageNames(p)).toEqual(['Source', 'Build', 'fleet', 'fleet-2']);
     expect(stage(p, 'fleet').Actions).toHaveLength(50);
     expect(stage(p, 'fleet').Actions[0].Name).toBe('Approve');
