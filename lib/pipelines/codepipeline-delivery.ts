@@ -72,7 +72,7 @@ export class CodePipelineDelivery extends Construct {
       throw new Error(`CodePipelineDelivery renders the codepipeline-trunk and codepipeline-gitflow strategies, not "${plan.strategy}". Fix: use CdkPipelinesDelivery for cdk-pipelines`);
     }
     if (!gitflow && plan.stages.length + 2 > CODEPIPELINE_LIMITS.stagesPerPipeline) {
-      throw new Error(`${plan.config.file}: pipeline.stages: the plan renders at least ${plan.stages.length + 2} CodePipeline stages (2 for source and build, ${plan.stages.length} for the plan stages), more than the ${CODEPIPELINE_LIMITS.stagesPerPipeline} stages a pipeline allows. Fix: put environments that may deploy together into one stage (they deploy in parallel), or use the codepipeline-gitflow strategy (one pipeline per stage)`);
+      throw new Error(`${plan.config.file}: pipeline.stages: the plan renders at least ${plan.stages.length + 2} CodePipeline stages (2 for source and build, ${plan.stages.length} for the plan stages), more than the ${CODEPIPELINE_LIMITS.stagesPerPipeline} stages a pipeline allows. Fix: put environments that may deploy together into one stage (they deploy in parallel)`);
     }
     this.artifacts = new ArtifactStore(this, 'Artifacts');
     this.repository = codeCommitRepository(this, plan, gitflow ? plan.stages.map(s => s.branch) : []);

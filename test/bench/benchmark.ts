@@ -7,7 +7,7 @@
  *
  * For generated ddk.json files of N target environments (plus cicd) in two layouts —
  * `per-env` (one plan stage per environment) and `one-wave` (all environments in one stage) —
- * it synthesizes OUR app (bin/app.ts, the app command of cdk.json) and a PLAIN aws-cdk-lib/pipelines
+ * it synthesizes OUR app (bin/app.ts bundled into dist/app.js, the app command of cdk.json) and a PLAIN aws-cdk-lib/pipelines
  * app (test/bench/plain-app.ts) through the real CDK CLI (`cdk synth --quiet`, same cdk.json
  * context, CloudFormation validation on) and reports wall time, the app's peak RSS, exit status,
  * resources per stack and how close the pipeline stack is to the CloudFormation, S3, KMS, IAM and
@@ -30,7 +30,8 @@ import * as path from 'path';
 const ROOT = path.resolve(__dirname, '..', '..');
 const BENCH = path.join(ROOT, '.bench');
 const CDK_CLI = path.join(ROOT, 'node_modules', '.bin', 'cdk');
-const OUR_ENTRY = 'bin/app.ts';
+/** The app command of cdk.json runs the esbuild bundle of bin/app.ts. */
+const OUR_ENTRY = 'dist/app.js';
 const PLAIN_ENTRY = 'test/bench/plain-app.ts';
 const PLAIN_APP = `npx ts-node --transpile-only ${PLAIN_ENTRY}`;
 const REGIONS = ['eu-west-1', 'us-east-1', 'eu-central-1'];
@@ -421,7 +422,7 @@ function profileOurApp(envs: number, layout: Layout, config: string): ProfileSum
     TS_NODE_PREFER_TS_EXTS: 'true',
   };
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('node', ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '1000', '-r', 'ts-node/register/transpile-only', OUR_ENTRY],
+  const r = spawnSync('node', ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '1000', OUR_ENTRY],
     { cwd: ROOT, env, encoding: 'utf-8', maxBuffer: 256 * 1024 * 1024 });
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   fs.rmSync(outdir, { recursive: true, force: true });
