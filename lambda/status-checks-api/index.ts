@@ -1,14 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CodeCommitClient } from '@aws-sdk/client-codecommit';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ApiDependencies, handleApiRequest } from '../../lib/status-checks/api';
-import { EventBridgePublisher } from '../../lib/status-checks/events';
 import { CodeCommitCommentPoster } from '../../lib/status-checks/propagate';
-import { ENV, pipelineSettings, requireEnv, retentionDays } from '../../lib/status-checks/shared';
-import { StatusCheckStore } from '../../lib/status-checks/store';
+import { pipelineSettings } from '../../lib/status-checks/shared';
+import { sharedDependencies } from '../status-checks-runtime';
 
 /*
  * The status-check API (API Gateway REST proxy integration, IAM authorization). A thin adapter:
@@ -21,20 +17,9 @@ let deps: ApiDependencies | undefined;
 
 function dependencies(): ApiDependencies {
   deps ??= {
-    store: new StatusCheckStore(
-      DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
-      requireEnv(ENV.TABLE_NAME),
-      { retentionDays: retentionDays() },
-    ),
-    events: new EventBridgePublisher(new EventBridgeClient({}), requireEnv(ENV.EVENT_BUS_NAME)),
+    ...sharedDependencies(logger),
     comments: new CodeCommitCommentPoster(new CodeCommitClient({})),
     settings: pipelineSettings(),
-    now: () => new Date(),
-    logger: {
-      info: (message, extra = {}) => logger.info(message, extra),
-      warn: (message, extra = {}) => logger.warn(message, extra),
-      error: (message, extra = {}) => logger.error(message, extra),
-    },
   };
   return deps;
 }

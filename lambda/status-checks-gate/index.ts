@@ -1,13 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CodePipelineEvent, Context } from 'aws-lambda';
-import { EventBridgePublisher } from '../../lib/status-checks/events';
 import { fit, GateDependencies, GateOutcome, runGate } from '../../lib/status-checks/gate';
-import { ENV, requireEnv, retentionDays } from '../../lib/status-checks/shared';
-import { StatusCheckStore } from '../../lib/status-checks/store';
+import { sharedDependencies } from '../status-checks-runtime';
 
 /*
  * The status-check gate: a CodePipeline Lambda invoke action. A thin adapter over
@@ -21,20 +16,7 @@ const codepipeline = new CodePipelineClient({});
 let deps: GateDependencies | undefined;
 
 function dependencies(): GateDependencies {
-  deps ??= {
-    store: new StatusCheckStore(
-      DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
-      requireEnv(ENV.TABLE_NAME),
-      { retentionDays: retentionDays() },
-    ),
-    events: new EventBridgePublisher(new EventBridgeClient({}), requireEnv(ENV.EVENT_BUS_NAME)),
-    now: () => new Date(),
-    logger: {
-      info: (message, extra = {}) => logger.info(message, extra),
-      warn: (message, extra = {}) => logger.warn(message, extra),
-      error: (message, extra = {}) => logger.error(message, extra),
-    },
-  };
+  deps ??= sharedDependencies(logger);
   return deps;
 }
 
