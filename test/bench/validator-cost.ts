@@ -14,6 +14,7 @@ import * as path from 'path';
 import { CloudFormationValidatePlugin } from 'aws-cdk-lib';
 
 // The engine is a dependency of aws-cdk-lib, not of this project.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a dependency of aws-cdk-lib, resolved from there
 const cv = require(require.resolve('@aws/cloudformation-validate', { paths: [path.dirname(require.resolve('aws-cdk-lib'))] }));
 
 const file = process.argv[2];
