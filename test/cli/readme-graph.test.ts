@@ -1,9 +1,9 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
+import { ROOT } from './helpers';
 import { deliveryGraph, toMermaid } from '../../lib/cli/graph';
 import { DdkConfig } from '../../lib/config';
 import { DeliveryPlan } from '../../lib/model';
-import { ROOT } from './helpers';
 
 test('the README shows the current delivery graph of the example ddk.json (regenerate with `ddk-pipelines graph -f mermaid`)', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf-8');
