@@ -23,10 +23,10 @@ interface Collected {
  * roles) access with one statement per role, in the bucket policy and in the key policy;
  * S3 caps bucket policies at 20 KB and KMS key policies at 32 KB, which plain CDK Pipelines
  * crosses near 58 target accounts. This aspect replaces those statements with one statement
- * per role kind (deploy, cfn-exec), with the same actions and resources, whose principal is
- * restricted by condition to the bootstrap roles (`aws:PrincipalArn`) of exactly the target
- * accounts (`aws:PrincipalAccount`): the policy grows by one 15-byte account id per distinct
- * target account instead of ~340 bytes per environment.
+ * per role kind (deploy, cfn-exec), with the same actions and resources, whose principals are
+ * the target accounts (fixed principals, so S3 Block Public Access accepts the policy) narrowed
+ * by condition to their CDK bootstrap roles (`aws:PrincipalArn`): the policy grows by one
+ * ~35-byte account ARN per distinct target account instead of ~340 bytes per environment.
  */
 export class CompactCrossAccountGrants implements IAspect {
   constructor(private readonly trustedAccounts: ReadonlySet<string>) {}
@@ -69,11 +69,12 @@ export class CompactCrossAccountGrants implements IAspect {
       kept.push({
         Sid: `TargetAccountBootstrap${kind === 'deploy' ? 'Deploy' : kind === 'cfn-exec' ? 'CfnExec' : kind.replace(/-(\w)/g, (_, x: string) => x.toUpperCase())}Roles`,
         Effect: 'Allow',
-        Principal: { AWS: '*' },
+        // Fixed account principals (a policy S3 Block Public Access accepts), narrowed by the
+        // condition to those accounts' CDK bootstrap roles of this kind.
+        Principal: { AWS: [...c.accounts].sort().map(a => ({ 'Fn::Sub': `arn:\${AWS::Partition}:iam::${a}:root` })) },
         Action: [...c.actions].sort(),
         Resource: resources.length === 1 ? resources[0] : resources,
         Condition: {
-          StringEquals: { 'aws:PrincipalAccount': [...c.accounts].sort() },
           ArnLike: {
             'aws:PrincipalArn': [...c.qualifiers].sort().map(q => ({ 'Fn::Sub': `arn:\${AWS::Partition}:iam::*:role/cdk-${q}-${kind}-role-*` })),
           },

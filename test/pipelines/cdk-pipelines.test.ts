@@ -73,7 +73,8 @@ describe('CDK Pipelines renderer, example ddk.json', () => {
     const statements = Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
     const crossAccount = statements.filter((s: any) => s.Sid?.startsWith('TargetAccountBootstrap'));
     expect(crossAccount).toHaveLength(1);
-    expect(crossAccount[0].Condition.StringEquals['aws:PrincipalAccount']).toEqual(['222222222222', '333333333333']);
+    // fixed account principals (S3 Block Public Access accepts them), narrowed to the bootstrap roles
+    expect(crossAccount[0].Principal.AWS).toEqual(['222222222222', '333333333333'].map(a => ({ 'Fn::Sub': `arn:\${AWS::Partition}:iam::${a}:root` })));
     expect(JSON.stringify(crossAccount[0].Condition.ArnLike)).toContain('cdk-hnb659fds-deploy-role-*');
     // no per-role statement remains
     expect(JSON.stringify(statements)).not.toMatch(/role\/cdk-hnb659fds-deploy-role-2222/);
