@@ -304,7 +304,7 @@ export class DdkConfig {
         path: '',
         problem: `cannot be read (${e?.code ?? e?.message ?? e})`,
         expected: 'a readable ddk.json file',
-        fix: 'create the file, or pass its path with `-c ddkConfig=<path>`',
+        fix: 'create the file, or give the path of an existing one (`cdk synth -c ddkConfig=<path>`, `ddk-pipelines validate <path>`)',
       }]);
     }
     return DdkConfig.parse(text, path);

@@ -368,7 +368,7 @@ describe('files', () => {
       path: '',
       problem: 'cannot be read (ENOENT)',
       expected: 'a readable ddk.json file',
-      fix: 'create the file, or pass its path with `-c ddkConfig=<path>`',
+      fix: 'create the file, or give the path of an existing one (`cdk synth -c ddkConfig=<path>`, `ddk-pipelines validate <path>`)',
     }]);
     expect(error.message).toContain(path);
   });
