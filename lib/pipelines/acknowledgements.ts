@@ -58,10 +58,10 @@ export function acknowledgePipelineFindings(scope: IConstruct, codePipeline: cod
   }
 
   const pipelinePolicy = codePipeline.role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
-  if (pipelinePolicy && Object.keys(codePipeline.crossRegionSupport).length > 0) {
-    Validations.of(pipelinePolicy).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'KMS use on the replication keys of the other regions\' artifact buckets: aws-cdk-lib references those keys by alias from another stack, so it cannot name their ARNs; the keys\' own policies limit their use to this pipeline.',
+  for (const region of Object.keys(codePipeline.crossRegionSupport)) {
+    Validations.of(pipelinePolicy ?? scope).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:${region}:${stack.account}:key/*]`,
+      reason: `KMS use on the replication key of the ${region} artifact bucket: aws-cdk-lib references it by alias from another stack, so its ARN is unknown here; the grant is limited to keys of the CICD account in ${region} (ScopeReplicationKeyGrants), and the key's own policy limits its use to this pipeline.`,
     });
   }
   const selfMutation = scope.node.findAll().find(c => c.node.path.endsWith('UpdatePipeline/SelfMutation/Role/DefaultPolicy'));

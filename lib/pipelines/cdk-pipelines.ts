@@ -1,6 +1,7 @@
 import { Aspects, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
@@ -8,7 +9,7 @@ import { acknowledgePipelineFindings } from './acknowledgements';
 import { ApplicationStage, IApplicationFactory } from './application-stage';
 import { ApprovalStep } from './approval-step';
 import { ArtifactStore } from './artifact-store';
-import { CompactCrossAccountGrants } from './compact-grants';
+import { CompactCrossAccountGrants, ScopeReplicationKeyGrants } from './compact-grants';
 import { CODEPIPELINE_LIMITS, packDeployments } from './limits';
 import { PipelineNotifications } from './notifications';
 import { approvalTopic, codeCommitRepository, executionMode } from './shared';
@@ -123,6 +124,10 @@ export class CdkPipelinesDelivery extends Construct {
     for (const [region, support] of Object.entries(this.codePipeline.crossRegionSupport)) {
       Aspects.of(support.stack).add(new CompactCrossAccountGrants(trusted));
       logReplicationBucket(support.stack, region, support.replicationBucket);
+    }
+    const pipelinePolicy = this.codePipeline.role.node.tryFindChild('DefaultPolicy')?.node.defaultChild as iam.CfnPolicy | undefined;
+    if (pipelinePolicy) {
+      Aspects.of(pipelinePolicy).add(new ScopeReplicationKeyGrants(pipelinePolicy, plan.cicd.account, Object.keys(this.codePipeline.crossRegionSupport)));
     }
     acknowledgePipelineFindings(this, this.codePipeline, [this.artifacts.bucket]);
   }

@@ -1,4 +1,5 @@
 import { IAspect, Stack } from 'aws-cdk-lib';
+import type { CfnPolicy } from 'aws-cdk-lib/aws-iam';
 import { CfnKey } from 'aws-cdk-lib/aws-kms';
 import { CfnBucketPolicy } from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
@@ -109,3 +110,30 @@ function asArray<T>(v: T | T[] | undefined): T[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
+
+/**
+ * aws-cdk-lib grants the pipeline role KMS use on `Resource: *` for the replication keys of the
+ * targets' other regions (it references those keys by alias from another stack, so it cannot name
+ * them). This aspect narrows that `*` to the keys of the CICD account in exactly those regions
+ * (`arn:…:kms:<region>:<account>:key/*`), where the replication keys live.
+ */
+export class ScopeReplicationKeyGrants implements IAspect {
+  constructor(private readonly policy: CfnPolicy, private readonly account: string, private readonly regions: string[]) {}
+
+  public visit(node: IConstruct): void {
+    if (node !== this.policy || this.regions.length === 0) return;
+    const doc = Stack.of(node).resolve(this.policy.policyDocument);
+    let changed = false;
+    for (const st of doc.Statement ?? []) {
+      const actions = asArray<string>(st.Action);
+      const resources = asArray<unknown>(st.Resource);
+      if (st.Effect !== 'Allow' || !resources.includes('*') || !actions.every(a => a.startsWith('kms:'))) continue;
+      st.Resource = [
+        ...resources.filter(r => r !== '*'),
+        ...this.regions.map(r => ({ 'Fn::Sub': `arn:\${AWS::Partition}:kms:${r}:${this.account}:key/*` })),
+      ];
+      changed = true;
+    }
+    if (changed) this.policy.policyDocument = doc;
+  }
+}

@@ -80,6 +80,15 @@ describe('CDK Pipelines renderer, example ddk.json', () => {
     expect(JSON.stringify(statements)).not.toMatch(/role\/cdk-hnb659fds-deploy-role-2222/);
   });
 
+  test('the pipeline role uses KMS only on the artifact key and the CICD account\'s keys in the replication regions', () => {
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('DeliveryCodePipelineRoleDefaultPolicy'));
+    expect(policies).toHaveLength(1);
+    const kms = (policies[0][1] as any).Properties.PolicyDocument.Statement.filter((st: any) => JSON.stringify(st.Action).includes('kms:'));
+    expect(kms).toHaveLength(1);
+    expect(kms[0].Resource).not.toContain('*');
+    expect(kms[0].Resource).toContainEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:kms:us-east-1:111111111111:key/*' });
+  });
+
   test('the CodeCommit repository is created and is the source', () => {
     template.hasResourceProperties('AWS::CodeCommit::Repository', { RepositoryName: 'myapp' });
     expect(actionsOf(template, 'Source')[0].ActionTypeId.Provider).toBe('CodeCommit');
