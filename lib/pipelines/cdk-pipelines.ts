@@ -127,7 +127,8 @@ export class CdkPipelinesDelivery extends Construct {
     }
     const pipelinePolicy = this.codePipeline.role.node.tryFindChild('DefaultPolicy')?.node.defaultChild as iam.CfnPolicy | undefined;
     if (pipelinePolicy) {
-      Aspects.of(pipelinePolicy).add(new ScopeReplicationKeyGrants(pipelinePolicy, plan.cicd.account, Object.keys(this.codePipeline.crossRegionSupport)));
+      const regions = Object.keys(this.codePipeline.crossRegionSupport);
+      Aspects.of(pipelinePolicy).add(new ScopeReplicationKeyGrants(pipelinePolicy, plan.cicd.account, regions));
     }
     acknowledgePipelineFindings(this, this.codePipeline, [this.artifacts.bucket]);
   }
