@@ -96,18 +96,18 @@ Commands that call AWS use your default credential chain (AWS_PROFILE, SSO, envi
     .option('--history', 'also print every report')
     .option('--json', 'print checks and history as JSON')
     .action(async opts => done(await listCommand(opts, io)));
-  apiOptions(checks.command('require'))
-    .description('Require contexts in a stage at run time (besides the requiredChecks of ddk.json)')
-    .requiredOption('--stage <stage>', 'the stage')
-    .argument('<context...>', 'contexts, as system/name')
-    .option('--json', 'print the API\'s answer as JSON')
-    .action(async (contexts: string[], opts) => done(await requirementCommand('add', contexts, opts, io)));
-  apiOptions(checks.command('unrequire'))
-    .description('Stop requiring contexts added at run time (contexts in ddk.json are removed by editing it)')
-    .requiredOption('--stage <stage>', 'the stage')
-    .argument('<context...>', 'contexts, as system/name')
-    .option('--json', 'print the API\'s answer as JSON')
-    .action(async (contexts: string[], opts) => done(await requirementCommand('remove', contexts, opts, io)));
+  const requirements: Array<['require' | 'unrequire', 'add' | 'remove', string]> = [
+    ['require', 'add', 'Require contexts in a stage at run time (besides the requiredChecks of ddk.json)'],
+    ['unrequire', 'remove', 'Stop requiring contexts added at run time (contexts in ddk.json are removed by editing it)'],
+  ];
+  for (const [name, change, description] of requirements) {
+    apiOptions(checks.command(name))
+      .description(description)
+      .requiredOption('--stage <stage>', 'the stage')
+      .argument('<context...>', 'contexts, as system/name')
+      .option('--json', 'print the API\'s answer as JSON')
+      .action(async (contexts: string[], opts) => done(await requirementCommand(change, contexts, opts, io)));
+  }
 
   apiOptions(program.command('override'))
     .description('Let a gate waiting on an `error` check pass (recorded with who, when and why)')

@@ -93,18 +93,10 @@ export interface CheckReport {
   readonly clientRequestId?: string;
 }
 
-/** A recorded report: what was reported, by whom, when, in which order. */
-export interface CheckRecord {
+/** A recorded report: what was reported (all but `propagate`), by whom, when, in which order. */
+export interface CheckRecord extends Omit<CheckReport, 'propagate'> {
   /** Unique id of the report (derived from reporter and `clientRequestId` when one was given). */
   readonly id: string;
-  readonly pipeline: string;
-  readonly revision: string;
-  readonly context: string;
-  readonly state: CheckState;
-  readonly targetUrl?: string;
-  readonly description?: string;
-  readonly stage?: string;
-  readonly clientRequestId?: string;
   /** Order of arrival per (pipeline, revision, context), allocated atomically by the store. */
   readonly sequence: number;
   /** IAM principal (ARN) of the reporter, from the request's signature. */
