@@ -1,25 +1,13 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
-/** Props of an `ArtifactStore`. */
-export interface ArtifactStoreProps {
-  /**
-   * Accounts whose CDK bootstrap roles may read and write pipeline artifacts.
-   *
-   * @default - none
-   */
-  readonly trustedAccounts?: string[];
-}
-
 /**
  * The pipeline's artifact bucket and its KMS key (rotation on), with an access-log bucket.
  *
- * SSL-only, versioned, public access blocked. Cross-account access is granted in one
- * statement per policy whose size does not grow with the number of targets: see
- * `CompactGrants` in the README.
+ * SSL-only, versioned, public access blocked. aws-cdk-lib's per-role cross-account grants
+ * on it are compacted by `CompactCrossAccountGrants` (see Security in the README).
  */
 export class ArtifactStore extends Construct {
   /** The artifact bucket. */
@@ -29,7 +17,7 @@ export class ArtifactStore extends Construct {
   /** The bucket receiving the artifact bucket's server access logs. */
   public readonly accessLogs: s3.Bucket;
 
-  constructor(scope: Construct, id: string, _props: ArtifactStoreProps = {}) {
+  constructor(scope: Construct, id: string) {
     super(scope, id);
     this.key = new kms.Key(this, 'Key', {
       description: 'Encrypts the pipeline artifacts shared with the target accounts',
@@ -61,10 +49,5 @@ export class ArtifactStore extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
     });
-  }
-
-  /** Grants a principal read/write on artifacts. */
-  public grantReadWrite(grantee: iam.IGrantable): void {
-    this.bucket.grantReadWrite(grantee);
   }
 }

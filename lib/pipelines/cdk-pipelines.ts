@@ -10,7 +10,7 @@ import { ApplicationStage, IApplicationFactory } from './application-stage';
 import { ApprovalStep } from './approval-step';
 import { ArtifactStore } from './artifact-store';
 import { CompactCrossAccountGrants, ScopeReplicationKeyGrants } from './compact-grants';
-import { CODEPIPELINE_LIMITS, packDeployments } from './limits';
+import { CODEPIPELINE_LIMITS, packDeployments, stageOverhead } from './limits';
 import { PipelineNotifications } from './notifications';
 import { approvalTopic, codeCommitRepository, executionMode } from './shared';
 import { DeliveryPlan, PlanStage, SourceKind } from '../model/plan';
@@ -69,7 +69,7 @@ export class CdkPipelinesDelivery extends Construct {
     const plan = props.plan;
     // Refuse before building anything: each plan stage is at least one CodePipeline stage.
     this.refuseTooManyStages(plan, plan.stages.length + FIXED_STAGES, plan.stages.length);
-    this.artifacts = new ArtifactStore(this, 'Artifacts', { trustedAccounts: plan.targetAccounts });
+    this.artifacts = new ArtifactStore(this, 'Artifacts');
 
     this.codePipeline = new codepipeline.Pipeline(this, 'CodePipeline', {
       pipelineName: plan.name,
@@ -163,7 +163,7 @@ export class CdkPipelinesDelivery extends Construct {
       return s;
     });
     const actions = deployments.map(d => actionsPerStack * d.node.findAll().filter(c => Stack.isStack(c)).length);
-    const groups = packDeployments(stage.name, actions, (stage.approval ? 1 : 0) + (stage.tests.length > 0 ? 1 : 0));
+    const groups = packDeployments(stage, actions, stageOverhead(stage, this.statusChecks !== undefined));
     groups.forEach((group, i) => {
       const first = i === 0;
       const last = i === groups.length - 1;

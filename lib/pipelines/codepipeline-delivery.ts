@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { acknowledgePipelineFindings } from './acknowledgements';
 import { ApplicationStage, IApplicationFactory } from './application-stage';
 import { ArtifactStore } from './artifact-store';
-import { CODEPIPELINE_LIMITS, packDeployments } from './limits';
+import { CODEPIPELINE_LIMITS, packDeployments, stageOverhead } from './limits';
 import { PipelineNotifications } from './notifications';
 import { approvalTopic, codeCommitRepository, executionMode } from './shared';
 import { CDK_CLI_VERSION } from './versions';
@@ -140,8 +140,7 @@ export class CodePipelineDelivery extends Construct {
   ): void {
     const deploy = this.deployProject(stage);
     const gated = this.statusChecks !== undefined && stage.requiredChecks.length > 0;
-    const reserved = (gated ? 1 : 0) + (stage.approval ? 1 : 0) + (stage.tests.length > 0 ? 1 : 0);
-    const groups = packDeployments(stage.name, stage.targets.map(() => 1), reserved);
+    const groups = packDeployments(stage, stage.targets.map(() => 1), stageOverhead(stage, gated));
     groups.forEach((group, i) => {
       const actions: codepipeline.IAction[] = [];
       let runOrder = 1;

@@ -1,3 +1,5 @@
+import type { PlanStage } from '../model/plan';
+
 /**
  * CodePipeline quotas that a rendered plan must respect.
  */
@@ -9,21 +11,29 @@ export const CODEPIPELINE_LIMITS = {
 };
 
 /**
- * Packs deployments (each needing `actions[i]` actions) into the fewest consecutive groups
- * that fit a CodePipeline stage, keeping file order; `reserved` actions (approval, tests)
- * are counted in every group to stay safe.
- *
- * @returns groups of deployment indices
- * @throws when one deployment alone does not fit a stage
+ * Actions a plan stage adds besides its deployments: the status-check gate (when `gated`), the
+ * approval and the tests.
  */
-export function packDeployments(stageName: string, actions: number[], reserved: number): number[][] {
+export function stageOverhead(stage: PlanStage, gated: boolean): number {
+  return (gated && stage.requiredChecks.length > 0 ? 1 : 0) + (stage.approval ? 1 : 0) + (stage.tests.length > 0 ? 1 : 0);
+}
+
+/**
+ * Packs the stage's deployments (target `i` needing `actions[i]` actions) into the fewest
+ * consecutive groups that fit a CodePipeline stage, keeping their order; the `reserved` actions
+ * (gate, approval, tests) are counted in every group to stay safe.
+ *
+ * @returns groups of target indices
+ * @throws when one target alone does not fit a stage
+ */
+export function packDeployments(stage: PlanStage, actions: number[], reserved: number): number[][] {
   const capacity = CODEPIPELINE_LIMITS.actionsPerStage - reserved;
   const groups: number[][] = [];
   let current: number[] = [];
   let used = 0;
   actions.forEach((n, i) => {
     if (n > capacity) {
-      throw new Error(`stage "${stageName}": one environment needs ${n} CodePipeline actions, more than the ${CODEPIPELINE_LIMITS.actionsPerStage} actions a CodePipeline stage allows. Fix: put fewer stacks in the application (each stack is ${n === 0 ? 0 : 2} actions with change sets), or deploy without change sets`);
+      throw new Error(`pipeline.stages "${stage.name}": environment "${stage.targets[i].id}" needs ${n} CodePipeline actions (plus ${reserved} for the gate, approval and tests), more than the ${CODEPIPELINE_LIMITS.actionsPerStage} actions a CodePipeline stage allows. Fix: build the application in fewer stacks, or set "changeSets": false (one action per stack instead of two)`);
     }
     if (used + n > capacity && current.length > 0) {
       groups.push(current);

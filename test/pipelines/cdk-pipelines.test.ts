@@ -184,6 +184,22 @@ describe('rendering choices', () => {
     expect(deployed).toHaveLength(30);
   });
 
+  test('splitting counts the status-check gate too: no CodePipeline stage exceeds 50 actions', () => {
+    // GIVEN 60 environments deployed directly (one action each) behind a gate and an approval
+    const envs = environments(60);
+    const doc = {
+      environments: envs,
+      pipeline: {
+        changeSets: false,
+        stages: [{ name: 'fleet', environments: Object.keys(envs).filter(e => e !== 'cicd'), approval: true, requiredChecks: ['ci/integration'] }],
+      },
+    };
+    const { template } = render(doc);
+    // THEN the gate and the approval open the first part, and every part fits
+    expect(actionsOf(template, 'fleet').slice(0, 2).map((a: any) => a.ActionTypeId.Category)).toEqual(['Invoke', 'Approval']);
+    for (const stage of stageNames(template).filter(n => n.startsWith('fleet'))) expect(actionsOf(template, stage).length).toBeLessThanOrEqual(50);
+  });
+
   test('more stages than CodePipeline allows is a clear error naming the limit and the fix', () => {
     const envs = environments(48);
     expect(() => render({ environments: envs })).toThrow(/51 CodePipeline stages .*more than the 50 stages a pipeline allows\. Fix: put environments that may deploy together into one stage/);
