@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import type { IApplicationFactory } from './application-stage';
 import { CdkPipelinesDelivery } from './cdk-pipelines';
 import { CodePipelineDelivery } from './codepipeline-delivery';
+import { foldPseudoParameters, PseudoParameterValues, pseudoParameterValues } from './pseudo-parameters';
 import { DeliveryPlan, PipelineStrategy } from '../model/plan';
 
 /** Props of a `DeliveryPipelineStack`. */
@@ -11,6 +12,17 @@ export interface DeliveryPipelineStackProps extends StackProps {
   readonly plan: DeliveryPlan;
   /** Builds the application's stacks for each environment. */
   readonly application: IApplicationFactory;
+  /**
+   * Write the values of `AWS::Partition`, `AWS::Region`, `AWS::AccountId` and `AWS::URLSuffix`
+   * into this stack's template (its account and region are always explicit), and fold the
+   * `Fn::Join`/`Fn::Sub` that become plain strings. aws-cdk-lib/pipelines writes every
+   * cross-account role ARN as an `Fn::Join` on `AWS::Partition`: folding makes the template
+   * about a quarter smaller at 200 environments and its CloudFormation validation faster, and
+   * CloudFormation deploys the same values. Only done when the region is in aws-cdk-lib's
+   * region table.
+   * @default true
+   */
+  readonly foldPseudoParameters?: boolean;
 }
 
 /**
@@ -23,6 +35,8 @@ export interface DeliveryPipelineStackProps extends StackProps {
 export class DeliveryPipelineStack extends Stack {
   /** The rendered delivery system (CdkPipelinesDelivery or CodePipelineDelivery, by strategy). */
   public readonly delivery: CdkPipelinesDelivery | CodePipelineDelivery;
+  /** The values folded into this stack's template, if it folds pseudo parameters. */
+  private readonly pseudoParameters?: PseudoParameterValues;
 
   constructor(scope: Construct, id: string, props: DeliveryPipelineStackProps) {
     super(scope, id, {
@@ -30,6 +44,7 @@ export class DeliveryPipelineStack extends Stack {
       ...props,
       env: { account: props.plan.cicd.account, region: props.plan.cicd.region },
     });
+    if (props.foldPseudoParameters ?? true) this.pseudoParameters = pseudoParameterValues(this);
     for (const [k, v] of Object.entries(props.plan.cicd.environment.tags)) Tags.of(this).add(k, v);
     this.node.addValidation({ validate: () => this.checkCloudFormationLimits(props.plan) });
     switch (props.plan.strategy) {
@@ -39,6 +54,15 @@ export class DeliveryPipelineStack extends Stack {
       default:
         this.delivery = new CodePipelineDelivery(this, 'Delivery', { plan: props.plan, application: props.application });
     }
+  }
+
+  /**
+   * The template, with pseudo parameters folded (see `foldPseudoParameters`).
+   * @internal
+   */
+  protected _toCloudFormation(): any {
+    const template = super._toCloudFormation();
+    return this.pseudoParameters ? foldPseudoParameters(template, this.pseudoParameters) : template;
   }
 
   /** CloudFormation's per-stack resource limit, checked before anything is written. */

@@ -74,7 +74,7 @@ describe('CDK Pipelines renderer, example ddk.json', () => {
     const crossAccount = statements.filter((s: any) => s.Sid?.startsWith('TargetAccountBootstrap'));
     expect(crossAccount).toHaveLength(1);
     // fixed account principals (S3 Block Public Access accepts them), narrowed to the bootstrap roles
-    expect(crossAccount[0].Principal.AWS).toEqual(['222222222222', '333333333333'].map(a => ({ 'Fn::Sub': `arn:\${AWS::Partition}:iam::${a}:root` })));
+    expect(crossAccount[0].Principal.AWS).toEqual(['222222222222', '333333333333'].map(a => `arn:aws:iam::${a}:root`));
     expect(JSON.stringify(crossAccount[0].Condition.ArnLike)).toContain('cdk-hnb659fds-deploy-role-*');
     // no per-role statement remains
     expect(JSON.stringify(statements)).not.toMatch(/role\/cdk-hnb659fds-deploy-role-2222/);
@@ -86,7 +86,7 @@ describe('CDK Pipelines renderer, example ddk.json', () => {
     const kms = (policies[0][1] as any).Properties.PolicyDocument.Statement.filter((st: any) => JSON.stringify(st.Action).includes('kms:'));
     expect(kms).toHaveLength(1);
     expect(kms[0].Resource).not.toContain('*');
-    expect(kms[0].Resource).toContainEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:kms:us-east-1:111111111111:key/*' });
+    expect(kms[0].Resource).toContainEqual('arn:aws:kms:us-east-1:111111111111:key/*');
   });
 
   test('the CodeCommit repository is created and is the source', () => {
