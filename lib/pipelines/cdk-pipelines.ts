@@ -10,7 +10,7 @@ import { ApplicationStage, IApplicationFactory } from './application-stage';
 import { ApprovalStep } from './approval-step';
 import { ArtifactStore } from './artifact-store';
 import { CompactCrossAccountGrants, ScopeReplicationKeyGrants } from './compact-grants';
-import { CODEPIPELINE_LIMITS, packDeployments, stageOverhead } from './limits';
+import { CODEPIPELINE_LIMITS, packDeployments, splitStageNames, stageOverhead } from './limits';
 import { PipelineNotifications } from './notifications';
 import { approvalTopic, codeCommitRepository, executionMode } from './shared';
 import { DeliveryPlan, PlanStage, SourceKind } from '../model/plan';
@@ -61,7 +61,6 @@ export class CdkPipelinesDelivery extends Construct {
    * @default - undefined when the plan has no notifications
    */
   public readonly notifications?: PipelineNotifications;
-  private readonly singleDeploymentWaves = new Map<string, string>();
   private readonly rollbackWaves = new Set<string>();
 
   constructor(scope: Construct, id: string, props: CdkPipelinesDeliveryProps) {
@@ -107,11 +106,10 @@ export class CdkPipelinesDelivery extends Construct {
 
     this.applicationStages = {};
     const actionsPerStack = plan.useChangeSets ? 2 : 1;
-    for (const stage of plan.stages) this.addPlanStage(stage, props.application, actionsPerStack);
+    for (const stage of plan.stages) this.addPlanStage(stage, props.application, actionsPerStack, plan.stages.map(s => s.name));
 
     this.pipeline.buildPipeline();
     this.checkStageLimit(plan);
-    this.nameSingleDeploymentStages();
     this.rollBackFailedStages();
     if (plan.notifications) {
       this.notifications = new PipelineNotifications(this, 'Notifications', { notifications: plan.notifications });
@@ -140,8 +138,7 @@ export class CdkPipelinesDelivery extends Construct {
     if (this.rollbackWaves.size === 0) return;
     const cfn = this.codePipeline.node.defaultChild as codepipeline.CfnPipeline;
     this.codePipeline.stages.forEach((stage, i) => {
-      const wave = this.singleDeploymentWaves.get(stage.stageName) ?? stage.stageName;
-      if (this.rollbackWaves.has(wave)) cfn.addPropertyOverride(`Stages.${i}.OnFailure`, { Result: 'ROLLBACK' });
+      if (this.rollbackWaves.has(stage.stageName)) cfn.addPropertyOverride(`Stages.${i}.OnFailure`, { Result: 'ROLLBACK' });
     });
   }
 
@@ -156,7 +153,7 @@ export class CdkPipelinesDelivery extends Construct {
     throw new Error(`${plan.config.file}: pipeline.stages: the plan renders ${stages} CodePipeline stages (${fixed} for source, build and self-mutation, ${waves} for ${plan.stages.length} plan stages), more than the ${max} stages a pipeline allows. Fix: put environments that may deploy together into one stage (they deploy in parallel), so that there are at most ${max - fixed} stages`);
   }
 
-  private addPlanStage(stage: PlanStage, application: IApplicationFactory, actionsPerStack: number): void {
+  private addPlanStage(stage: PlanStage, application: IApplicationFactory, actionsPerStack: number, planStageNames: string[]): void {
     const deployments = stage.targets.map(t => {
       const s = new ApplicationStage(this, t.id, { environment: t.environment, application });
       this.applicationStages[t.id] = s;
@@ -164,6 +161,7 @@ export class CdkPipelinesDelivery extends Construct {
     });
     const actions = deployments.map(d => actionsPerStack * d.node.findAll().filter(c => Stack.isStack(c)).length);
     const groups = packDeployments(stage, actions, stageOverhead(stage, this.statusChecks !== undefined));
+    const names = splitStageNames(stage.name, groups.length, planStageNames);
     groups.forEach((group, i) => {
       const first = i === 0;
       const last = i === groups.length - 1;
@@ -171,25 +169,19 @@ export class CdkPipelinesDelivery extends Construct {
       const pre: pipelines.Step[] = [];
       if (first && this.statusChecks && stage.requiredChecks.length > 0) pre.push(this.statusChecks.gateStep(stage, this.source.sourceAttribute('CommitId')));
       if (first && stage.approval) pre.push(new ApprovalStep('Approve', { approval: stage.approval, topic: approvalTopic(this, stage, this.artifacts) }));
-      const wave = this.pipeline.addWave(i === 0 ? stage.name : `${stage.name}-${i + 1}`, {
+      const wave = this.pipeline.addWave(names[i], {
         pre: pipelines.Step.sequence(pre),
         post: last && stage.tests.length > 0 ? [new pipelines.ShellStep('Tests', { commands: stage.tests })] : [],
       });
-      for (const index of group) wave.addStage(deployments[index]);
-      if (group.length === 1) this.singleDeploymentWaves.set(deployments[group[0]].stageName, wave.id);
+      if (group.length === 1) {
+        // CDK Pipelines renders a wave of one deployment as that deployment's stage, named
+        // after it (by default the environment id, which may be another plan stage's name):
+        // name it after the plan stage instead, as people and status checks know it.
+        wave.stages.push(pipelines.StageDeployment.fromStage(deployments[group[0]], { stageName: wave.id }));
+      } else {
+        for (const index of group) wave.addStage(deployments[index]);
+      }
       if (stage.rollbackOnFailure) this.rollbackWaves.add(wave.id);
-    });
-  }
-
-  /**
-   * CDK Pipelines names a wave holding one deployment after that deployment's Stage (the
-   * environment id); the plan's stage name is what people and status checks refer to.
-   */
-  private nameSingleDeploymentStages(): void {
-    const cfn = this.codePipeline.node.defaultChild as codepipeline.CfnPipeline;
-    this.codePipeline.stages.forEach((stage, i) => {
-      const name = this.singleDeploymentWaves.get(stage.stageName);
-      if (name !== undefined && name !== stage.stageName) cfn.addPropertyOverride(`Stages.${i}.Name`, name);
     });
   }
 

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { acknowledgePipelineFindings } from './acknowledgements';
 import { ApplicationStage, IApplicationFactory } from './application-stage';
 import { ArtifactStore } from './artifact-store';
-import { CODEPIPELINE_LIMITS, packDeployments, stageOverhead } from './limits';
+import { CODEPIPELINE_LIMITS, packDeployments, splitStageNames, stageOverhead } from './limits';
 import { PipelineNotifications } from './notifications';
 import { approvalTopic, codeCommitRepository, executionMode } from './shared';
 import { CDK_CLI_VERSION } from './versions';
@@ -141,6 +141,7 @@ export class CodePipelineDelivery extends Construct {
     const deploy = this.deployProject(stage);
     const gated = this.statusChecks !== undefined && stage.requiredChecks.length > 0;
     const groups = packDeployments(stage, stage.targets.map(() => 1), stageOverhead(stage, gated));
+    const names = splitStageNames(stage.name, groups.length, this.plan.stages.map(s => s.name));
     groups.forEach((group, i) => {
       const actions: codepipeline.IAction[] = [];
       let runOrder = 1;
@@ -163,7 +164,7 @@ export class CodePipelineDelivery extends Construct {
         actions.push(new cpa.CodeBuildAction({ actionName: 'Tests', project: this.testsProject(stage), input: source, runOrder: runOrder++ }));
       }
       pipeline.addStage({
-        stageName: i === 0 ? stage.name : `${stage.name}-${i + 1}`,
+        stageName: names[i],
         actions,
         onFailure: stage.rollbackOnFailure ? { result: codepipeline.Result.ROLLBACK } : undefined,
       });

@@ -19,6 +19,19 @@ export function stageOverhead(stage: PlanStage, gated: boolean): number {
 }
 
 /**
+ * Names of the consecutive CodePipeline stages a plan stage is split into: its own name, then
+ * `<name>-2`, `<name>-3`, … skipping any name that another plan stage has.
+ */
+export function splitStageNames(name: string, parts: number, planStageNames: Iterable<string>): string[] {
+  const taken = new Set(planStageNames);
+  const names = [name];
+  for (let k = 2; names.length < parts; k++) {
+    if (!taken.has(`${name}-${k}`)) names.push(`${name}-${k}`);
+  }
+  return names;
+}
+
+/**
  * Packs the stage's deployments (target `i` needing `actions[i]` actions) into the fewest
  * consecutive groups that fit a CodePipeline stage, keeping their order; the `reserved` actions
  * (gate, approval, tests) are counted in every group to stay safe.

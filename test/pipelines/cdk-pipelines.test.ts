@@ -184,6 +184,26 @@ describe('rendering choices', () => {
     expect(deployed).toHaveLength(30);
   });
 
+  test('a split stage skips a name another plan stage has', () => {
+    // GIVEN 26 environments in "fleet" (52 actions: split in two) and a plan stage named "fleet-2"
+    const envs = environments(27);
+    const ids = Object.keys(envs).filter(e => e !== 'cicd');
+    const doc = { environments: envs, pipeline: { stages: [{ name: 'fleet', environments: ids.slice(0, 26) }, { name: 'fleet-2', environments: ids.slice(26) }] } };
+    // THEN the second part of "fleet" is "fleet-3"
+    expect(stageNames(render(doc).template)).toEqual(['Source', 'Build', 'UpdatePipeline', 'fleet', 'fleet-3', 'fleet-2']);
+  });
+
+  test('a stage holding one environment is named after the stage, even when another stage has that environment\'s name', () => {
+    // GIVEN stage "test" deploys only "dev", and the next stage is called "dev"
+    const envs = environments(3);
+    envs.dev = envs.env1;
+    delete (envs as any).env1;
+    const doc = { environments: envs, pipeline: { stages: [{ name: 'test', environments: ['dev'] }, { name: 'dev', environments: ['env2', 'env3'] }] } };
+    const { template } = render(doc);
+    expect(stageNames(template)).toEqual(['Source', 'Build', 'UpdatePipeline', 'test', 'dev']);
+    expect(actionsOf(template, 'test').find((a: any) => a.Name === 'Deploy').Configuration.StackName).toBe('dev-DataPipeline');
+  });
+
   test('splitting counts the status-check gate too: no CodePipeline stage exceeds 50 actions', () => {
     // GIVEN 60 environments deployed directly (one action each) behind a gate and an approval
     const envs = environments(60);

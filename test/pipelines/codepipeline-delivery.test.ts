@@ -162,6 +162,15 @@ describe('limits', () => {
     expect(stage(p, 'fleet').Actions[0].Name).toBe('Approve');
     expect(stage(p, 'fleet-2').Actions).toHaveLength(11);
   });
+
+  test('trunk: a split stage skips a name another plan stage has', () => {
+    // GIVEN 51 environments in "fleet" (one more than a CodePipeline stage holds) and a stage "fleet-2"
+    const envs = environments(52);
+    const ids = Object.keys(envs).filter(e => e !== 'cicd');
+    const stages = [{ name: 'fleet', environments: ids.slice(0, 51) }, { name: 'fleet-2', environments: ids.slice(51) }];
+    const p = pipelines(render({ environments: envs, pipeline: { name: 'fleet-app', strategy: 'codepipeline-trunk', stages } }).template)['fleet-app'];
+    expect(stageNames(p)).toEqual(['Source', 'Build', 'fleet', 'fleet-3', 'fleet-2']);
+  });
 });
 
 describe('across strategies', () => {
