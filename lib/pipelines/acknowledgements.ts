@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -28,13 +28,14 @@ export function acknowledgePipelineFindings(scope: IConstruct, codePipeline: cod
     ack.acknowledge({ id: `AwsSolutions-IAM5[Action::${action}]`, reason });
   }
   const stack = Stack.of(scope);
+  const partition = partitionInFindings(stack);
   const objectArns: string[] = [];
   for (const b of buckets) {
     const cfn = b.node.defaultChild as s3.CfnBucket | undefined;
-    objectArns.push(cfn ? `<${stack.getLogicalId(cfn)}.Arn>/*` : `arn:aws:s3:::${b.bucketName}/*`);
+    objectArns.push(cfn ? `<${stack.getLogicalId(cfn)}.Arn>/*` : `arn:${partition}:s3:::${b.bucketName}/*`);
   }
   for (const support of Object.values(codePipeline.crossRegionSupport)) {
-    objectArns.push(`arn:aws:s3:::${stack.resolve(support.replicationBucket.bucketName)}/*`);
+    objectArns.push(`arn:${partition}:s3:::${stack.resolve(support.replicationBucket.bucketName)}/*`);
   }
   for (const arn of objectArns) {
     ack.acknowledge({
@@ -47,11 +48,11 @@ export function acknowledgePipelineFindings(scope: IConstruct, codePipeline: cod
     if (node instanceof codebuild.Project) {
       const id = stack.getLogicalId(node.node.defaultChild as codebuild.CfnProject);
       ack.acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:aws:logs:${stack.region}:${stack.account}:log-group:/aws/codebuild/<${id}>:*]`,
+        id: `AwsSolutions-IAM5[Resource::arn:${partition}:logs:${stack.region}:${stack.account}:log-group:/aws/codebuild/<${id}>:*]`,
         reason: 'The CodeBuild project\'s own log group; CodeBuild creates one log stream per build.',
       });
       ack.acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:aws:codebuild:${stack.region}:${stack.account}:report-group/<${id}>-*]`,
+        id: `AwsSolutions-IAM5[Resource::arn:${partition}:codebuild:${stack.region}:${stack.account}:report-group/<${id}>-*]`,
         reason: 'The CodeBuild project\'s own test-report groups, named after the project.',
       });
     }
@@ -75,4 +76,13 @@ export function acknowledgePipelineFindings(scope: IConstruct, codePipeline: cod
       reason: 'Self-mutation assumes the CICD account\'s CDK bootstrap roles; the statement\'s condition limits it to roles tagged aws-cdk:bootstrap-role (deploy, file and image publishing).',
     });
   }
+}
+
+/**
+ * The partition as it appears in cdk-nag's finding ids for `stack`: a literal when aws-cdk-lib
+ * knows it (`@aws-cdk/core:enablePartitionLiterals` and a known region), else cdk-nag's
+ * rendering of the `AWS::Partition` reference.
+ */
+function partitionInFindings(stack: Stack): string {
+  return Token.isUnresolved(stack.partition) ? '<AWS::Partition>' : stack.partition;
 }

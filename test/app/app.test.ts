@@ -35,6 +35,16 @@ describe('the default app', () => {
     expect(() => app.synth()).not.toThrow();
   });
 
+  test.each(['cdk-pipelines', 'codepipeline-trunk', 'codepipeline-gitflow'])('%s: zero findings in an app without cdk.json\'s feature flags too (ARNs keep AWS::Partition)', strategy => {
+    // GIVEN a consumer's app with none of the feature flags, only strict validation
+    const doc = JSON.parse(readFileSync(join(ROOT, 'ddk.json'), 'utf-8'));
+    doc.pipeline = { ...doc.pipeline, strategy };
+    const context = { '@aws-cdk/core:validateAgainstDefaultRules': true };
+    const { app } = buildApp({ file: file(`no-flags-${strategy}.json`, doc), context, outdir: join(tmp, `out-no-flags-${strategy}`) });
+    // THEN every acknowledgement still matches its finding
+    expect(() => app.synth()).not.toThrow();
+  });
+
   test('cdk-nag does check the application stacks (an insecure bucket fails synthesis)', () => {
     // GIVEN an application whose bucket allows plain HTTP and has no access logs
     const insecure = {
