@@ -88,6 +88,7 @@ Commands that call AWS use your default credential chain (AWS_PROFILE, SSO, envi
     .option('--description <text>', 'one line about the result')
     .option('--stage <stage>', 'scope the check to one stage')
     .option('--propagate', 'also post the result upstream (a comment on the CodeCommit commit)')
+    .option('--client-request-id <id>', 'an id unique to this report, e.g. the CI job id: running the same command again records it once')
     .option('--json', 'print the API\'s answer as JSON')
     .action(async opts => done(await reportCommand(opts, io)));
   apiOptions(checks.command('list'))

@@ -3,7 +3,7 @@ import { CliError, columns, Io, printJson, Style } from './io';
 import { optionalPlan, pipelineName, PipelineTargetOptions } from './project';
 import { API_ENDPOINT_ENV, CHECK_STATES, CheckRecord, CheckState, ChecksResponse, resolveEndpoint, resolveSigningRegion, StatusCheckApi } from './status-check-api';
 import { CONTEXT_PATTERN, NAME_PATTERN } from '../config/schema';
-import { API_ENDPOINT_OUTPUT } from '../status-checks/shared';
+import { API_ENDPOINT_OUTPUT, PATTERNS } from '../status-checks/shared';
 
 /** Options every status-check API command takes. */
 export interface ApiOptions extends PipelineTargetOptions {
@@ -87,6 +87,12 @@ export interface ReportOptions extends ApiOptions {
   readonly description?: string;
   readonly stage?: string;
   readonly propagate?: boolean;
+  /**
+   * Sent as `clientRequestId`: the API records a report with the same id from the same principal
+   * once, so re-running a CI job that passes its job id does not report twice.
+   * @default - none: every run records a report
+   */
+  readonly clientRequestId?: string;
 }
 
 /** `checks report`: records the state of one check for one revision. */
@@ -102,6 +108,10 @@ export async function reportCommand(options: ReportOptions, io: Io): Promise<num
     throw new CliError(`--target-url: "${options.targetUrl}" is not an http(s) URL. Fix: pass the link to the check's details, e.g. https://ci.example.com/build/42`, 2);
   }
   const stage = options.stage === undefined ? undefined : checkStage(options.stage);
+  const requestId = options.clientRequestId;
+  if (requestId !== undefined && !new RegExp(PATTERNS.clientRequestId).test(requestId)) {
+    throw new CliError(`--client-request-id: "${requestId}" is not a request id; expected letters, digits and . _ : - (1 to 128 characters). Fix: pass e.g. your CI job id, the same on every retry of this report`, 2);
+  }
   const api = await apiFor(options, io);
   const body = {
     pipeline,
@@ -112,10 +122,14 @@ export async function reportCommand(options: ReportOptions, io: Io): Promise<num
     ...(options.description !== undefined ? { description: options.description } : {}),
     ...(stage !== undefined ? { stage } : {}),
     ...(options.propagate ? { propagate: true } : {}),
+    ...(requestId !== undefined ? { clientRequestId: requestId } : {}),
   };
   const response = await io.progress(`reporting ${context}=${state}`, () => api.reportCheck(body));
-  if (options.json) printJson(io, response ?? body);
-  else io.out(`recorded ${io.style.bold(context)}: ${colourState(state, io.style)} for ${pipeline} @ ${revision}${stage ? ` (stage ${stage})` : ''}\n`);
+  if (options.json) {printJson(io, response ?? body);} else {
+    const replayed = (response as { replayed?: unknown } | undefined)?.replayed === true;
+    const what = `${io.style.bold(context)}: ${colourState(state, io.style)} for ${pipeline} @ ${revision}${stage ? ` (stage ${stage})` : ''}`;
+    io.out(replayed ? `already recorded ${what} (same --client-request-id; nothing new)\n` : `recorded ${what}\n`);
+  }
   return 0;
 }
 

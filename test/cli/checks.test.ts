@@ -59,6 +59,18 @@ describe('checks and override commands', () => {
     expect(verifySigV4(server.requests[0], FAKE_CREDENTIALS.secretAccessKey).region).toBe('us-west-2');
   });
 
+  test('checks report: --client-request-id is sent, and a replayed report says nothing new was recorded', async () => {
+    answer = () => [200, { check: { context: 'ci/unit', state: 'success' }, replayed: true }];
+    const r = await runCli(['checks', 'report', '--revision', 'r1', '--context', 'ci/unit', '--state', 'success', '--client-request-id', 'job-42.1'], { env: env() });
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(server.requests[0].body)).toMatchObject({ clientRequestId: 'job-42.1' });
+    expect(r.stdout).toBe('already recorded ci/unit: success for myapp @ r1 (same --client-request-id; nothing new)\n');
+    const bad = await runCli(['checks', 'report', '--revision', 'r1', '--context', 'ci/unit', '--state', 'success', '--client-request-id', 'job 42'], { env: env() });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--client-request-id: "job 42" is not a request id; expected letters, digits and . _ : - (1 to 128 characters)');
+    expect(server.requests).toHaveLength(1);
+  });
+
   test('checks report: bad input is refused before any request (exit 2)', async () => {
     const base = ['checks', 'report', '--revision', 'r', '--state', 'success'];
     const badContext = await runCli([...base, '--context', 'integration'], { env: env() });
