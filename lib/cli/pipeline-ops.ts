@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-codepipeline';
 /* eslint-enable import/no-extraneous-dependencies */
 import { didYouMean } from '../config/issues';
-import { DeliveryPlan } from '../model';
+import { DeliveryPlan, PipelineStrategy } from '../model';
 import { ApiOptions, apiFor, colourState } from './checks';
 import { CliError, columns, Io, printJson, Style } from './io';
 import { optionalPlan, PipelineTargetOptions } from './project';
@@ -30,6 +30,8 @@ export interface PipelineOptions extends PipelineTargetOptions {
   /** Region of the pipeline; default: the CICD region of ddk.json, else the AWS SDK's. */
   readonly region?: string;
   readonly json?: boolean;
+  /** The stage a command is about (approve, reject, rollback): with Gitflow it picks the pipeline. */
+  readonly stage?: string;
 }
 
 /** The pipeline a command works on, its client, and the plan of ddk.json when there is one. */
@@ -46,9 +48,26 @@ export interface PipelineContext {
 export function pipelineContext(options: PipelineOptions, io: Io): PipelineContext {
   if (options.pipeline !== undefined && options.pipeline.trim() === '') throw new CliError('--pipeline is empty. Fix: pass the pipeline name', 2);
   const plan = optionalPlan(options, io.cwd, options.pipeline === undefined);
-  const pipeline = options.pipeline ?? plan!.name;
+  const pipeline = options.pipeline ?? defaultPipeline(plan!, options.stage);
   const region = options.region ?? plan?.cicd.region;
   return { pipeline, plan, client: new CodePipelineClient(region ? { region } : {}) };
+}
+
+/**
+ * The CodePipeline a command works on when no --pipeline is given: the plan's one pipeline, or
+ * with Gitflow (one pipeline per stage, `<name>-<stage>`) the pipeline of --stage.
+ */
+function defaultPipeline(plan: DeliveryPlan, stage: string | undefined): string {
+  if (plan.strategy !== PipelineStrategy.CODEPIPELINE_GITFLOW) return plan.name;
+  const names = plan.stages.map(s => s.name);
+  const pipelines = names.map(n => `"${plan.name}-${n}"`).join(', ');
+  if (stage === undefined) {
+    throw new CliError(`${plan.config.file} uses codepipeline-gitflow: one pipeline per stage (${pipelines}). Fix: pass --pipeline <one of them>`, 2);
+  }
+  if (!names.includes(stage)) {
+    throw new CliError(`--stage: ${plan.config.file} has no stage "${stage}"${didYouMean(stage, names)}; its stages are ${names.map(n => `"${n}"`).join(', ')}. Fix: pass one of them, or --pipeline`, 2);
+  }
+  return `${plan.name}-${stage}`;
 }
 
 /** Runs one AWS call with a spinner and turns SDK errors into one clear line. */

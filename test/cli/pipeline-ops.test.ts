@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
 import {
   CodePipelineClient,
   GetPipelineCommand,
@@ -13,6 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { FAKE_CREDENTIALS, runCli, startServer } from './helpers';
 import { stageStatuses } from '../../lib/cli/pipeline-ops';
+import { ROOT } from '../helpers';
 
 const cp = mockClient(CodePipelineClient);
 beforeEach(() => cp.reset());
@@ -234,6 +238,34 @@ describe('approve and reject', () => {
     const r = await runCli(['approve', '--stage', 'production', '--action', 'SecurityReview']);
     expect(r.code).toBe(0);
     expect(cp).toHaveReceivedCommandWith(PutApprovalResultCommand, { actionName: 'SecurityReview', token: 'tok-sec' });
+  });
+});
+
+describe('Gitflow: one pipeline per stage', () => {
+  // GIVEN the example ddk.json with the codepipeline-gitflow strategy
+  const dir = mkdtempSync(join(tmpdir(), 'ddk-gitflow-cli-'));
+  const doc = JSON.parse(readFileSync(join(ROOT, 'ddk.json'), 'utf-8'));
+  doc.pipeline.strategy = 'codepipeline-gitflow';
+  writeFileSync(join(dir, 'ddk.json'), JSON.stringify(doc));
+
+  test('--stage picks the pipeline <name>-<stage>', async () => {
+    cp.on(GetPipelineStateCommand).resolves({ ...waitingForApproval(), pipelineName: 'myapp-production' });
+    cp.on(PutApprovalResultCommand).resolves({});
+    const r = await runCli(['approve', '--stage', 'production'], { cwd: dir });
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(cp).toHaveReceivedCommandWith(GetPipelineStateCommand, { name: 'myapp-production' });
+    expect(cp).toHaveReceivedCommandWith(PutApprovalResultCommand, { pipelineName: 'myapp-production', stageName: 'production' });
+  });
+
+  test('without --stage or --pipeline, the error names the pipelines; an unknown --stage the stages', async () => {
+    const status = await runCli(['status'], { cwd: dir });
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain('uses codepipeline-gitflow: one pipeline per stage ("myapp-development", "myapp-production"). Fix: pass --pipeline <one of them>');
+    const typo = await runCli(['rollback', '--stage', 'prodution'], { cwd: dir });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('--stage: ');
+    expect(typo.stderr).toContain('has no stage "prodution" (did you mean "production"?); its stages are "development", "production"');
+    expect(cp.calls()).toHaveLength(0);
   });
 });
 
