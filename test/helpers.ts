@@ -2,7 +2,7 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { DdkConfig, DeliveryPipelineStack, DeliveryPlan, IApplicationFactory, SampleApplication } from '../lib';
+import { DdkConfig, DeliveryPipelineStack, DeliveryPipelineStackProps, DeliveryPlan, IApplicationFactory, SampleApplication } from '../lib';
 
 export const ROOT = join(__dirname, '..');
 
@@ -32,10 +32,10 @@ export function exampleDdkJson(): any {
 }
 
 /** Renders a ddk.json document into a CICD stack, as the app does (without cdk-nag). */
-export function render(doc: object, application: IApplicationFactory = new SampleApplication()) {
+export function render(doc: object, application: IApplicationFactory = new SampleApplication(), props: Partial<DeliveryPipelineStackProps> = {}) {
   const app = new App({ context: CDK_CONTEXT });
   const plan = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc, 'ddk.json'));
-  const stack = new DeliveryPipelineStack(app, `${plan.name}-pipeline`, { plan, application });
+  const stack = new DeliveryPipelineStack(app, `${plan.name}-pipeline`, { plan, application, ...props });
   return { app, plan, stack, template: Template.fromStack(stack) };
 }
 

@@ -3,6 +3,8 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { SampleDataStack } from '../../lib';
 import { actionsOf, environments, exampleDdkJson, pipelineOf, render, SEED_DDK_JSON, stageNames } from '../helpers';
 
+const PSEUDO_PARAMETER = /AWS::(Partition|Region|AccountId|URLSuffix)/;
+
 describe('CDK Pipelines renderer, example ddk.json', () => {
   // One synthesis shared by the assertions below (synthesis with validation costs seconds).
   const { template, stack } = render(exampleDdkJson());
@@ -78,6 +80,21 @@ describe('CDK Pipelines renderer, example ddk.json', () => {
     expect(JSON.stringify(crossAccount[0].Condition.ArnLike)).toContain('cdk-hnb659fds-deploy-role-*');
     // no per-role statement remains
     expect(JSON.stringify(statements)).not.toMatch(/role\/cdk-hnb659fds-deploy-role-2222/);
+  });
+
+  test('the CICD stack folds its pseudo parameters: the cross-account role ARNs are strings', () => {
+    expect(JSON.stringify(template.toJSON().Resources)).not.toMatch(PSEUDO_PARAMETER);
+    const roles = pipelineOf(template).Stages.flatMap((s: any) => s.Actions).map((a: any) => a.RoleArn).filter(Boolean);
+    expect(roles).toContain('arn:aws:iam::222222222222:role/cdk-hnb659fds-deploy-role-222222222222-eu-west-1');
+    // only the roles created in this stack stay references
+    expect(roles.filter((r: unknown) => typeof r !== 'string').every((r: any) => r['Fn::GetAtt'] !== undefined)).toBe(true);
+  });
+
+  test('foldPseudoParameters: false keeps aws-cdk-lib\'s intrinsics, in a larger template with the same resources', () => {
+    const kept = render(exampleDdkJson(), undefined, { foldPseudoParameters: false }).template.toJSON();
+    expect(JSON.stringify(kept.Resources)).toMatch(PSEUDO_PARAMETER);
+    expect(JSON.stringify(template.toJSON()).length).toBeLessThan(JSON.stringify(kept).length);
+    expect(Object.keys(template.toJSON().Resources)).toEqual(Object.keys(kept.Resources));
   });
 
   test('the pipeline role uses KMS only on the artifact key and the CICD account\'s keys in the replication regions', () => {

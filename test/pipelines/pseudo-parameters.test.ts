@@ -1,11 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import { DdkConfig, DeliveryPipelineStack, DeliveryPlan, SampleApplication } from '../../lib';
 import { foldPseudoParameters, pseudoParameterValues } from '../../lib/pipelines/pseudo-parameters';
-import { CDK_CONTEXT, exampleDdkJson, pipelineOf } from '../helpers';
 
 const EU = { 'AWS::Partition': 'aws', 'AWS::Region': 'eu-west-1', 'AWS::AccountId': '111111111111', 'AWS::URLSuffix': 'amazonaws.com' };
-const PSEUDO = /AWS::(Partition|Region|AccountId|URLSuffix)/;
 
 describe('foldPseudoParameters (pure)', () => {
   test('replaces the four pseudo parameters and folds the Fn::Join that becomes a string', () => {
@@ -78,34 +74,5 @@ describe('pseudoParameterValues', () => {
     const app = new App();
     expect(pseudoParameterValues(new Stack(app, 'Agnostic'))).toBeUndefined();
     expect(pseudoParameterValues(new Stack(app, 'Future', { env: { account: '111111111111', region: 'xx-future-1' } }))).toBeUndefined();
-  });
-});
-
-describe('the CICD stack folds its pseudo parameters', () => {
-  function synth(fold?: boolean) {
-    const app = new App({ context: CDK_CONTEXT });
-    const plan = DeliveryPlan.fromConfig(DdkConfig.fromObject(exampleDdkJson(), 'ddk.json'));
-    const stack = new DeliveryPipelineStack(app, 'cicd', { plan, application: new SampleApplication(), foldPseudoParameters: fold });
-    return Template.fromStack(stack).toJSON();
-  }
-
-  test('by default no pseudo parameter is left, and the cross-account role ARNs of the pipeline are strings', () => {
-    const template = synth();
-    expect(JSON.stringify(template.Resources)).not.toMatch(PSEUDO);
-    const roles = pipelineOf(Template.fromJSON(template)).Stages.flatMap((s: any) => s.Actions).map((a: any) => a.RoleArn).filter(Boolean);
-    expect(roles.length).toBeGreaterThan(0);
-    expect(roles.filter((r: unknown) => typeof r !== 'string')).toEqual(
-      // the pipeline's own roles are created in this stack and stay GetAtt
-      roles.filter((r: any) => typeof r === 'object' && r['Fn::GetAtt']),
-    );
-    expect(roles).toContain('arn:aws:iam::222222222222:role/cdk-hnb659fds-deploy-role-222222222222-eu-west-1');
-  });
-
-  test('foldPseudoParameters: false keeps aws-cdk-lib\'s intrinsics, and the template is larger', () => {
-    const folded = synth();
-    const kept = synth(false);
-    expect(JSON.stringify(kept.Resources)).toMatch(PSEUDO);
-    expect(JSON.stringify(folded).length).toBeLessThan(JSON.stringify(kept).length);
-    expect(Object.keys(folded.Resources)).toEqual(Object.keys(kept.Resources));
   });
 });
