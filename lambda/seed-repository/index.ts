@@ -27,6 +27,13 @@ import {
 /** Attempts per CodeCommit call (the SDK's standard retry strategy: throttling and transient errors, with backoff). */
 export const MAX_ATTEMPTS = 8;
 
+/**
+ * Waits before each new try of a seed refused with AccessDenied (seconds): IAM can take a while
+ * to apply the handler role's new policy after the stack created it. About 2 minutes in all,
+ * well inside the handler's 5-minute timeout.
+ */
+export const ACCESS_DENIED_WAITS = [5, 10, 20, 30, 45];
+
 /** What the provider framework expects back from onEvent. */
 export interface SeedResponse {
   readonly PhysicalResourceId: string;
@@ -55,8 +62,13 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
   return seedRepository(event, defaultClient);
 }
 
-/** Handles one custom-resource event with `client`. */
-export async function seedRepository(event: CloudFormationCustomResourceEvent, client: CodeCommitClient): Promise<SeedResponse> {
+/**
+ * Handles one custom-resource event with `client`; `sleep` waits between the tries that
+ * AccessDenied causes (replaced in tests).
+ */
+export async function seedRepository(
+  event: CloudFormationCustomResourceEvent, client: CodeCommitClient, sleep: (seconds: number) => Promise<void> = wait,
+): Promise<SeedResponse> {
   logger.resetKeys(); // temporary keys of an earlier invocation of this warm instance
   logger.appendKeys({ requestType: event.RequestType, logicalResourceId: event.LogicalResourceId });
   if (event.RequestType === 'Delete') {
@@ -68,7 +80,7 @@ export async function seedRepository(event: CloudFormationCustomResourceEvent, c
   logger.appendKeys({ repositoryName: spec.repositoryName });
   const requestType = event.RequestType === 'Create' ? SeedRequestType.CREATE : SeedRequestType.UPDATE;
   try {
-    const result = await seed(client, requestType, spec);
+    const result = await seedWhenAllowed(client, requestType, spec, sleep);
     logger.info('Repository seeded', { ...result });
     return {
       PhysicalResourceId: spec.repositoryName,
@@ -78,6 +90,28 @@ export async function seedRepository(event: CloudFormationCustomResourceEvent, c
     logger.error('Seeding failed', err as Error);
     throw err;
   }
+}
+
+/**
+ * Seeds, trying again after AccessDenied while IAM may still be applying the handler role's
+ * policy (the seed reads the repository afresh each time, so a new try never repeats work).
+ */
+async function seedWhenAllowed(
+  client: CodeCommitClient, requestType: SeedRequestType, spec: RepositorySeedSpec, sleep: (seconds: number) => Promise<void>,
+): Promise<SeedResult> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await seed(client, requestType, spec);
+    } catch (err) {
+      if (!isError(err, 'AccessDeniedException') || attempt >= ACCESS_DENIED_WAITS.length) throw err;
+      logger.warn('AccessDenied: the handler role\'s policy may not be in effect yet; trying again', { waitSeconds: ACCESS_DENIED_WAITS[attempt], attempt: attempt + 1 });
+      await sleep(ACCESS_DENIED_WAITS[attempt]);
+    }
+  }
+}
+
+function wait(seconds: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, seconds * 1000));
 }
 
 /** What one seed did. */

@@ -14,7 +14,7 @@ import { HttpRequest, HttpResponse } from '@smithy/protocol-http';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { AwsStub, mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { createClient, handler, logger, MAX_ATTEMPTS, seedRepository } from '../../lambda/seed-repository';
+import { ACCESS_DENIED_WAITS, createClient, handler, logger, MAX_ATTEMPTS, seedRepository } from '../../lambda/seed-repository';
 import type { RepositorySeedSpec } from '../../lib/pipelines/repository-seed';
 
 const PROPS: RepositorySeedSpec = {
@@ -136,6 +136,19 @@ describe('seed-repository handler (CodeCommit mocked)', () => {
     expect(cc).not.toHaveReceivedCommand(CreateBranchCommand);
   });
 
+  test('AccessDenied while the handler role\'s new policy propagates: tried again, the seed completes once', async () => {
+    // GIVEN IAM denies the first read (the role's policy is not in effect yet), then allows
+    repository({});
+    const denied = Object.assign(new Error('User is not authorized to perform codecommit:GetRepository'), { name: 'AccessDeniedException' });
+    cc.on(GetRepositoryCommand).rejectsOnce(denied).resolves({ repositoryMetadata: { repositoryName: 'myapp' } });
+    const waits: number[] = [];
+    const res = await seedRepository(event('Create'), createClient(), async s => { waits.push(s); });
+    // THEN one wait, and one initial commit
+    expect(waits).toEqual([ACCESS_DENIED_WAITS[0]]);
+    expect(cc).toHaveReceivedCommandTimes(CreateCommitCommand, 1);
+    expect(res.Data?.CreatedBranches).toBe('main,dev,staging');
+  });
+
   test('delete: no CodeCommit call at all, the physical id is kept', async () => {
     repository({ main: USER_HEAD });
     await expect(handler(event('Delete'))).resolves.toEqual({ PhysicalResourceId: 'myapp' });
@@ -186,11 +199,14 @@ describe('seed-repository handler (CodeCommit mocked)', () => {
   });
 
   describe('a failure never reports success: the handler rejects, so the provider framework reports FAILED', () => {
-    test('CreateBranch denied', async () => {
+    test('CreateBranch denied for good: tried again while IAM may lag (about 2 minutes), then it fails', async () => {
       repository({});
       const denied = Object.assign(new Error('User is not authorized to perform codecommit:CreateBranch'), { name: 'AccessDeniedException' });
       cc.on(CreateBranchCommand, { branchName: 'staging' }).rejects(denied);
-      await expect(handler(event('Create'))).rejects.toThrow('not authorized to perform codecommit:CreateBranch');
+      const waits: number[] = [];
+      await expect(seedRepository(event('Create'), createClient(), async s => { waits.push(s); })).rejects.toThrow('not authorized to perform codecommit:CreateBranch');
+      expect(waits).toEqual(ACCESS_DENIED_WAITS);
+      expect(waits.reduce((a, b) => a + b, 0)).toBeLessThan(300 - 60); // inside the handler's 5-minute timeout, with room for the calls
     });
 
     test('the repository does not exist', async () => {
