@@ -194,7 +194,7 @@ function logReplicationBucket(stack: Stack, region: string, bucket: s3.IBucket):
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     enforceSSL: true,
     objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-    removalPolicy: RemovalPolicy.RETAIN,
+    removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     lifecycleRules: [{ expiration: Duration.days(365) }],
   });
   Validations.of(logs).acknowledge({

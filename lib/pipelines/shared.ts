@@ -11,6 +11,8 @@ import { DeliveryPlan, PlanExecutionMode, PlanStage, SourceKind } from '../model
 /**
  * The CodeCommit repository of a plan's CodeCommit source, else undefined. An imported one is
  * used as is. A created one is retained when the stack is deleted (it holds the team's commits)
+ * or replaced, but deleted when the deployment that creates it fails (so that a new try can
+ * create it again under its name)
  * and seeded: an initial commit with ddk.json and a README when it is empty, and the branches
  * the pipelines run from (`branches`, plus the source branch) when they are missing.
  */
@@ -21,7 +23,7 @@ export function codeCommitRepository(scope: Construct, plan: DeliveryPlan, branc
     repositoryName: plan.source.repository,
     description: `Source of the ${plan.name} delivery pipeline`,
   });
-  repository.applyRemovalPolicy(RemovalPolicy.RETAIN);
+  repository.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
   new RepositorySeeder(scope, 'Seed', {
     repository,
     defaultBranch: plan.source.branch,

@@ -64,9 +64,11 @@ export interface StatusChecksProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * What happens to the table, the key and the log groups when they leave the stack.
+   * What happens to the table, the key and the log groups when they leave the stack. The
+   * default keeps them on deletion and replacement, and deletes them only when the deployment
+   * that creates them fails (they are empty then).
    *
-   * @default RemovalPolicy.RETAIN
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
    */
   readonly removalPolicy?: RemovalPolicy;
   /**
@@ -166,7 +168,7 @@ export class StatusChecks extends Construct {
     super(scope, id);
     const plan = props.plan;
     const stack = Stack.of(this);
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     this.pipelineName = plan.name;
     this.gateTimeout = props.gateTimeout ?? Duration.hours(1);

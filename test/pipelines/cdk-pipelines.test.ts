@@ -60,6 +60,9 @@ describe('CDK Pipelines renderer, example ddk.json', () => {
       Properties: { BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } })] } },
     }));
     expect(bucket).toHaveLength(1);
+    // kept on deletion, deleted when the deployment that creates it fails (a new try can then succeed)
+    expect((bucket[0] as any).DeletionPolicy).toBe('RetainExceptOnCreate');
+    template.hasResource('AWS::CodeCommit::Repository', { DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
     expect((bucket[0] as any).Properties).toMatchObject({
       VersioningConfiguration: { Status: 'Enabled' },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },

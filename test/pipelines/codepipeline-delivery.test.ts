@@ -104,7 +104,7 @@ describe('codepipeline-gitflow', () => {
   });
 
   test('the created repository is retained and seeded with ddk.json, a README and the Gitflow branches', () => {
-    template.hasResource('AWS::CodeCommit::Repository', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    template.hasResource('AWS::CodeCommit::Repository', { DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
     const seed = Object.values(template.findResources('Custom::DdkRepositorySeed')) as any[];
     expect(seed).toHaveLength(1);
     const props = JSON.stringify(seed[0].Properties);

@@ -52,7 +52,7 @@ describe('StatusChecks, example ddk.json', () => {
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StatusChecksKey'), 'Arn'] } },
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
     });
-    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
