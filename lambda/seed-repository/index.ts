@@ -206,7 +206,7 @@ export function listed(names: string[]): string {
   return `${kept.join(',')},…(+${names.length - kept.length} more)`;
 }
 
-/** Whether `err` is the service error `name` (by name: the Lambda runtime's SDK copy has its own classes). */
+/** Whether `err` is the service error `name` (by name: the bundled SDK's classes are not the ones a test imports). */
 function isError(err: unknown, name: string): boolean {
   return err instanceof Error && err.name === name;
 }

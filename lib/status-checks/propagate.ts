@@ -1,4 +1,4 @@
-// eslint-disable-next-line import/no-extraneous-dependencies -- handler-only module: esbuild bundles it into dist/lambda (SDK external, provided by the Lambda runtime); the library entry point never loads it
+// eslint-disable-next-line import/no-extraneous-dependencies -- handler-only module: esbuild bundles it, with the SDK, into dist/lambda; the library entry point never loads it
 import { CodeCommitClient, PostCommentForComparedCommitCommand } from '@aws-sdk/client-codecommit';
 import { shortRevision } from './decision';
 import type { CheckRecord, CheckState } from './shared';

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'crypto';
-// eslint-disable-next-line import/no-extraneous-dependencies -- handler-only module: esbuild bundles it into dist/lambda (SDK external, provided by the Lambda runtime); the library entry point never loads it
+// eslint-disable-next-line import/no-extraneous-dependencies -- handler-only module: esbuild bundles it, with the SDK, into dist/lambda; the library entry point never loads it
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { CheckRecord, CheckReport, GateRecord, OverrideRecord, RequirementChange } from './shared';
 import { KEYS, TABLE_KEYS } from './shared';
