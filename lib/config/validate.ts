@@ -7,6 +7,15 @@ import { isReference, looksSecret } from './secrets';
 /** The id of the environment that hosts the pipeline. */
 export const CICD_ENVIRONMENT_ID = 'cicd';
 
+/**
+ * Stage names the pipelines use themselves (source, build, CDK Pipelines' self-mutation and
+ * asset publishing): a plan stage with one of them would collide. Compared case-insensitively,
+ * like plan stage names.
+ */
+export const RESERVED_STAGE_NAMES = ['Source', 'Build', 'UpdatePipeline', 'Assets'];
+const reservedStageName = (name: string) => RESERVED_STAGE_NAMES.find(r => r.toLowerCase() === name.toLowerCase());
+const RESERVED_EXPECTED = `a name other than ${RESERVED_STAGE_NAMES.map(n => `"${n}"`).join(', ')} (the pipeline's own stages)`;
+
 
 const ENV_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
@@ -194,6 +203,13 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
   }
 
   const pipeline = isObject(doc.pipeline) ? doc.pipeline : undefined;
+  if (!pipeline || pipeline.stages === undefined) {
+    // without pipeline.stages, each target environment becomes a stage named after its id
+    for (const id of envIds.filter(e => e !== CICD_ENVIRONMENT_ID && reservedStageName(e))) {
+      add(['environments', id], undefined, `would name a pipeline stage "${id}", which collides with the pipeline's own "${reservedStageName(id)}" stage`,
+        RESERVED_EXPECTED, `rename the environment, or add "pipeline": {"stages": [...]} that deploys "${id}" in a stage with another name`);
+    }
+  }
   if (!pipeline) return;
   const parallel = pipeline.executionMode === 'PARALLEL';
   if (parallel && pipeline.rollbackOnFailure === true) {
@@ -220,6 +236,11 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
   pipeline.stages.forEach((stage: unknown, i: number) => {
     if (!isObject(stage)) return;
     if (typeof stage.name === 'string') {
+      const reserved = reservedStageName(stage.name);
+      if (reserved) {
+        add(['pipeline', 'stages', i, 'name'], stage.name, `collides with the pipeline's own "${reserved}" stage`, RESERVED_EXPECTED,
+          `rename the stage, e.g. "${stage.name.toLowerCase()}-env"`);
+      }
       const first = stageNames.get(stage.name.toLowerCase());
       if (first !== undefined) {
         add(['pipeline', 'stages', i, 'name'], stage.name, `repeats the name of pipeline.stages[${first}]`,

@@ -263,6 +263,23 @@ describe('stages', () => {
     expect(issue.expected).toContain('case-insensitive');
   });
 
+  test('a stage may not take the name of one of the pipeline\'s own stages (Source, Build, UpdatePipeline, Assets)', () => {
+    const issue = onlyIssue(docWithPipeline({ stages: [{ name: 'build', environments: ['dev'] }] }));
+
+    expect(issue).toMatchObject({ path: 'pipeline.stages[0].name', value: '"build"' });
+    expect(issue.problem).toBe('collides with the pipeline\'s own "Build" stage');
+    expect(issue.expected).toContain('"Source", "Build", "UpdatePipeline", "Assets"');
+    expect(issue.fix).toBe('rename the stage, e.g. "build-env"');
+  });
+
+  test('without pipeline.stages, an environment id that would name such a stage is refused too', () => {
+    const issue = onlyIssue({ environments: { ...baseEnvironments(), source: { account: '333333333333', region: 'eu-west-1' } } });
+
+    expect(issue).toMatchObject({ path: 'environments.source' });
+    expect(issue.problem).toBe('would name a pipeline stage "source", which collides with the pipeline\'s own "Source" stage');
+    expect(issue.fix).toContain('add "pipeline": {"stages": [...]} that deploys "source" in a stage with another name');
+  });
+
   test('a stage with no environments would deploy nothing', () => {
     const stages = [{ name: 'dev', environments: ['dev'] }, { name: 'empty', environments: [] }];
     const issue = onlyIssue(docWithPipeline({ stages }));
