@@ -32,7 +32,7 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Deli
   for (const w of config.warnings) warn(w);
   const plan = DeliveryPlan.fromConfig(config);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  const stack = new DeliveryPipelineStack(app, `${plan.name}-pipeline`, {
+  const stack = new DeliveryPipelineStack(app, plan.cicdStackName, {
     plan,
     application: options.application ?? new SampleApplication(),
   });

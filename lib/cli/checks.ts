@@ -9,7 +9,7 @@ import { API_ENDPOINT_OUTPUT, PATTERNS } from '../status-checks/shared';
 export interface ApiOptions extends PipelineTargetOptions {
   /** API base URL; default: DDK_PIPELINES_API, else the CICD stack's output. */
   readonly endpoint?: string;
-  /** The CICD stack whose output names the API; default: `<pipeline name>-pipeline` (the app's stack). */
+  /** The CICD stack whose output names the API; default: the app's stack, `DeliveryPlan.cicdStackName` (`<pipeline name>-pipeline`). */
   readonly stack?: string;
   /** Region to sign for. */
   readonly region?: string;
@@ -32,7 +32,7 @@ export async function apiFor(options: ApiOptions, io: Io, cloudFormation?: Cloud
 /** The API URL from the deployed CICD stack's outputs. */
 export async function endpointFromStack(options: ApiOptions, io: Io, client?: CloudFormationClient): Promise<URL> {
   const plan = optionalPlan(options, io.cwd, false);
-  const stack = options.stack ?? (plan ? `${plan.name}-pipeline` : undefined);
+  const stack = options.stack ?? plan?.cicdStackName;
   const region = options.region ?? plan?.cicd.region;
   if (stack === undefined || region === undefined) {
     throw new CliError(`no status-check API endpoint: no ddk.json to find the CICD stack from. Fix: pass --endpoint <url>, set ${API_ENDPOINT_ENV}, or pass --stack and --region`, 2);

@@ -132,7 +132,8 @@ const StageSchema = z.strictObject({
     error: rule('is not a status-check context', 'a "system/name" context such as "ci/integration"', 'name the check as system/name'),
   }), { error: typeRule('a list of status-check contexts', 'write ["ci/integration"]') }).optional()
     .meta({ description: 'Status-check contexts that must report success before the stage deploys.' }),
-  tests: z.array(z.string().min(1), { error: typeRule('a list of shell commands', 'write ["npm run smoke"]') }).optional()
+  tests: z.array(z.string().min(1, { error: rule('is an empty command', 'a shell command such as "npm run smoke"', 'remove the empty entry') }),
+    { error: typeRule('a list of shell commands', 'write ["npm run smoke"]') }).optional()
     .meta({ description: 'Shell commands run after the stage\'s deployments.' }),
   branch: z.string().regex(BRANCH_PATTERN, {
     error: rule('is not a valid branch name', 'a git branch name such as "develop" or "release/1.2"', 'rename the branch'),

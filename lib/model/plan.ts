@@ -218,7 +218,20 @@ export class DeliveryPlan {
         rollbackOnFailure: rollback,
       }));
     }
-    if (this.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW) checkBranches(config.file, this.stages);
+    if (this.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW) {
+      checkBranches(config.file, this.stages);
+      checkGitflowPipelineNames(config.file, this.name, this.stages);
+    }
+  }
+
+  /**
+   * Name of the CICD stack the app deploys: `<name>-pipeline`, with the characters a
+   * CloudFormation stack name cannot hold (`.`, `@`, `_`) made `-`, and a leading `p-` when the
+   * name does not start with a letter. The CLI looks the stack up by this name.
+   */
+  public get cicdStackName(): string {
+    const base = this.name.replace(/[^A-Za-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
+    return `${/^[A-Za-z]/.test(base) ? '' : 'p-'}${base}-pipeline`.slice(0, 128);
   }
 
   /** Every deployment target of the plan, stage by stage. */
@@ -230,6 +243,17 @@ export class DeliveryPlan {
   public get targetAccounts(): string[] {
     return [...new Set(this.targets.map(t => t.account))];
   }
+}
+
+/** CodePipeline's limit on a pipeline name. */
+const PIPELINE_NAME_MAX = 100;
+
+/** Gitflow: each stage's pipeline is `<name>-<stage>`, which must fit CodePipeline's 100 characters. */
+function checkGitflowPipelineNames(file: string, name: string, stages: PlanStage[]): void {
+  const tooLong = stages.filter(s => name.length + 1 + s.name.length > PIPELINE_NAME_MAX);
+  if (tooLong.length === 0) return;
+  const longest = Math.max(...stages.map(s => s.name.length));
+  throw new Error(`${file}: pipeline.name: "${name}" with stage ${tooLong.map(s => `"${s.name}"`).join(', ')} makes a pipeline name longer than CodePipeline's ${PIPELINE_NAME_MAX} characters (codepipeline-gitflow names each stage's pipeline <name>-<stage>). Fix: shorten pipeline.name to at most ${PIPELINE_NAME_MAX - 1 - longest} characters, or the stage names`);
 }
 
 /** Gitflow: one pipeline per branch, so two stages cannot share a branch. */

@@ -45,6 +45,13 @@ describe('the default app', () => {
     expect(() => app.synth()).not.toThrow();
   });
 
+  test('a pipeline name a stack name cannot hold (my_app) still synthesizes, as the stack my-app-pipeline', () => {
+    const doc = { ...SEED_DDK_JSON, pipeline: { name: 'my_app' } };
+    const { app, stack } = buildApp({ file: file('underscore.json', doc), context: CDK_CONTEXT, outdir: join(tmp, 'out-underscore') });
+    expect(stack.stackName).toBe('my-app-pipeline');
+    expect(() => app.synth()).not.toThrow();
+  });
+
   test('cdk-nag does check the application stacks (an insecure bucket fails synthesis)', () => {
     // GIVEN an application whose bucket allows plain HTTP and has no access logs
     const insecure = {

@@ -280,6 +280,13 @@ describe('stages', () => {
     expect(issue.fix).toContain('add "pipeline": {"stages": [...]} that deploys "source" in a stage with another name');
   });
 
+  test('an empty test command is refused', () => {
+    const issue = onlyIssue(docWithPipeline({ stages: [{ name: 'dev', environments: ['dev'], tests: ['npm run smoke', ''] }] }));
+
+    expect(issue).toMatchObject({ path: 'pipeline.stages[0].tests[1]', value: '""' });
+    expect(DdkConfig.formatIssue(issue)).toContain('"" is an empty command; expected a shell command such as "npm run smoke". Fix: remove the empty entry');
+  });
+
   test('a stage with no environments would deploy nothing', () => {
     const stages = [{ name: 'dev', environments: ['dev'] }, { name: 'empty', environments: [] }];
     const issue = onlyIssue(docWithPipeline({ stages }));

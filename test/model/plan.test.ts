@@ -305,6 +305,21 @@ describe('Gitflow branches and rollback', () => {
     expect(() => DeliveryPlan.fromConfig(config)).toThrow('ddk.json: pipeline.stages: stages "dev" and "prod" both run from branch "main"; expected one branch per stage with the codepipeline-gitflow strategy. Fix: set "branch" on one of them');
   });
 
+  test('Gitflow pipeline names <name>-<stage> must fit CodePipeline\'s 100 characters', () => {
+    const name = 'a'.repeat(96);
+    const config = DdkConfig.fromObject(doc({
+      name, strategy: 'codepipeline-gitflow', stages: [{ name: 'dev', environments: ['dev'] }, { name: 'prod', environments: ['prod'] }],
+    }), 'ddk.json');
+    expect(() => DeliveryPlan.fromConfig(config)).toThrow(`ddk.json: pipeline.name: "${name}" with stage "prod" makes a pipeline name longer than CodePipeline's 100 characters (codepipeline-gitflow names each stage's pipeline <name>-<stage>). Fix: shorten pipeline.name to at most 95 characters, or the stage names`);
+  });
+
+  test('the CICD stack name is <name>-pipeline, made a valid CloudFormation stack name', () => {
+    const stackName = (name: string) => DeliveryPlan.fromConfig(DdkConfig.fromObject(doc({ name }), 'ddk.json')).cicdStackName;
+    expect(stackName('myapp')).toBe('myapp-pipeline');
+    expect(stackName('my_app.v2@team')).toBe('my-app-v2-team-pipeline');
+    expect(stackName('1app')).toBe('p-1app-pipeline');
+  });
+
   test('rollbackOnFailure: the pipeline default, overridden per stage', () => {
     const result = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc({
       rollbackOnFailure: true,
