@@ -17,7 +17,11 @@ const reservedStageName = (name: string) => RESERVED_STAGE_NAMES.find(r => r.toL
 const RESERVED_EXPECTED = `a name other than ${RESERVED_STAGE_NAMES.map(n => `"${n}"`).join(', ')} (the pipeline's own stages)`;
 
 
-const ENV_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/**
+ * An environment id names its CDK Stage and prefixes its stack names (`<id>-<stack>`), and a
+ * CloudFormation stack name must start with a letter and hold only letters, digits and `-`.
+ */
+const ENV_ID = /^[A-Za-z][A-Za-z0-9-]{0,63}$/;
 
 /** The outcome of validating one parsed ddk.json document. */
 export interface Validation {
@@ -172,8 +176,10 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
     for (const id of envIds) {
       const env = envs[id];
       if (!ENV_ID.test(id)) {
+        const suggestion = id.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^[^A-Za-z]+/, '').slice(0, 64);
         add(['environments', id], undefined, `has an invalid environment id "${id}"`,
-          'an id of letters, digits, - and _ that starts with a letter or digit (at most 64 characters)', 'rename the environment');
+          'an id of letters, digits and - that starts with a letter, at most 64 characters (it names the environment\'s CDK Stage and starts its stack names, which CloudFormation limits to these)',
+          `rename the environment${suggestion && suggestion !== id ? `, e.g. "${suggestion}"` : ''}, and the stages that name it`);
       }
       if (!isObject(env)) continue;
       if (typeof env.region === 'string' && !isKnownRegion(env.region)) {

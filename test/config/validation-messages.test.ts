@@ -64,8 +64,16 @@ describe('regions and environment ids', () => {
 
     expect(issue.path).toBe('environments["dev env"]');
     expect(issue.problem).toBe('has an invalid environment id "dev env"');
-    expect(issue.expected).toMatch(/letters, digits, - and _/);
-    expect(issue.fix).toMatch(/rename/);
+    expect(issue.expected).toMatch(/letters, digits and - that starts with a letter/);
+    expect(issue.fix).toBe('rename the environment, e.g. "dev-env", and the stages that name it');
+  });
+
+  test.each(['dev_1', '1dev'])('an environment id a stack name cannot start with (%s) is refused before CDK does', id => {
+    const environments = { ...baseEnvironments(), [id]: { account: '333333333333', region: 'eu-west-1' } };
+    const issue = onlyIssue({ environments });
+
+    expect(issue.problem).toBe(`has an invalid environment id "${id}"`);
+    expect(issue.expected).toContain('starts its stack names');
   });
 
   test('a file without a cicd environment says no environment hosts the pipeline', () => {
