@@ -1,6 +1,7 @@
 import { spawn } from 'child_process';
 import { DdkConfig } from '../config';
 import { CliError, Io } from './io';
+import { partitionOf } from '../config/regions';
 
 /** The policy the CloudFormation execution role of a bootstrapped environment gets by default. */
 export const DEFAULT_EXECUTION_POLICY = 'arn:aws:iam::aws:policy/AdministratorAccess';
@@ -87,13 +88,6 @@ export function bootstrapTargets(config: DdkConfig, options: BootstrapOptions = 
     }
   }
   return out;
-}
-
-/** The IAM partition of a region (`aws`, `aws-cn`, `aws-us-gov`). */
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
 }
 
 /** Options of `bootstrapArgs`. */

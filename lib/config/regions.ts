@@ -26,3 +26,11 @@ const REGION_SET = new Set(AWS_REGIONS);
 export function isKnownRegion(region: string): boolean {
   return REGION_SET.has(region);
 }
+
+/** The partition of a known region: `aws`, `aws-us-gov`, `aws-cn` or `aws-eusc`. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('eusc-')) return 'aws-eusc';
+  return 'aws';
+}

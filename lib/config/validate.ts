@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { ConfigIssue, didYouMean, jsonPath, renderValue } from './issues';
-import { AWS_REGIONS, isKnownRegion } from './regions';
+import { AWS_REGIONS, isKnownRegion, partitionOf } from './regions';
 import { DdkFileSchema, KNOWN_ENVIRONMENT_KEYS, KNOWN_TOP_LEVEL_KEYS } from './schema';
 import { isReference, looksSecret } from './secrets';
 
@@ -205,6 +205,18 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
           }
         }
       }
+    }
+  }
+
+  // IAM trust, roles and CodePipeline's cross-region actions stay within one partition
+  const cicdRegion = envs && isObject(envs[CICD_ENVIRONMENT_ID]) && typeof envs[CICD_ENVIRONMENT_ID].region === 'string' ? envs[CICD_ENVIRONMENT_ID].region : undefined;
+  if (envs && cicdRegion && isKnownRegion(cicdRegion)) {
+    const home = partitionOf(cicdRegion);
+    for (const id of envIds.filter(e => e !== CICD_ENVIRONMENT_ID)) {
+      const region = isObject(envs[id]) ? envs[id].region : undefined;
+      if (typeof region !== 'string' || !isKnownRegion(region) || partitionOf(region) === home) continue;
+      add(['environments', id, 'region'], region, `is in the ${partitionOf(region)} partition, but the cicd environment (${cicdRegion}) is in ${home}; a pipeline cannot deploy across partitions`,
+        `a region of the ${home} partition`, `deploy ${partitionOf(region)} environments from their own ddk.json whose cicd environment is in ${partitionOf(region)}`);
     }
   }
 

@@ -1,6 +1,7 @@
 import { exampleDoc } from './helpers';
-import { bootstrapArgs, bootstrapTargets, partitionOf, shellQuote } from '../../lib/cli/bootstrap';
+import { bootstrapArgs, bootstrapTargets, shellQuote } from '../../lib/cli/bootstrap';
 import { DdkConfig } from '../../lib/config';
+import { partitionOf } from '../../lib/config/regions';
 
 const configOf = (doc: unknown) => DdkConfig.fromObject(doc, 'ddk.json');
 const command = (config: DdkConfig, environment?: string, cicdAccount?: string) =>

@@ -288,6 +288,17 @@ describe('stages', () => {
     expect(issue.fix).toContain('add "pipeline": {"stages": [...]} that deploys "source" in a stage with another name');
   });
 
+  test('a target in another partition than the cicd environment is refused', () => {
+    const environments = { ...baseEnvironments(), china: { account: '333333333333', region: 'cn-north-1' } };
+    const issue = onlyIssue({ environments });
+
+    expect(issue).toMatchObject({ path: 'environments.china.region', value: '"cn-north-1"' });
+    expect(issue.problem).toBe('is in the aws-cn partition, but the cicd environment (eu-west-1) is in aws; a pipeline cannot deploy across partitions');
+    expect(issue.fix).toBe('deploy aws-cn environments from their own ddk.json whose cicd environment is in aws-cn');
+    // within one partition (here GovCloud) all is well
+    expect(issuesOf({ environments: { cicd: { account: '111111111111', region: 'us-gov-west-1' }, dev: { account: '222222222222', region: 'us-gov-east-1' } } })).toEqual([]);
+  });
+
   test('an empty test command is refused', () => {
     const issue = onlyIssue(docWithPipeline({ stages: [{ name: 'dev', environments: ['dev'], tests: ['npm run smoke', ''] }] }));
 
