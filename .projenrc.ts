@@ -184,6 +184,11 @@ new awscdk.CdkConfig(project, {
   featureFlags: awscdk.CdkFeatureFlags.V2.ALL,
   context: {
     '@aws-cdk/core:validateAgainstDefaultRules': true,
+    // aws-cdk-lib 2.276 recommends these two, which projen's V2 flag list does not have yet
+    // (`cdk flags --unstable=flags` lists them as unconfigured): the API's access-log
+    // destination ARN without the `:*` wildcard; CloudFront is not used.
+    '@aws-cdk/aws-apigateway:logGroupDestinationArnWithoutWildcard': true,
+    '@aws-cdk/aws-cloudfront:defaultViewerProtocolPolicyRedirectToHttps': true,
   },
   watchIncludes: [],
   watchExcludes: [],

@@ -88,7 +88,11 @@ describe('StatusChecks, example ddk.json', () => {
   test('throttling and KMS-encrypted access logs on the stage', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
-      AccessLogSetting: { DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StatusChecksAccessLogs'), 'Arn'] }, Format: Match.stringLikeRegexp('"caller":"\\$context.identity.caller"') },
+      // the log group's ARN without the trailing :* (@aws-cdk/aws-apigateway:logGroupDestinationArnWithoutWildcard)
+      AccessLogSetting: {
+        DestinationArn: { 'Fn::Join': ['', [Match.stringLikeRegexp(':log-group:$'), { Ref: Match.stringLikeRegexp('^StatusChecksAccessLogs') }]] },
+        Format: Match.stringLikeRegexp('"caller":"\\$context.identity.caller"'),
+      },
       MethodSettings: [Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20, LoggingLevel: 'ERROR', DataTraceEnabled: false })],
     });
     const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup')) as any[];
