@@ -16,7 +16,6 @@ export const RESERVED_STAGE_NAMES = ['Source', 'Build', 'UpdatePipeline', 'Asset
 const reservedStageName = (name: string) => RESERVED_STAGE_NAMES.find(r => r.toLowerCase() === name.toLowerCase());
 const RESERVED_EXPECTED = `a name other than ${RESERVED_STAGE_NAMES.map(n => `"${n}"`).join(', ')} (the pipeline's own stages)`;
 
-
 /**
  * An environment id names its CDK Stage and prefixes its stack names (`<id>-<stack>`), and a
  * CloudFormation stack name must start with a letter and hold only letters, digits and `-`.
