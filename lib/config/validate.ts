@@ -172,8 +172,17 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
       add(['environments'], envs, 'has no environment to deploy to', 'at least one environment besides "cicd"',
         'add e.g. "dev": {"account": "222222222222", "region": "eu-west-1"}');
     }
+    const firstOfCase = new Map<string, string>();
     for (const id of envIds) {
       const env = envs[id];
+      const same = firstOfCase.get(id.toLowerCase());
+      if (same !== undefined) {
+        add(['environments', id], undefined, `differs from environment "${same}" only in case`,
+          'environment ids unique ignoring case (each names a folder of the cloud assembly, and those collide on case-insensitive file systems such as macOS\'s and Windows\')',
+          `rename one of "${same}" and "${id}"`);
+      } else {
+        firstOfCase.set(id.toLowerCase(), id);
+      }
       if (!ENV_ID.test(id)) {
         const suggestion = id.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^[^A-Za-z]+/, '').slice(0, 64);
         add(['environments', id], undefined, `has an invalid environment id "${id}"`,

@@ -288,6 +288,15 @@ describe('stages', () => {
     expect(issue.fix).toContain('add "pipeline": {"stages": [...]} that deploys "source" in a stage with another name');
   });
 
+  test('environment ids that differ only in case are refused', () => {
+    const environments = { ...baseEnvironments(), Dev: { account: '333333333333', region: 'eu-west-1' } };
+    const issue = onlyIssue({ environments });
+
+    expect(issue).toMatchObject({ path: 'environments.Dev' });
+    expect(issue.problem).toBe('differs from environment "dev" only in case');
+    expect(issue.expected).toContain('case-insensitive file systems');
+  });
+
   test('a target in another partition than the cicd environment is refused', () => {
     const environments = { ...baseEnvironments(), china: { account: '333333333333', region: 'cn-north-1' } };
     const issue = onlyIssue({ environments });
