@@ -193,7 +193,7 @@ export class DeliveryPlan {
     const conn = p.source?.connection;
     this.source = conn
       ? { kind: SourceKind.CONNECTION, repository: conn.repository, branch: conn.branch ?? 'main', create: false, connectionArn: conn.arn }
-      : { kind: SourceKind.CODECOMMIT, repository: cc?.repository ?? this.name, branch: cc?.branch ?? 'main', create: cc?.create ?? true };
+      : { kind: SourceKind.CODECOMMIT, repository: cc?.repository ?? this.name.replace(/[^\w.-]/g, '-'), branch: cc?.branch ?? 'main', create: cc?.create ?? true };
 
     const branchOf = (name: string, i: number, n: number, explicit?: string) => explicit ?? (i === n - 1 ? this.source.branch : name);
     if (p.stages) {

@@ -313,6 +313,11 @@ describe('Gitflow branches and rollback', () => {
     expect(() => DeliveryPlan.fromConfig(config)).toThrow(`ddk.json: pipeline.name: "${name}" with stage "prod" makes a pipeline name longer than CodePipeline's 100 characters (codepipeline-gitflow names each stage's pipeline <name>-<stage>). Fix: shorten pipeline.name to at most 95 characters, or the stage names`);
   });
 
+  test('the default CodeCommit repository is named after the pipeline, without characters CodeCommit refuses', () => {
+    const plan = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc({ name: 'team@app' }), 'ddk.json'));
+    expect(plan.source.repository).toBe('team-app');
+  });
+
   test('the CICD stack name is <name>-pipeline, made a valid CloudFormation stack name', () => {
     const stackName = (name: string) => DeliveryPlan.fromConfig(DdkConfig.fromObject(doc({ name }), 'ddk.json')).cicdStackName;
     expect(stackName('myapp')).toBe('myapp-pipeline');
