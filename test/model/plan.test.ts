@@ -314,8 +314,8 @@ describe('Gitflow branches and rollback', () => {
   });
 
   test('the default CodeCommit repository is named after the pipeline, without characters CodeCommit refuses', () => {
-    const plan = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc({ name: 'team@app' }), 'ddk.json'));
-    expect(plan.source.repository).toBe('team-app');
+    const result = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc({ name: 'team@app' }), 'ddk.json'));
+    expect(result.source.repository).toBe('team-app');
   });
 
   test('the CICD stack name is <name>-pipeline, made a valid CloudFormation stack name', () => {
