@@ -87,12 +87,21 @@ function fromZodIssue(file: string, doc: unknown, zi: ZodIssueLike, prefix: Prop
 
 const REDACTED = '"****" (redacted)';
 
-/** The value rendered for a message, redacted when any key on its path names a secret. */
+/**
+ * The value rendered for a message, redacted when any key on its path names a secret, and with
+ * every literal under a secret-naming key inside it replaced by `****`.
+ */
 function safeValue(path: PropertyKey[], value: unknown): string | undefined {
   if (value === undefined) return undefined;
   const last = path[path.length - 1];
   if (last === 'ssm' || last === 'secretsManager') return renderValue(value); // a reference names, never holds, the secret
-  return path.some(seg => typeof seg === 'string' && looksSecret(seg)) ? REDACTED : renderValue(value);
+  return path.some(seg => typeof seg === 'string' && looksSecret(seg)) ? REDACTED : renderValue(redactNested(value));
+}
+
+function redactNested(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactNested);
+  if (!isObject(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, looksSecret(k) && !isReference(v) ? '****' : redactNested(v)]));
 }
 
 function decode(message: string): { problem: string; expected: string; fix: string } | undefined {
@@ -153,7 +162,7 @@ function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
 
 function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue[], warnings: string[]): void {
   const add = (path: PropertyKey[], value: unknown, problem: string, expected: string, fix: string) =>
-    issues.push({ file, path: jsonPath(path), value: renderValue(value), problem, expected, fix });
+    issues.push({ file, path: jsonPath(path), value: safeValue(path, value), problem, expected, fix });
 
   for (const key of Object.keys(doc)) {
     if (!KNOWN_TOP_LEVEL_KEYS.has(key)) {

@@ -117,6 +117,19 @@ describe('env_vars', () => {
     expect(JSON.stringify(error.issues)).not.toContain(SECRET);
   });
 
+  test('an issue about a whole object never echoes a secret inside it', () => {
+    // GIVEN a file whose only environment is cicd (an issue on "environments") holding a literal secret
+    const doc = { environments: { cicd: { env_vars: { TOKEN: SECRET, LOG: 'debug' }, account: '111111111111', region: 'eu-west-1' } } };
+
+    // WHEN the issues are collected
+    const issues = issuesOf(doc);
+
+    // THEN the "no environment to deploy to" issue shows the object with the secret masked
+    const noTarget = issues.find(i => i.problem === 'has no environment to deploy to')!;
+    expect(noTarget.value).toContain('"env_vars":{"TOKEN":"****","LOG":"debug"}');
+    expect(JSON.stringify(issues)).not.toContain(SECRET);
+  });
+
   test('a secret in a malformed value (an object or a list) is not echoed either', () => {
     // GIVEN secrets written in shapes env_vars does not accept, under secret-looking keys
     const doc = docWithDev({ env_vars: { DB_PASSWORD: { value: SECRET }, API_TOKEN: [SECRET] } });
