@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'fs';
 import { resolve } from 'path';
 import { ConfigIssue, DdkConfig } from '../config';
+import { DdkConfigError } from '../config/issues';
 import { DeliveryPlan } from '../model';
 import { CliError } from './io';
 
@@ -17,6 +18,8 @@ export interface CheckedFile {
   readonly warnings: string[];
   /** The validated configuration, when valid. */
   readonly config?: DdkConfig;
+  /** Its delivery plan, when valid (plan-level checks, e.g. Gitflow branches, count as issues). */
+  readonly plan?: DeliveryPlan;
 }
 
 /**
@@ -43,10 +46,19 @@ export function checkFile(file: string, cwd: string): CheckedFile {
       warnings: [],
     };
   }
-  const issues = DdkConfig.check(text, file);
-  if (issues.length > 0) return { file, issues, warnings: [] };
-  const config = DdkConfig.parse(text, file);
-  return { file, issues: [], warnings: config.warnings, config };
+  let config: DdkConfig;
+  try {
+    config = DdkConfig.parse(text, file);
+  } catch (e) {
+    if (DdkConfigError.isDdkConfigError(e)) return { file, issues: e.issues, warnings: [] };
+    throw e;
+  }
+  try {
+    return { file, issues: [], warnings: config.warnings, config, plan: DeliveryPlan.fromConfig(config) };
+  } catch (e) {
+    if (DdkConfigError.isDdkConfigError(e)) return { file, issues: e.issues, warnings: config.warnings };
+    throw e;
+  }
 }
 
 /** One issue as printed by the CLI (the library's one-line form). */
@@ -61,12 +73,8 @@ export function formatIssue(issue: ConfigIssue): string {
  */
 export function loadPlan(file: string, cwd: string): { plan: DeliveryPlan; warnings: string[] } {
   const checked = checkFile(file, cwd);
-  if (!checked.config) throw new CliError(invalidMessage(checked));
-  try {
-    return { plan: DeliveryPlan.fromConfig(checked.config), warnings: checked.warnings };
-  } catch (e: any) {
-    throw new CliError(e?.message ?? String(e));
-  }
+  if (!checked.plan) throw new CliError(invalidMessage(checked));
+  return { plan: checked.plan, warnings: checked.warnings };
 }
 
 /** `file is not a valid ddk.json (n problems):` followed by one line per problem. */

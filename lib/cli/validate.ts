@@ -1,4 +1,3 @@
-import { DeliveryPlan } from '../model';
 import { Io, Style } from './io';
 import { checkFile, CheckedFile, DEFAULT_FILE } from './project';
 
@@ -30,7 +29,7 @@ export function renderValidation(checked: CheckedFile, s: Style): string {
   const lines: string[] = [];
   const n = checked.issues.length;
   if (n === 0) {
-    const plan = DeliveryPlan.fromConfig(checked.config!);
+    const plan = checked.plan!;
     const envs = plan.targets.length;
     lines.push(`${s.green('✔')} ${checked.file} is valid: pipeline ${s.bold(plan.name)}, ${plural(plan.stages.length, 'stage')}, ${plural(envs, 'target environment')}`);
   } else {

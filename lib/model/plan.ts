@@ -1,5 +1,6 @@
 import { basename, dirname, resolve } from 'path';
 import type { ApprovalSettings, DdkConfig, EnvironmentConfig } from '../config/ddk-config';
+import { ConfigIssue, DdkConfigError } from '../config/issues';
 
 /** How the delivery system is built. */
 export enum PipelineStrategy {
@@ -219,8 +220,8 @@ export class DeliveryPlan {
       }));
     }
     if (this.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW) {
-      checkBranches(config.file, this.stages);
-      checkGitflowPipelineNames(config.file, this.name, this.stages);
+      const issues = [...branchIssues(config.file, this.stages), ...gitflowNameIssues(config.file, this.name, this.stages)];
+      if (issues.length > 0) throw new DdkConfigError(config.file, issues);
     }
   }
 
@@ -248,24 +249,42 @@ export class DeliveryPlan {
 /** CodePipeline's limit on a pipeline name. */
 const PIPELINE_NAME_MAX = 100;
 
-/** Gitflow: each stage's pipeline is `<name>-<stage>`, which must fit CodePipeline's 100 characters. */
-function checkGitflowPipelineNames(file: string, name: string, stages: PlanStage[]): void {
+/**
+ * Gitflow: each stage's pipeline is `<name>-<stage>`, which must fit CodePipeline's 100
+ * characters. (A plan-level check: the name may come from a tag or the folder.)
+ */
+function gitflowNameIssues(file: string, name: string, stages: PlanStage[]): ConfigIssue[] {
   const tooLong = stages.filter(s => name.length + 1 + s.name.length > PIPELINE_NAME_MAX);
-  if (tooLong.length === 0) return;
-  const longest = Math.max(...stages.map(s => s.name.length));
-  throw new Error(`${file}: pipeline.name: "${name}" with stage ${tooLong.map(s => `"${s.name}"`).join(', ')} makes a pipeline name longer than CodePipeline's ${PIPELINE_NAME_MAX} characters (codepipeline-gitflow names each stage's pipeline <name>-<stage>). Fix: shorten pipeline.name to at most ${PIPELINE_NAME_MAX - 1 - longest} characters, or the stage names`);
+  if (tooLong.length === 0) return [];
+  const room = PIPELINE_NAME_MAX - 1 - Math.max(...stages.map(s => s.name.length));
+  return [{
+    file,
+    path: 'pipeline.name',
+    value: JSON.stringify(name),
+    problem: `with stage ${tooLong.map(s => `"${s.name}"`).join(', ')} makes a pipeline name longer than CodePipeline's ${PIPELINE_NAME_MAX} characters (codepipeline-gitflow names each stage's pipeline <name>-<stage>)`,
+    expected: room > 0 ? `a pipeline name of at most ${room} characters with these stage names` : `stage names of at most ${PIPELINE_NAME_MAX - 2} characters`,
+    fix: room > 0 ? 'shorten pipeline.name, or the stage names' : 'shorten the stage names',
+  }];
 }
 
-/** Gitflow: one pipeline per branch, so two stages cannot share a branch. */
-function checkBranches(file: string, stages: PlanStage[]): void {
+/** Gitflow: one pipeline per branch, so two stages cannot share a branch (defaults included). */
+function branchIssues(file: string, stages: PlanStage[]): ConfigIssue[] {
   const seen = new Map<string, string>();
+  const issues: ConfigIssue[] = [];
   for (const s of stages) {
     const other = seen.get(s.branch);
     if (other !== undefined) {
-      throw new Error(`${file}: pipeline.stages: stages "${other}" and "${s.name}" both run from branch "${s.branch}"; expected one branch per stage with the codepipeline-gitflow strategy. Fix: set "branch" on one of them`);
+      issues.push({
+        file,
+        path: 'pipeline.stages',
+        problem: `stages "${other}" and "${s.name}" both run from branch "${s.branch}"`,
+        expected: 'one branch per stage with the codepipeline-gitflow strategy',
+        fix: 'set "branch" on one of them',
+      });
     }
     seen.set(s.branch, s.name);
   }
+  return issues;
 }
 
 function target(env: EnvironmentConfig): PlanTarget {

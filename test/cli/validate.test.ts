@@ -43,6 +43,17 @@ describe('validate', () => {
     });
   });
 
+  test('plan-level problems (Gitflow stages on one branch) make the file invalid too, in --json as well', () => {
+    const doc = exampleDoc();
+    doc.pipeline.strategy = 'codepipeline-gitflow';
+    doc.pipeline.stages[0].branch = 'main'; // the last stage runs from the source branch, main
+    const { dir } = writeDdk(doc);
+    const checked = checkFile('ddk.json', dir);
+    expect(validationReport(checked).valid).toBe(false);
+    expect(checked.issues).toEqual([expect.objectContaining({ path: 'pipeline.stages', problem: 'stages "development" and "production" both run from branch "main"' })]);
+    expect(() => loadPlan('ddk.json', dir)).toThrow('both run from branch "main"; expected one branch per stage with the codepipeline-gitflow strategy. Fix: set "branch" on one of them');
+  });
+
   test('a JSON syntax error is reported with its line and column', () => {
     const { dir } = writeDdk('{\n  "environments": {,\n}');
     const [issue] = checkFile('ddk.json', dir).issues;

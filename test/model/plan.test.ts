@@ -310,7 +310,7 @@ describe('Gitflow branches and rollback', () => {
     const config = DdkConfig.fromObject(doc({
       name, strategy: 'codepipeline-gitflow', stages: [{ name: 'dev', environments: ['dev'] }, { name: 'prod', environments: ['prod'] }],
     }), 'ddk.json');
-    expect(() => DeliveryPlan.fromConfig(config)).toThrow(`ddk.json: pipeline.name: "${name}" with stage "prod" makes a pipeline name longer than CodePipeline's 100 characters (codepipeline-gitflow names each stage's pipeline <name>-<stage>). Fix: shorten pipeline.name to at most 95 characters, or the stage names`);
+    expect(() => DeliveryPlan.fromConfig(config)).toThrow(`ddk.json: pipeline.name: "${name}" with stage "prod" makes a pipeline name longer than CodePipeline's 100 characters (codepipeline-gitflow names each stage's pipeline <name>-<stage>); expected a pipeline name of at most 95 characters with these stage names. Fix: shorten pipeline.name, or the stage names`);
   });
 
   test('the default CodeCommit repository is named after the pipeline, without characters CodeCommit refuses', () => {
