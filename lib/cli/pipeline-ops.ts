@@ -37,6 +37,11 @@ export interface PipelineOptions extends PipelineTargetOptions {
 /** The pipeline a command works on, its client, and the plan of ddk.json when there is one. */
 export interface PipelineContext {
   readonly pipeline: string;
+  /**
+   * The name the status-check API keeps this pipeline's checks under: the plan's name for the
+   * plan's own pipeline and for each Gitflow pipeline `<name>-<stage>`, else `pipeline`.
+   */
+  readonly checksPipeline: string;
   readonly client: CodePipelineClient;
   readonly plan?: DeliveryPlan;
 }
@@ -50,7 +55,9 @@ export function pipelineContext(options: PipelineOptions, io: Io): PipelineConte
   const plan = optionalPlan(options, io.cwd, options.pipeline === undefined);
   const pipeline = options.pipeline ?? defaultPipeline(plan!, options.stage);
   const region = options.region ?? plan?.cicd.region;
-  return { pipeline, plan, client: new CodePipelineClient(region ? { region } : {}) };
+  const ofPlan = plan !== undefined && (pipeline === plan.name
+    || (plan.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW && plan.stages.some(s => pipeline === `${plan.name}-${s.name}`)));
+  return { pipeline, checksPipeline: ofPlan ? plan.name : pipeline, plan, client: new CodePipelineClient(region ? { region } : {}) };
 }
 
 /**
@@ -263,12 +270,12 @@ async function actionCategories(ctx: PipelineContext): Promise<Map<string, strin
  */
 async function gateChecks(ctx: PipelineContext, stage: StageStatus, options: StatusOptions, io: Io): Promise<StageStatus> {
   try {
-    const api = await apiFor({ ...options, pipeline: ctx.pipeline }, io);
+    const api = await apiFor({ ...options, pipeline: ctx.checksPipeline }, io);
     const ex = await ctx.client.send(new GetPipelineExecutionCommand({ pipelineName: ctx.pipeline, pipelineExecutionId: stage.execution! }));
     const revision = ex.pipelineExecution?.artifactRevisions?.[0]?.revisionId;
     if (!revision) return { ...stage, checksError: 'the execution carries no source revision' };
-    const r = await api.listChecks(ctx.pipeline, revision);
-    const required = new Set(ctx.plan?.name === ctx.pipeline ? ctx.plan.stages.find(p => p.name === stage.name)?.requiredChecks ?? [] : []);
+    const r = await api.listChecks(ctx.checksPipeline, revision);
+    const required = new Set(ctx.plan?.name === ctx.checksPipeline ? ctx.plan.stages.find(p => p.name === stage.name)?.requiredChecks ?? [] : []);
     const relevant = r.checks.filter(c => c.stage === undefined || c.stage === null || c.stage === stage.name);
     const checks = relevant.map(c => ({
       context: String(c.context),

@@ -257,6 +257,31 @@ describe('Gitflow: one pipeline per stage', () => {
     expect(cp).toHaveReceivedCommandWith(PutApprovalResultCommand, { pipelineName: 'myapp-production', stageName: 'production' });
   });
 
+  test('status of a Gitflow pipeline reads its checks under the plan\'s name, with the stage\'s required contexts', async () => {
+    const server = await startServer(() => [200, { checks: [{ context: 'ci/integration', state: 'failure' }], history: [] }]);
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey });
+    try {
+      cp.on(GetPipelineStateCommand).resolves({
+        pipelineName: 'myapp-production',
+        stageStates: [{
+          stageName: 'production',
+          latestExecution: { pipelineExecutionId: 'e-9', status: 'InProgress' },
+          actionStates: [{ actionName: 'StatusChecks', latestExecution: { status: 'InProgress', summary: 'waiting' } }],
+        }],
+      });
+      cp.on(GetPipelineCommand).resolves({ pipeline: { name: 'myapp-production', roleArn: 'r', stages: [{ name: 'production', actions: [{ name: 'StatusChecks', actionTypeId: { category: 'Invoke', owner: 'AWS', provider: 'Lambda', version: '1' } }] }] } });
+      cp.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { pipelineExecutionId: 'e-9', artifactRevisions: [{ revisionId: 'abc123' }] } });
+      const r = await runCli(['status', '--pipeline', 'myapp-production', '--endpoint', server.url, '--json'], { cwd: dir });
+      expect(r.code).toBe(0);
+      expect(server.requests[0].url).toBe('/checks?pipeline=myapp&revision=abc123');
+      expect(JSON.parse(r.stdout).stages[0].checks).toEqual([{ context: 'ci/integration', state: 'failure', required: true }]);
+    } finally {
+      process.env = saved;
+      await server.close();
+    }
+  });
+
   test('without --stage or --pipeline, the error names the pipelines; an unknown --stage the stages', async () => {
     const status = await runCli(['status'], { cwd: dir });
     expect(status.code).toBe(2);
