@@ -122,20 +122,9 @@ export class StatusCheckStore {
       reportedAt: now.toISOString(),
       bodyHash,
     });
-    try {
-      await this.call('written', () => this.doc.send(new PutCommand({
-        TableName: this.tableName,
-        Item: { ...historyKey, kind: 'history', ...record, [TABLE_KEYS.timeToLive]: this.expiry(now) },
-        ConditionExpression: 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
-      })), true);
-    } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-      // a concurrent retry of the same report won the race
-      const existing = await this.get<CheckRecord>(historyKey);
-      if (!existing) throw new StoreUnavailableError(this.tableName, 'read', e);
-      return this.replay(report.clientRequestId!, existing, bodyHash);
-    }
+    // a concurrent retry of the same report may win the race
+    const existing = await this.putOnce(historyKey, 'history', record, now);
+    if (existing) return this.replay(report.clientRequestId!, existing, bodyHash);
     await this.updateLatest(record, now);
     return { record, replayed: false };
   }
@@ -246,19 +235,28 @@ export class StatusCheckStore {
     const id = overrideId(o.by, o.reason, o.contexts);
     const key = { [TABLE_KEYS.partitionKey]: KEYS.gate(o.pipeline, o.stage, o.execution), [TABLE_KEYS.sortKey]: KEYS.override(id) };
     const record: OverrideRecord = { ...o, contexts: [...o.contexts].sort(), id, at: now.toISOString() };
+    const existing = await this.putOnce(key, 'override', record, now);
+    return existing ? { record: existing, replayed: true } : { record, replayed: false };
+  }
+
+  /**
+   * Writes `record` under `key` unless an item is there already; returns that item, or
+   * undefined when this call wrote it.
+   */
+  private async putOnce<T extends object>(key: Record<string, string>, kind: string, record: T, now: Date): Promise<T | undefined> {
     try {
       await this.call('written', () => this.doc.send(new PutCommand({
         TableName: this.tableName,
-        Item: { ...key, kind: 'override', ...record, [TABLE_KEYS.timeToLive]: this.expiry(now) },
+        Item: { ...key, kind, ...record, [TABLE_KEYS.timeToLive]: this.expiry(now) },
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
       })), true);
-      return { record, replayed: false };
+      return undefined;
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
-      const existing = await this.get<OverrideRecord>(key);
+      const existing = await this.get<T>(key);
       if (!existing) throw new StoreUnavailableError(this.tableName, 'read', e);
-      return { record: existing, replayed: true };
+      return existing;
     }
   }
 
