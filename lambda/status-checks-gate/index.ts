@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import type { CodePipelineEvent, Context } from 'aws-lambda';
-import { fit, GateDependencies, GateOutcome, runGate } from '../../lib/status-checks/gate';
+import { CODEPIPELINE_TEXT_LIMITS, fit, GateDependencies, GateOutcome, runGate } from '../../lib/status-checks/gate';
 import { sharedDependencies } from '../status-checks-runtime';
 
 /*
@@ -33,7 +33,7 @@ export const handler = async (event: CodePipelineEvent, context?: Context): Prom
   } catch (e) {
     // only a deployment defect gets here (e.g. a missing environment variable): fail closed
     logger.error('gate misconfigured', { error: (e as Error).message });
-    outcome = { kind: 'failure', message: fit(`The status-check gate is misconfigured: ${(e as Error).message}`, 5000) };
+    outcome = { kind: 'failure', message: fit(`The status-check gate is misconfigured: ${(e as Error).message}`, CODEPIPELINE_TEXT_LIMITS.failureMessage) };
   }
   switch (outcome.kind) {
     case 'success':

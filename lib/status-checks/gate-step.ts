@@ -5,7 +5,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { CodePipelineActionFactoryResult, ICodePipelineActionFactory, ProduceActionOptions, Step } from 'aws-cdk-lib/pipelines';
 import type { GateParameters } from './shared';
-import { LIMITS, PATTERNS } from './shared';
+import { isGateTimeoutMinutes, LIMITS, PATTERN_RE } from './shared';
 
 /** Props of a `GateStep`. */
 export interface GateStepProps {
@@ -75,18 +75,18 @@ export class GateStep extends Step implements ICodePipelineActionFactory {
     const timeout = props.timeout ?? Duration.hours(1);
     const minutes = timeout.toMinutes({ integral: false });
     const where = `GateStep ${id}`;
-    if (!new RegExp(PATTERNS.name).test(props.stage)) {
+    if (!PATTERN_RE.name.test(props.stage)) {
       throw new Error(`${where}: stage: "${props.stage}" is not a stage name; expected letters, digits and . @ _ - (1 to 100 characters). Fix: pass the plan stage's name`);
     }
-    if (!new RegExp(PATTERNS.name).test(props.pipelineName)) {
+    if (!PATTERN_RE.name.test(props.pipelineName)) {
       throw new Error(`${where}: pipelineName: "${props.pipelineName}" is not a pipeline name; expected letters, digits and . @ _ - (1 to 100 characters). Fix: pass the plan's name`);
     }
     for (const c of props.requiredChecks) {
-      if (!new RegExp(PATTERNS.context).test(c)) {
+      if (!PATTERN_RE.context.test(c)) {
         throw new Error(`${where}: requiredChecks: "${c}" is not a status-check context; expected "system/name" such as "ci/integration". Fix: name the check as system/name`);
       }
     }
-    if (!Number.isInteger(minutes) || minutes < 1 || minutes > LIMITS.maxGateTimeoutMinutes) {
+    if (!isGateTimeoutMinutes(minutes)) {
       throw new Error(`${where}: timeout: ${timeout.toHumanString()} is out of range; expected whole minutes from 1 to ${LIMITS.maxGateTimeoutMinutes} (CodePipeline fails a Lambda invoke action after 24 hours, and the gate must report its own timeout first). Fix: pass e.g. Duration.hours(1)`);
     }
     return {

@@ -1,4 +1,4 @@
-import { CHECK_STATES, CheckReport, CheckState, GateParameters, LIMITS, PATTERNS } from './shared';
+import { CHECK_STATES, CheckReport, CheckState, GateParameters, isGateTimeoutMinutes, LIMITS, PATTERN_RE, withoutUndefined } from './shared';
 
 /*
  * Parsing and validation of what reaches the handlers: API request bodies and query strings,
@@ -32,8 +32,6 @@ export interface ChecksQuery {
   /** Also decide the stage's gate for the revision (without overrides). */
   readonly stage?: string;
 }
-
-const RE = Object.fromEntries(Object.entries(PATTERNS).map(([k, v]) => [k, new RegExp(v)])) as Record<keyof typeof PATTERNS, RegExp>;
 
 /** Fields the server sets; a body that carries them is refused, never trusted. */
 const SERVER_FIELDS: Record<string, string> = {
@@ -92,16 +90,16 @@ function unknownFields(issues: Issues, where: string, obj: Record<string, unknow
 
 type FieldSpec = { pattern?: RegExp; maxLength?: number; expected: string; fix: string };
 
-const NAME: FieldSpec = { pattern: RE.name, expected: 'letters, digits and . @ _ - (1 to 100 characters)', fix: 'use the name from ddk.json' };
+const NAME: FieldSpec = { pattern: PATTERN_RE.name, expected: 'letters, digits and . @ _ - (1 to 100 characters)', fix: 'use the name from ddk.json' };
 const SPECS: Record<string, FieldSpec> = {
   pipeline: { ...NAME, fix: 'use the pipeline name from ddk.json (pipeline.name)' },
   stage: { ...NAME, fix: 'use a stage name from ddk.json (pipeline.stages[].name)' },
-  revision: { pattern: RE.revision, expected: 'a source revision such as a 40-character commit id (letters, digits and . _ : / @ + = -, at most 256)', fix: 'send the commit id the pipeline execution carries' },
-  context: { pattern: RE.context, maxLength: LIMITS.context, expected: `a "system/name" context such as "ci/integration" (at most ${LIMITS.context} characters)`, fix: 'name the check as system/name' },
-  execution: { pattern: RE.execution, expected: 'a CodePipeline execution id (letters, digits and -)', fix: 'copy the execution id from the pipeline (e.g. aws codepipeline list-pipeline-executions)' },
-  executionId: { pattern: RE.execution, expected: 'a CodePipeline execution id (letters, digits and -)', fix: 'render the action with GateStep (it passes #{codepipeline.PipelineExecutionId})' },
-  clientRequestId: { pattern: RE.clientRequestId, expected: 'letters, digits and . _ : - (1 to 128 characters)', fix: 'send an id that is unique per report and the same on retries' },
-  targetUrl: { pattern: RE.url, maxLength: LIMITS.targetUrl, expected: `an http(s) URL of at most ${LIMITS.targetUrl} characters`, fix: 'link to the check\'s build or report page' },
+  revision: { pattern: PATTERN_RE.revision, expected: 'a source revision such as a 40-character commit id (letters, digits and . _ : / @ + = -, at most 256)', fix: 'send the commit id the pipeline execution carries' },
+  context: { pattern: PATTERN_RE.context, maxLength: LIMITS.context, expected: `a "system/name" context such as "ci/integration" (at most ${LIMITS.context} characters)`, fix: 'name the check as system/name' },
+  execution: { pattern: PATTERN_RE.execution, expected: 'a CodePipeline execution id (letters, digits and -)', fix: 'copy the execution id from the pipeline (e.g. aws codepipeline list-pipeline-executions)' },
+  executionId: { pattern: PATTERN_RE.execution, expected: 'a CodePipeline execution id (letters, digits and -)', fix: 'render the action with GateStep (it passes #{codepipeline.PipelineExecutionId})' },
+  clientRequestId: { pattern: PATTERN_RE.clientRequestId, expected: 'letters, digits and . _ : - (1 to 128 characters)', fix: 'send an id that is unique per report and the same on retries' },
+  targetUrl: { pattern: PATTERN_RE.url, maxLength: LIMITS.targetUrl, expected: `an http(s) URL of at most ${LIMITS.targetUrl} characters`, fix: 'link to the check\'s build or report page' },
   description: { maxLength: LIMITS.description, expected: `a text of at most ${LIMITS.description} characters`, fix: 'shorten the description' },
   reason: { maxLength: LIMITS.reason, expected: `a non-empty text of at most ${LIMITS.reason} characters`, fix: 'say why the error may be ignored' },
 };
@@ -172,7 +170,7 @@ export function parseCheckReport(obj: Record<string, unknown>): Parsed<CheckRepo
   if (issues.list.length > 0) return { ok: false, issues: issues.list };
   return {
     ok: true,
-    value: strip({
+    value: withoutUndefined({
       pipeline: pipeline!,
       revision: revision!,
       context: context!,
@@ -234,7 +232,7 @@ export function parseChecksQuery(query: Record<string, string | undefined> | nul
   const revision = str(issues, 'query', q, 'revision', true);
   const stage = str(issues, 'query', q, 'stage', false);
   if (issues.list.length > 0) return { ok: false, issues: issues.list };
-  return { ok: true, value: strip({ pipeline: pipeline!, revision: revision!, stage }) };
+  return { ok: true, value: withoutUndefined({ pipeline: pipeline!, revision: revision!, stage }) };
 }
 
 /** Validates the gate action's UserParameters (JSON text). */
@@ -255,7 +253,7 @@ export function parseGateParameters(text: string | undefined): Parsed<GateParame
     issues.add(`${where}.requiredChecks`, undefined, 'is missing', 'a list of contexts', 'render the action with GateStep');
   }
   const t = obj.timeoutMinutes;
-  if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > LIMITS.maxGateTimeoutMinutes) {
+  if (!isGateTimeoutMinutes(t)) {
     issues.add(`${where}.timeoutMinutes`, t, t === undefined ? 'is missing' : 'is not a whole number of minutes in range', `an integer from 1 to ${LIMITS.maxGateTimeoutMinutes}`, 'render the action with GateStep and a valid timeout');
   }
   if (issues.list.length > 0) {
@@ -268,9 +266,4 @@ export function parseGateParameters(text: string | undefined): Parsed<GateParame
     ok: true,
     value: { pipeline: pipeline!, stage: stage!, revision: revision!, executionId: executionId!, requiredChecks, timeoutMinutes: t as number },
   };
-}
-
-/** Drops undefined fields (DynamoDB's marshaller and JSON both prefer their absence). */
-export function strip<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

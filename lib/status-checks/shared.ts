@@ -75,6 +75,19 @@ export const LIMITS = {
   settingsBytes: 3500,
 } as const;
 
+/** `PATTERNS`, compiled. */
+export const PATTERN_RE = Object.fromEntries(Object.entries(PATTERNS).map(([k, v]) => [k, new RegExp(v)])) as Record<keyof typeof PATTERNS, RegExp>;
+
+/** Whether `minutes` is a gate timeout CodePipeline allows: whole minutes from 1 to `LIMITS.maxGateTimeoutMinutes`. */
+export function isGateTimeoutMinutes(minutes: unknown): minutes is number {
+  return typeof minutes === 'number' && Number.isInteger(minutes) && minutes >= 1 && minutes <= LIMITS.maxGateTimeoutMinutes;
+}
+
+/** `o` without its undefined fields (DynamoDB and JSON bodies keep no undefined). */
+export function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
 /** A check report, as a reporter sends it (`POST /checks`). */
 export interface CheckReport {
   readonly pipeline: string;

@@ -11,7 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { GateStep, GateStepProps } from './gate-step';
-import { API_ENDPOINT_OUTPUT, CHECK_STATES, DETAIL_TYPES, ENV, EVENT_SOURCE, LIMITS, PATTERNS, PipelineSettings, TABLE_KEYS } from './shared';
+import { API_ENDPOINT_OUTPUT, CHECK_STATES, DETAIL_TYPES, ENV, EVENT_SOURCE, isGateTimeoutMinutes, LIMITS, PATTERNS, PipelineSettings, TABLE_KEYS } from './shared';
 import { handlerCode } from '../lambda-assets';
 import { DeliveryPlan, PlanStage, SourceKind } from '../model/plan';
 
@@ -173,7 +173,7 @@ export class StatusChecks extends Construct {
     this.pipelineName = plan.name;
     this.gateTimeout = props.gateTimeout ?? Duration.hours(1);
     const timeoutMinutes = this.gateTimeout.toMinutes({ integral: false });
-    if (!Number.isInteger(timeoutMinutes) || timeoutMinutes < 1 || timeoutMinutes > LIMITS.maxGateTimeoutMinutes) {
+    if (!isGateTimeoutMinutes(timeoutMinutes)) {
       throw new Error(`StatusChecks ${this.node.path}: gateTimeout: ${this.gateTimeout.toHumanString()} is out of range; expected whole minutes from 1 to ${LIMITS.maxGateTimeoutMinutes} (CodePipeline fails a Lambda invoke action after 24 hours). Fix: pass e.g. Duration.hours(1)`);
     }
     const retentionDays = (props.retention ?? Duration.days(365)).toDays({ integral: false });

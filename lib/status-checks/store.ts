@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'crypto';
 // eslint-disable-next-line import/no-extraneous-dependencies -- handler-only module: esbuild bundles it, with the SDK, into dist/lambda; the library entry point never loads it
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { CheckRecord, CheckReport, GateRecord, OverrideRecord, RequirementChange } from './shared';
-import { KEYS, TABLE_KEYS } from './shared';
+import { KEYS, TABLE_KEYS, withoutUndefined } from './shared';
 
 /*
  * DynamoDB access for the status checks (AWS SDK v3 document client; the client's endpoint comes
@@ -107,7 +107,7 @@ export class StatusCheckStore {
     })));
     const sequence = Number(counter.Attributes?.sequence);
 
-    const record: CheckRecord = clean({
+    const record: CheckRecord = withoutUndefined({
       id,
       pipeline: report.pipeline,
       revision: report.revision,
@@ -346,8 +346,4 @@ function isConditionFailure(e: unknown): boolean {
 
 function fromItem<T>(item: Record<string, unknown>): T {
   return Object.fromEntries(Object.entries(item).filter(([k]) => !INTERNAL.has(k))) as T;
-}
-
-function clean<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
