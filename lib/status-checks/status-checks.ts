@@ -176,9 +176,10 @@ export class StatusChecks extends Construct {
     if (!isGateTimeoutMinutes(timeoutMinutes)) {
       throw new Error(`StatusChecks ${this.node.path}: gateTimeout: ${this.gateTimeout.toHumanString()} is out of range; expected whole minutes from 1 to ${LIMITS.maxGateTimeoutMinutes} (CodePipeline fails a Lambda invoke action after 24 hours). Fix: pass e.g. Duration.hours(1)`);
     }
-    const retentionDays = (props.retention ?? Duration.days(365)).toDays({ integral: false });
+    const retention = props.retention ?? Duration.days(365);
+    const retentionDays = retention.toDays({ integral: false });
     if (!Number.isInteger(retentionDays) || retentionDays < 1) {
-      throw new Error(`StatusChecks ${this.node.path}: retention: must be whole days of at least 1. Fix: pass e.g. Duration.days(365)`);
+      throw new Error(`StatusChecks ${this.node.path}: retention: ${retention.toHumanString()} is not whole days; expected whole days, at least 1. Fix: pass e.g. Duration.days(365)`);
     }
 
     // ---- key, table, logs -------------------------------------------------------------------

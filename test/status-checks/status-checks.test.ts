@@ -250,6 +250,10 @@ describe('StatusChecks options', () => {
     expect(() => build({ gateTimeout: Duration.seconds(90) })).toThrow(/gateTimeout: 1 minute 30 seconds is out of range/);
   });
 
+  test('a retention that is not whole days is refused, naming the value', () => {
+    expect(() => build({ retention: Duration.hours(36) })).toThrow('retention: 1 day 12 hours is not whole days; expected whole days, at least 1. Fix: pass e.g. Duration.days(365)');
+  });
+
   test('settings too large for the function\'s environment are refused with the fix', () => {
     const doc = exampleDdkJson();
     doc.pipeline.stages[1].requiredChecks = Array.from({ length: 200 }, (_, i) => `ci/a-rather-long-check-name-${i}`);
@@ -383,6 +387,7 @@ describe('GateStep in a CDK Pipelines wave', () => {
     const props = { gateFunction: {} as any, pipelineName: 'myapp', stage: 'production', requiredChecks: ['ci/x'], revision: 'r' };
     expect(() => new GateStep('G', { ...props, stage: 'pro duction' })).toThrow('GateStep G: stage: "pro duction" is not a stage name');
     expect(() => new GateStep('G', { ...props, requiredChecks: ['bad'] })).toThrow('GateStep G: requiredChecks: "bad" is not a status-check context');
+    expect(() => new GateStep('G', { ...props, pipelineName: 'my app' })).toThrow('GateStep G: pipelineName: "my app" is not a pipeline name');
     expect(() => new GateStep('G', { ...props, timeout: Duration.hours(24) })).toThrow('GateStep G: timeout: 1 day is out of range');
   });
 });
