@@ -18,7 +18,7 @@ import { DeliveryPlan, PipelineStrategy } from '../model';
 import { ApiOptions, apiFor, colourState } from './checks';
 import { CliError, columns, Io, printJson, Style } from './io';
 import { optionalPlan, PipelineTargetOptions } from './project';
-import { credentialsError } from './status-check-api';
+import { API_ENDPOINT_ENV, credentialsError } from './status-check-api';
 
 /*
  * Day-2 commands on a deployed pipeline through the CodePipeline API: status (and why a stage
@@ -301,7 +301,7 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
     actionCategories(ctx),
   ]));
   let stages = stageStatuses(state, categories);
-  const apiKnown = options.endpoint !== undefined || (io.env.DDK_PIPELINES_API ?? '') !== '';
+  const apiKnown = options.endpoint !== undefined || (io.env[API_ENDPOINT_ENV] ?? '') !== '';
   if (apiKnown) {
     stages = await io.progress('reading status checks', () => Promise.all(stages.map(st =>
       st.blockers.some(b => b.kind === 'gate') && st.execution ? gateChecks(ctx, st, options, io) : Promise.resolve(st))));
