@@ -1,4 +1,4 @@
-import { Stack, Token, Validations } from 'aws-cdk-lib';
+import { Stack, Stage, Token, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -44,7 +44,8 @@ export function acknowledgePipelineFindings(scope: IConstruct, codePipeline: cod
     });
   }
 
-  for (const node of scope.node.findAll()) {
+  const own = constructsOfStack(scope);
+  for (const node of own) {
     if (node instanceof codebuild.Project) {
       const id = stack.getLogicalId(node.node.defaultChild as codebuild.CfnProject);
       ack.acknowledge({
@@ -65,7 +66,7 @@ export function acknowledgePipelineFindings(scope: IConstruct, codePipeline: cod
       reason: `KMS use on the replication key of the ${region} artifact bucket: aws-cdk-lib references it by alias from another stack, so its ARN is unknown here; the grant is limited to keys of the CICD account in ${region} (ScopeReplicationKeyGrants), and the key's own policy limits its use to this pipeline.`,
     });
   }
-  const selfMutation = scope.node.findAll().find(c => c.node.path.endsWith('UpdatePipeline/SelfMutation/Role/DefaultPolicy'));
+  const selfMutation = own.find(c => c.node.path.endsWith('UpdatePipeline/SelfMutation/Role/DefaultPolicy'));
   if (selfMutation) {
     Validations.of(selfMutation).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -85,4 +86,18 @@ export function acknowledgePipelineFindings(scope: IConstruct, codePipeline: cod
  */
 function partitionInFindings(stack: Stack): string {
   return Token.isUnresolved(stack.partition) ? '<AWS::Partition>' : stack.partition;
+}
+
+/**
+ * The constructs under `scope` that belong to its stack: the walk does not enter nested Stages
+ * (the application stages, whose stacks have their own findings and can be many).
+ */
+function constructsOfStack(scope: IConstruct): IConstruct[] {
+  const out: IConstruct[] = [];
+  const visit = (c: IConstruct): void => {
+    out.push(c);
+    for (const child of c.node.children) if (!Stage.isStage(child)) visit(child);
+  };
+  visit(scope);
+  return out;
 }

@@ -76,10 +76,9 @@ export class EnvironmentResources {
   private reportUnconsumed(): string[] {
     const unused = this.unconsumed;
     if (unused.length === 0) return [];
-    const ids = new Set<string>();
-    for (const c of this.scope.node.findAll()) ids.add(c.node.id);
-    for (const k of this.consumed) ids.add(k);
-    const stack = this.scope.node.findAll().find(c => Stack.isStack(c)) ?? this.scope;
+    const all = this.scope.node.findAll();
+    const ids = new Set([...all.map(c => c.node.id), ...this.consumed]);
+    const stack = all.find(c => Stack.isStack(c)) ?? this.scope;
     for (const id of unused) {
       Annotations.of(stack).addWarningV2('ddk-pipelines:unusedResourceSettings',
         `${this.environment.id}: environments.${this.environment.id}.resources["${id}"] was not used by any construct${didYouMean(id, ids)}. ` +
