@@ -1,8 +1,7 @@
-import { Duration } from 'aws-cdk-lib';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
-import * as cpa from 'aws-cdk-lib/aws-codepipeline-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { CodePipelineActionFactoryResult, ICodePipelineActionFactory, ProduceActionOptions, Step } from 'aws-cdk-lib/pipelines';
+import { manualApprovalAction } from './shared';
 import type { PlanApproval } from '../model/plan';
 
 /** Props of an `ApprovalStep`. */
@@ -30,15 +29,8 @@ export class ApprovalStep extends Step implements ICodePipelineActionFactory {
   }
 
   public produceAction(stage: codepipeline.IStage, options: ProduceActionOptions): CodePipelineActionFactoryResult {
-    const a = this.props.approval;
-    stage.addAction(new cpa.ManualApprovalAction({
-      actionName: options.actionName,
-      runOrder: options.runOrder,
-      additionalInformation: a.comment,
-      externalEntityLink: a.reviewUrl,
-      notificationTopic: this.props.topic,
-      timeout: a.timeoutMinutes === undefined ? undefined : Duration.minutes(a.timeoutMinutes),
-    }));
+    stage.addAction(manualApprovalAction(this.props.approval, options.actionName, options.runOrder, this.props.topic));
     return { runOrdersConsumed: 1 };
   }
 }
+

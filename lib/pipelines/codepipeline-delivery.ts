@@ -10,7 +10,7 @@ import { ApplicationStage, IApplicationFactory } from './application-stage';
 import { ArtifactStore } from './artifact-store';
 import { CODEPIPELINE_LIMITS, packDeployments, splitStageNames, stageOverhead } from './limits';
 import { PipelineNotifications } from './notifications';
-import { approvalTopic, codeCommitRepository, executionMode } from './shared';
+import { approvalTopic, codeCommitRepository, executionMode, manualApprovalAction } from './shared';
 import { CDK_CLI_VERSION } from './versions';
 import { DeliveryPlan, PipelineStrategy, PlanStage, PlanTarget, SourceKind } from '../model/plan';
 import { StatusChecks } from '../status-checks/status-checks';
@@ -147,17 +147,7 @@ export class CodePipelineDelivery extends Construct {
       let runOrder = 1;
       // The gate comes first: nobody is asked to approve a change whose checks have not passed.
       if (i === 0 && gated) actions.push(this.statusChecks!.gateAction(stage, commitId, { runOrder: runOrder++ }));
-      if (i === 0 && stage.approval) {
-        const a = stage.approval;
-        actions.push(new cpa.ManualApprovalAction({
-          actionName: 'Approve',
-          runOrder: runOrder++,
-          additionalInformation: a.comment,
-          externalEntityLink: a.reviewUrl,
-          notificationTopic: approvalTopic(pipeline, stage, this.artifacts),
-          timeout: a.timeoutMinutes === undefined ? undefined : Duration.minutes(a.timeoutMinutes),
-        }));
-      }
+      if (i === 0 && stage.approval) actions.push(manualApprovalAction(stage.approval, 'Approve', runOrder++, approvalTopic(pipeline, stage, this.artifacts)));
       const deployOrder = runOrder++;
       for (const index of group) actions.push(this.deployAction(deploy, stage.targets[index], assembly, deployOrder));
       if (i === groups.length - 1 && stage.tests.length > 0) {

@@ -1,12 +1,13 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as cpa from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { ArtifactStore } from './artifact-store';
 import { RepositorySeeder } from './repository-seeder';
-import { DeliveryPlan, PlanExecutionMode, PlanStage, SourceKind } from '../model/plan';
+import { DeliveryPlan, PlanApproval, PlanExecutionMode, PlanStage, SourceKind } from '../model/plan';
 
 /**
  * The CodeCommit repository of a plan's CodeCommit source, else undefined. An imported one is
@@ -56,4 +57,16 @@ export function executionMode(mode: PlanExecutionMode): codepipeline.ExecutionMo
     case PlanExecutionMode.PARALLEL: return codepipeline.ExecutionMode.PARALLEL;
     default: return codepipeline.ExecutionMode.SUPERSEDED;
   }
+}
+
+/** The CodePipeline manual approval of a plan stage's approval (comment, review URL, timeout, topic). */
+export function manualApprovalAction(approval: PlanApproval, actionName: string, runOrder: number, topic?: sns.ITopic): cpa.ManualApprovalAction {
+  return new cpa.ManualApprovalAction({
+    actionName,
+    runOrder,
+    additionalInformation: approval.comment,
+    externalEntityLink: approval.reviewUrl,
+    notificationTopic: topic,
+    timeout: approval.timeoutMinutes === undefined ? undefined : Duration.minutes(approval.timeoutMinutes),
+  });
 }
