@@ -1,4 +1,4 @@
-import { Aspects, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aspects, Stack } from 'aws-cdk-lib';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,7 +12,7 @@ import { ArtifactStore } from './artifact-store';
 import { CompactCrossAccountGrants, ScopeReplicationKeyGrants } from './compact-grants';
 import { CODEPIPELINE_LIMITS, packDeployments, splitStageNames, stageOverhead } from './limits';
 import { PipelineNotifications } from './notifications';
-import { approvalTopic, codeCommitRepository, executionMode } from './shared';
+import { accessLogBucket, approvalTopic, codeCommitRepository, executionMode } from './shared';
 import { DeliveryPlan, PlanStage, SourceKind } from '../model/plan';
 import { StatusChecks } from '../status-checks/status-checks';
 
@@ -189,18 +189,7 @@ export class CdkPipelinesDelivery extends Construct {
 
 /** Sends the server access logs of a CodePipeline-created replication bucket to a bucket beside it. */
 function logReplicationBucket(stack: Stack, region: string, bucket: s3.IBucket): void {
-  const logs = new s3.Bucket(stack, 'ReplicationAccessLogs', {
-    encryption: s3.BucketEncryption.S3_MANAGED,
-    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-    enforceSSL: true,
-    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-    removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-    lifecycleRules: [{ expiration: Duration.days(365) }],
-  });
-  Validations.of(logs).acknowledge({
-    id: 'AwsSolutions-S1',
-    reason: `Server-access-log destination of the ${region} replication bucket; logging it into itself would loop.`,
-  });
+  const logs = accessLogBucket(stack, 'ReplicationAccessLogs', `the ${region} replication bucket`);
   const cfn = bucket.node.defaultChild as s3.CfnBucket;
   cfn.loggingConfiguration = { destinationBucketName: logs.bucketName, logFilePrefix: 'replication/' };
 }

@@ -1,7 +1,8 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as cpa from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
@@ -69,4 +70,24 @@ export function manualApprovalAction(approval: PlanApproval, actionName: string,
     notificationTopic: topic,
     timeout: approval.timeoutMinutes === undefined ? undefined : Duration.minutes(approval.timeoutMinutes),
   });
+}
+
+/**
+ * A bucket that receives the server access logs of `of` (SSL-only, private, S3-managed
+ * encryption, kept a year). It does not log itself: that would loop (AwsSolutions-S1).
+ */
+export function accessLogBucket(scope: Construct, id: string, of: string): s3.Bucket {
+  const logs = new s3.Bucket(scope, id, {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+    removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+    lifecycleRules: [{ expiration: Duration.days(365) }],
+  });
+  Validations.of(logs).acknowledge({
+    id: 'AwsSolutions-S1',
+    reason: `This bucket is the server-access-log destination of ${of}; logging it into itself would loop.`,
+  });
+  return logs;
 }
