@@ -100,6 +100,18 @@ describe('CDK Pipelines renderer, example ddk.json', () => {
     expect(Object.keys(template.toJSON().Resources)).toEqual(Object.keys(kept.Resources));
   });
 
+  test('the artifact key policy is compacted the same way: one statement for the targets\' deploy roles', () => {
+    const keys = Object.entries(template.findResources('AWS::KMS::Key')).filter(([id]) => id.startsWith('DeliveryArtifactsKey'));
+    expect(keys).toHaveLength(1);
+    const statements = (keys[0][1] as any).Properties.KeyPolicy.Statement;
+    const crossAccount = statements.filter((st: any) => JSON.stringify(st.Principal).match(/22222|33333/));
+    expect(crossAccount).toEqual([expect.objectContaining({
+      Sid: 'TargetAccountBootstrapDeployRoles',
+      Principal: { AWS: ['arn:aws:iam::222222222222:root', 'arn:aws:iam::333333333333:root'] },
+      Condition: { ArnLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/cdk-hnb659fds-deploy-role-*'] } },
+    })]);
+  });
+
   test('the pipeline role uses KMS only on the artifact key and the CICD account\'s keys in the replication regions', () => {
     const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('DeliveryCodePipelineRoleDefaultPolicy'));
     expect(policies).toHaveLength(1);
@@ -252,6 +264,22 @@ describe('rendering choices', () => {
     const data = stack.delivery.applicationStages.dev.node.findAll().find(c => c instanceof SampleDataStack) as Stack;
     Annotations.fromStack(data).hasWarning('*', Match.stringLikeRegexp('resources\\["ddk-bukcet"\\] was not used by any construct \\(did you mean "ddk-bucket"\\?\\)'));
     expect(Annotations.fromStack(data).findWarning('*', Match.stringLikeRegexp('"ddk-bucket"\\] was not used'))).toHaveLength(0);
+  });
+
+  test('tags: the file\'s and each environment\'s on its application stacks, the cicd environment\'s on the CICD stack; a custom bootstrap qualifier reaches the stage', () => {
+    const doc: any = structuredClone(SEED_DDK_JSON);
+    doc.tags = { application: 'data' };
+    doc.environments.dev.tags = { team: 'blue' };
+    doc.environments.cicd.tags = { owner: 'platform' };
+    doc.environments.prod.bootstrap = { qualifier: 'prodq' };
+    const { stack, template: cicd } = render(doc);
+    const tagsOf = (t: Template, type: string) => (Object.values(t.findResources(type))[0] as any).Properties.Tags;
+    const data = (env: string) =>
+      Template.fromStack(stack.delivery.applicationStages[env].node.findAll().find(c => c instanceof SampleDataStack) as Stack);
+    expect(tagsOf(data('dev'), 'AWS::S3::Bucket')).toEqual(expect.arrayContaining([{ Key: 'application', Value: 'data' }, { Key: 'team', Value: 'blue' }]));
+    expect(tagsOf(data('prod'), 'AWS::S3::Bucket')).not.toContainEqual({ Key: 'team', Value: 'blue' });
+    expect(tagsOf(cicd, 'AWS::CodePipeline::Pipeline')).toContainEqual({ Key: 'owner', Value: 'platform' });
+    expect(stack.delivery.applicationStages.prod.node.tryGetContext('@aws-cdk/core:bootstrapQualifier')).toBe('prodq');
   });
 
   test('DDK resource-type keys set CloudFormation properties on every resource of that type', () => {
