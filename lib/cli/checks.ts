@@ -1,6 +1,8 @@
+import { existsSync } from 'fs';
+import { resolve } from 'path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CliError, columns, Io, printJson, Style } from './io';
-import { optionalPlan, pipelineName, PipelineTargetOptions } from './project';
+import { DEFAULT_FILE, optionalPlan, pipelineName, PipelineTargetOptions } from './project';
 import { API_ENDPOINT_ENV, CHECK_STATES, CheckRecord, CheckState, ChecksResponse, resolveEndpoint, resolveSigningRegion, StatusCheckApi } from './status-check-api';
 import { CONTEXT_PATTERN, NAME_PATTERN } from '../config/schema';
 import { API_ENDPOINT_OUTPUT, PATTERNS } from '../status-checks/shared';
@@ -35,7 +37,11 @@ export async function endpointFromStack(options: ApiOptions, io: Io, client?: Cl
   const stack = options.stack ?? plan?.cicdStackName;
   const region = options.region ?? plan?.cicd.region;
   if (stack === undefined || region === undefined) {
-    throw new CliError(`no status-check API endpoint: no ddk.json to find the CICD stack from. Fix: pass --endpoint <url>, set ${API_ENDPOINT_ENV}, or pass --stack and --region`, 2);
+    const file = options.config ?? DEFAULT_FILE;
+    const why = stack !== undefined ? `no --region for the stack ${stack}`
+      : existsSync(resolve(io.cwd, file)) ? `${file} is not valid (see \`ddk-pipelines validate\`), so the CICD stack is unknown`
+        : 'no ddk.json to find the CICD stack from';
+    throw new CliError(`no status-check API endpoint: ${why}. Fix: pass --endpoint <url>, set ${API_ENDPOINT_ENV}, or pass --stack and --region`, 2);
   }
   const cfn = client ?? new CloudFormationClient({ region });
   let value: string | undefined;

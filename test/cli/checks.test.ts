@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'fs';
+import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { FAKE_CREDENTIALS, RecordedRequest, runCli, startServer, TestServer, verifySigV4 } from './helpers';
@@ -88,6 +88,13 @@ describe('checks and override commands', () => {
     const noEndpoint = await runCli([...base, '--context', 'ci/x', '--pipeline', 'myapp'], { env: {}, cwd: mkdtempSync(join(tmpdir(), 'ddk-cli-empty-')) });
     expect(noEndpoint.code).toBe(2);
     expect(noEndpoint.stderr).toContain('no status-check API endpoint: no ddk.json to find the CICD stack from');
+    // an invalid ddk.json, and a --stack without a region, are named as such
+    const bad = mkdtempSync(join(tmpdir(), 'ddk-cli-bad-'));
+    writeFileSync(join(bad, 'ddk.json'), '{"environments": {}}');
+    const invalid = await runCli([...base, '--context', 'ci/x', '--pipeline', 'myapp'], { env: {}, cwd: bad });
+    expect(invalid.stderr).toContain('no status-check API endpoint: ddk.json is not valid (see `ddk-pipelines validate`), so the CICD stack is unknown');
+    const noRegion = await runCli([...base, '--context', 'ci/x', '--pipeline', 'myapp', '--stack', 'myapp-pipeline'], { env: {}, cwd: bad });
+    expect(noRegion.stderr).toContain('no status-check API endpoint: no --region for the stack myapp-pipeline');
     expect(server.requests).toHaveLength(0);
   });
 
