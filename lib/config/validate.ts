@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { ConfigIssue, didYouMean, jsonPath, renderValue } from './issues';
 import { AWS_REGIONS, isKnownRegion, partitionOf } from './regions';
-import { DdkFileSchema, KNOWN_ENVIRONMENT_KEYS, KNOWN_TOP_LEVEL_KEYS } from './schema';
+import { DdkFileSchema, describeType, KNOWN_ENVIRONMENT_KEYS, KNOWN_TOP_LEVEL_KEYS } from './schema';
 import { isReference, looksSecret } from './secrets';
 
 /** The id of the environment that hosts the pipeline. */
@@ -51,6 +51,12 @@ interface ZodIssueLike {
   readonly keys?: string[];
   readonly errors?: ZodIssueLike[][];
   readonly input?: unknown;
+  /** invalid_type: the expected type. */
+  readonly expected?: string;
+  /** too_small / too_big: the bound, and what it bounds (string, array, number). */
+  readonly minimum?: number | bigint;
+  readonly maximum?: number | bigint;
+  readonly origin?: string;
 }
 
 function fromZodIssue(file: string, doc: unknown, zi: ZodIssueLike, prefix: PropertyKey[]): ConfigIssue[] {
@@ -73,16 +79,36 @@ function fromZodIssue(file: string, doc: unknown, zi: ZodIssueLike, prefix: Prop
       fix: 'remove the key or correct its spelling',
     }));
   }
-  const decoded = decode(zi.message);
   const value = valueAt(doc, path);
-  return [{
-    file,
-    path: jsonPath(path),
-    value: safeValue(path, value),
-    problem: decoded?.problem ?? (value === undefined ? 'is missing' : `is invalid (${zi.message})`),
-    expected: decoded?.expected ?? zi.message.replace(/^Invalid input: /, ''),
-    fix: decoded?.fix ?? 'correct the value',
-  }];
+  const message = decode(zi.message) ?? genericMessage(zi, value);
+  return [{ file, path: jsonPath(path), value: safeValue(path, value), ...message }];
+}
+
+/** Problem, expectation and fix from zod's own issue, for fields whose schema has no `rule()`. */
+function genericMessage(zi: ZodIssueLike, value: unknown): { problem: string; expected: string; fix: string } {
+  const [one, many] = zi.origin === 'array' ? ['entry', 'entries'] : zi.origin === 'string' ? ['character', 'characters'] : ['', ''];
+  const count = (n: number | bigint | undefined) => `${n} ${Number(n) === 1 ? one : many}`.trim();
+  const size = Array.isArray(value) || typeof value === 'string' ? value.length : undefined;
+  const has = size === undefined || one === '' ? 'is out of range' : size === 0 ? 'is empty' : `has ${count(size)}`;
+  switch (zi.code) {
+    case 'invalid_type':
+      if (value === undefined) return { problem: 'is missing', expected: `a ${zi.expected}`, fix: 'add it' };
+      return {
+        problem: `is ${describeType(value)}`,
+        expected: `a ${zi.expected}`,
+        fix: zi.expected === 'boolean' ? 'write true or false without quotes' : `write a ${zi.expected}`,
+      };
+    case 'too_small':
+      return { problem: has, expected: `at least ${count(zi.minimum)}`, fix: zi.origin === 'array' ? 'add an entry, or remove the key to use the default' : 'write a longer value' };
+    case 'too_big':
+      return { problem: has, expected: `at most ${count(zi.maximum)}`, fix: 'shorten it' };
+    default:
+      return {
+        problem: value === undefined ? 'is missing' : `is invalid (${zi.message})`,
+        expected: zi.message.replace(/^Invalid input: /, ''),
+        fix: 'correct the value',
+      };
+  }
 }
 
 const REDACTED = '"****" (redacted)';

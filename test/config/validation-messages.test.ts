@@ -321,6 +321,16 @@ describe('stages', () => {
     expect(issuesOf({ environments: { cicd: { account: '111111111111', region: 'us-gov-west-1' }, dev: { account: '222222222222', region: 'us-gov-east-1' } } })).toEqual([]);
   });
 
+  test('fields without a message of their own still say what, expected and how to fix (from zod\'s issue)', () => {
+    const one = (pipeline: object) => DdkConfig.formatIssue(onlyIssue(docWithPipeline(pipeline)));
+    expect(one({ source: { codecommit: { repository: 'x', create: 'yes' } } }))
+      .toBe('ddk.json: pipeline.source.codecommit.create: "yes" is a string; expected a boolean. Fix: write true or false without quotes');
+    expect(one({ synth: { commands: [] } })).toBe('ddk.json: pipeline.synth.commands: [] is empty; expected at least 1 entry. Fix: add an entry, or remove the key to use the default');
+    expect(one({ stages: [{ name: 'd', environments: ['dev'], approval: { comment: 'x'.repeat(600) } }] }))
+      .toMatch(/approval\.comment: "x+\.\.\. has 600 characters; expected at most 512 characters\. Fix: shorten it$/);
+    expect(one({ stages: [{ name: 'd', environments: [7] }] })).toBe('ddk.json: pipeline.stages[0].environments[0]: 7 is a number; expected a string. Fix: write a string');
+  });
+
   test('an empty test command is refused', () => {
     const issue = onlyIssue(docWithPipeline({ stages: [{ name: 'dev', environments: ['dev'], tests: ['npm run smoke', ''] }] }));
 
