@@ -1,6 +1,6 @@
 import { readFileSync } from 'fs';
 import { parse, ParseError, ParseErrorCode, printParseErrorCode } from 'jsonc-parser';
-import { ConfigIssue, DdkConfigError, didYouMean, formatIssue } from './issues';
+import { ConfigIssue, DdkConfigError, didYouMean, formatIssue, jsonPath } from './issues';
 import type { RawDdkFile, RawEnvironment } from './schema';
 import { CICD_ENVIRONMENT_ID, validateDocument } from './validate';
 
@@ -405,7 +405,7 @@ export class DdkConfig {
     const env = this.environments.find(e => e.id === id);
     if (!env) {
       const ids = this.environments.map(e => e.id);
-      throw new Error(`${this.file}: environments.${id}: no such environment${didYouMean(id, ids)}; the file defines ${ids.map(i => `"${i}"`).join(', ')}. Fix: add it to "environments" or use an existing id`);
+      throw new Error(`${this.file}: ${jsonPath(['environments', id])}: no such environment${didYouMean(id, ids)}; the file defines ${ids.map(i => `"${i}"`).join(', ')}. Fix: add it to "environments" or use an existing id`);
     }
     return env;
   }

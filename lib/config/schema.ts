@@ -209,9 +209,6 @@ export const DdkFileSchema = z.looseObject({
 
 export type RawDdkFile = z.infer<typeof DdkFileSchema>;
 export type RawEnvironment = z.infer<typeof EnvironmentSchema>;
-export type RawPipeline = z.infer<typeof PipelineSchema>;
-export type RawStage = z.infer<typeof StageSchema>;
-export type RawApproval = z.infer<typeof ApprovalSchema>;
 
 /** Keys of an environment that the DDK or this library knows; anything else is warned about. */
 export const KNOWN_ENVIRONMENT_KEYS = new Set(Object.keys(EnvironmentSchema.shape).concat(['prefix', 'execute_security_lint']));

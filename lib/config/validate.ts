@@ -355,7 +355,7 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
   if (envs) {
     for (const id of envIds) {
       if (id !== CICD_ENVIRONMENT_ID && !stageOf.has(id) && isObject(envs[id])) {
-        warnings.push(`${file}: environments.${id}: is in no stage of pipeline.stages and will not be deployed; add it to a stage to deploy it`);
+        warnings.push(`${file}: ${jsonPath(['environments', id])}: is in no stage of pipeline.stages and will not be deployed; add it to a stage to deploy it`);
       }
     }
   }
