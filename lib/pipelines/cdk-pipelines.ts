@@ -160,7 +160,7 @@ export class CdkPipelinesDelivery extends Construct {
       return s;
     });
     const actions = deployments.map(d => actionsPerStack * d.node.findAll().filter(c => Stack.isStack(c)).length);
-    const groups = packDeployments(stage, actions, stageOverhead(stage, this.statusChecks !== undefined));
+    const groups = packDeployments(stage, actions, stageOverhead(stage));
     const names = splitStageNames(stage.name, groups.length, planStageNames);
     groups.forEach((group, i) => {
       const first = i === 0;

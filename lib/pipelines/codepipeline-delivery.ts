@@ -140,7 +140,7 @@ export class CodePipelineDelivery extends Construct {
   ): void {
     const deploy = this.deployProject(stage);
     const gated = this.statusChecks !== undefined && stage.requiredChecks.length > 0;
-    const groups = packDeployments(stage, stage.targets.map(() => 1), stageOverhead(stage, gated));
+    const groups = packDeployments(stage, stage.targets.map(() => 1), stageOverhead(stage));
     const names = splitStageNames(stage.name, groups.length, this.plan.stages.map(s => s.name));
     groups.forEach((group, i) => {
       const actions: codepipeline.IAction[] = [];

@@ -11,11 +11,11 @@ export const CODEPIPELINE_LIMITS = {
 };
 
 /**
- * Actions a plan stage adds besides its deployments: the status-check gate (when `gated`), the
- * approval and the tests.
+ * Actions a plan stage adds besides its deployments: the status-check gate (a stage with
+ * required checks has one), the approval and the tests.
  */
-export function stageOverhead(stage: PlanStage, gated: boolean): number {
-  return (gated && stage.requiredChecks.length > 0 ? 1 : 0) + (stage.approval ? 1 : 0) + (stage.tests.length > 0 ? 1 : 0);
+export function stageOverhead(stage: PlanStage): number {
+  return (stage.requiredChecks.length > 0 ? 1 : 0) + (stage.approval ? 1 : 0) + (stage.tests.length > 0 ? 1 : 0);
 }
 
 /**
