@@ -147,14 +147,7 @@ Commands that call AWS use your default credential chain (AWS_PROFILE, SSO, envi
     .option('--json', 'print the result as JSON')
     .action(async opts => done(await rollbackCommand(opts, io)));
 
-  // Every subcommand writes through io, exits through exitOverride and suggests --help.
-  const configure = (cmd: Command) => {
-    for (const sub of cmd.commands) {
-      sub.exitOverride().configureOutput({ writeOut: s => io.out(s), writeErr: s => io.err(s) }).showHelpAfterError('(run with --help for usage)');
-      configure(sub);
-    }
-  };
-  configure(program);
+  // Subcommands inherit io, exitOverride and the --help hint: commander's .command() copies them.
   return program;
 }
 
