@@ -79,9 +79,7 @@ export function loadPlan(file: string, cwd: string): { plan: DeliveryPlan; warni
 
 /** `file is not a valid ddk.json (n problems):` followed by one line per problem. */
 export function invalidMessage(checked: CheckedFile): string {
-  const n = checked.issues.length;
-  return `${checked.file} is not a valid ddk.json (${n} problem${n === 1 ? '' : 's'}):\n`
-    + checked.issues.map(i => `  - ${formatIssue(i)}`).join('\n');
+  return new DdkConfigError(checked.file, checked.issues).message;
 }
 
 /** Options shared by commands that talk to a deployed pipeline. */

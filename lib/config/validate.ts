@@ -272,11 +272,13 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
     }
   }
   if (!pipeline) return;
-  const parallel = pipeline.executionMode === 'PARALLEL';
-  if (parallel && pipeline.rollbackOnFailure === true) {
-    add(['pipeline', 'rollbackOnFailure'], true, 'cannot be used with "executionMode": "PARALLEL": CodePipeline does not roll back stages of parallel executions',
+  // CodePipeline rolls back no stage of a PARALLEL execution
+  const refuseParallelRollback = (path: PropertyKey[], rollback: unknown) => {
+    if (pipeline.executionMode !== 'PARALLEL' || rollback !== true) return;
+    add(path, true, 'cannot be used with "executionMode": "PARALLEL": CodePipeline does not roll back stages of parallel executions',
       '"rollbackOnFailure": false, or executionMode "QUEUED" or "SUPERSEDED"', 'remove rollbackOnFailure or change the execution mode');
-  }
+  };
+  refuseParallelRollback(['pipeline', 'rollbackOnFailure'], pipeline.rollbackOnFailure);
   if (isObject(pipeline.notifications) && pipeline.notifications.emails !== undefined && pipeline.notifications.topicArn !== undefined) {
     add(['pipeline', 'notifications'], pipeline.notifications, 'names both "emails" and "topicArn"',
       'either a created topic with "emails", or an existing "topicArn"', 'subscribe the addresses to your existing topic and remove "emails"');
@@ -337,10 +339,7 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
         stageOf.set(envId, typeof stage.name === 'string' ? stage.name : `#${i}`);
       });
     }
-    if (parallel && stage.rollbackOnFailure === true) {
-      add(['pipeline', 'stages', i, 'rollbackOnFailure'], true, 'cannot be used with "executionMode": "PARALLEL": CodePipeline does not roll back stages of parallel executions',
-        '"rollbackOnFailure": false, or executionMode "QUEUED" or "SUPERSEDED"', 'remove rollbackOnFailure or change the execution mode');
-    }
+    refuseParallelRollback(['pipeline', 'stages', i, 'rollbackOnFailure'], stage.rollbackOnFailure);
     if (Array.isArray(stage.requiredChecks)) {
       const seen = new Set<string>();
       stage.requiredChecks.forEach((c: unknown, j: number) => {
