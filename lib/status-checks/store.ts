@@ -267,7 +267,7 @@ export class StatusCheckStore {
   }
 
   /** Makes `record` the latest of its context and scope unless a report with a higher sequence is. */
-  private async updateLatest(record: CheckRecord, now: Date): Promise<boolean> {
+  private async updateLatest(record: CheckRecord, now: Date): Promise<void> {
     try {
       await this.call('written', () => this.doc.send(new PutCommand({
         TableName: this.tableName,
@@ -282,10 +282,8 @@ export class StatusCheckStore {
         ExpressionAttributeNames: { '#seq': 'sequence' },
         ExpressionAttributeValues: { ':seq': record.sequence },
       })), true);
-      return true;
     } catch (e) {
-      if (isConditionFailure(e)) return false; // a later report is already the latest
-      throw e;
+      if (!isConditionFailure(e)) throw e; // else a later report is already the latest
     }
   }
 
