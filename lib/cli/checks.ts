@@ -3,8 +3,9 @@ import { resolve } from 'path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CliError, columns, Io, printJson, Style } from './io';
 import { DEFAULT_FILE, optionalPlan, pipelineName, PipelineTargetOptions } from './project';
-import { API_ENDPOINT_ENV, CHECK_STATES, CheckRecord, CheckState, ChecksResponse, resolveEndpoint, resolveSigningRegion, StatusCheckApi } from './status-check-api';
+import { API_ENDPOINT_ENV, CHECK_STATES, CheckRecord, CheckState, ChecksResponse, hasApiRegion, resolveEndpoint, resolveSigningRegion, StatusCheckApi } from './status-check-api';
 import { CONTEXT_PATTERN, NAME_PATTERN } from '../config/schema';
+import type { DeliveryPlan } from '../model';
 import { API_ENDPOINT_OUTPUT, PATTERNS } from '../status-checks/shared';
 
 /** Options every status-check API command takes. */
@@ -25,15 +26,21 @@ export interface ApiOptions extends PipelineTargetOptions {
  */
 export async function apiFor(options: ApiOptions, io: Io, cloudFormation?: CloudFormationClient): Promise<StatusCheckApi> {
   const given = options.endpoint ?? io.env[API_ENDPOINT_ENV];
-  const endpoint = given !== undefined && given.trim() !== '' ? resolveEndpoint(options.endpoint, io.env) : await endpointFromStack(options, io, cloudFormation);
-  const fallback = () => optionalPlan(options, io.cwd, false)?.cicd.region;
-  const region = resolveSigningRegion(endpoint, options.region, io.env, options.region ? undefined : fallback());
+  // ddk.json is read at most once here, and only when the endpoint or the region needs it
+  let plan: DeliveryPlan | undefined | null = null;
+  const planOnce = () => (plan === null ? (plan = optionalPlan(options, io.cwd, false)) : plan);
+  const endpoint = given !== undefined && given.trim() !== ''
+    ? resolveEndpoint(options.endpoint, io.env)
+    : await endpointFromStack(options, io, cloudFormation, planOnce());
+  const fallbackRegion = options.region || hasApiRegion(endpoint) ? undefined : planOnce()?.cicd.region;
+  const region = resolveSigningRegion(endpoint, options.region, io.env, fallbackRegion);
   return new StatusCheckApi({ endpoint: endpoint.toString(), region });
 }
 
 /** The API URL from the deployed CICD stack's outputs. */
-export async function endpointFromStack(options: ApiOptions, io: Io, client?: CloudFormationClient): Promise<URL> {
-  const plan = optionalPlan(options, io.cwd, false);
+export async function endpointFromStack(
+  options: ApiOptions, io: Io, client?: CloudFormationClient, plan = optionalPlan(options, io.cwd, false),
+): Promise<URL> {
   const stack = options.stack ?? plan?.cicdStackName;
   const region = options.region ?? plan?.cicd.region;
   if (stack === undefined || region === undefined) {

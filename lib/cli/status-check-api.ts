@@ -115,7 +115,7 @@ export function resolveEndpoint(explicit: string | undefined, env: NodeJS.Proces
  */
 export function resolveSigningRegion(endpoint: URL, explicit: string | undefined, env: NodeJS.ProcessEnv, fallback?: string): string {
   if (explicit !== undefined && explicit !== '') return explicit;
-  const m = /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(endpoint.hostname);
+  const m = API_HOST.exec(endpoint.hostname);
   if (m) return m[1];
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || fallback;
   if (!region) {
@@ -123,6 +123,13 @@ export function resolveSigningRegion(endpoint: URL, explicit: string | undefined
   }
   return region;
 }
+
+/** Whether the endpoint's host names its region (`<id>.execute-api.<region>.amazonaws.com`). */
+export function hasApiRegion(endpoint: URL): boolean {
+  return API_HOST.test(endpoint.hostname);
+}
+
+const API_HOST = /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/;
 
 /** Joins the endpoint's base path and a request path. */
 function joinPath(base: string, path: string): string {
