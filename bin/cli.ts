@@ -41,7 +41,8 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .exitOverride()
     .configureOutput({ writeOut: s => io.out(s), writeErr: s => io.err(s) })
     .addHelpText('after', `
-Exit codes: 0 success, 1 failure (invalid ddk.json, failed call), 2 usage error.
+Exit codes: 0 success, 1 failure (an invalid ddk.json given to validate/plan/graph/bootstrap, a failed call),
+2 usage error (including no usable ddk.json where a command takes its defaults from it).
 Commands that call AWS use your default credential chain (AWS_PROFILE, SSO, environment, …).`);
 
   program.command('validate')
