@@ -144,7 +144,7 @@ Commands that call AWS use your default credential chain (AWS_PROFILE, SSO, envi
   pipelineOptions(program.command('rollback'))
     .description('Roll a stage back (CodePipeline RollbackStage) to an execution, by default the last one that succeeded in it')
     .requiredOption('-s, --stage <stage>', 'the stage to roll back')
-    .option('--to <execution>', 'the execution to roll back to (default: the last successful execution of the stage)')
+    .option('--to <execution>', 'the execution to roll back to, a standard (not rollback) one (default: the last standard execution that succeeded in the stage)')
     .option('--json', 'print the result as JSON')
     .action(async opts => done(await rollbackCommand(opts, io)));
 

@@ -2,6 +2,7 @@
 import {
   ActionState,
   CodePipelineClient,
+  ExecutionType,
   GetPipelineCommand,
   GetPipelineExecutionCommand,
   GetPipelineStateCommand,
@@ -446,8 +447,18 @@ export interface RollbackOptions extends PipelineOptions {
 }
 
 /**
- * The execution to roll a stage back to: the newest execution that succeeded in the stage,
- * other than the one the stage holds now.
+ * Whether CodePipeline accepts an execution as a RollbackStage target: only STANDARD executions
+ * (a rollback execution cannot be rolled back to). Executions listed without a type predate
+ * stage rollback and are standard.
+ */
+export function isRollbackTarget(e: Pick<PipelineExecutionSummary, 'executionType'>): boolean {
+  return e.executionType === undefined || e.executionType === ExecutionType.STANDARD;
+}
+
+/**
+ * The execution to roll a stage back to: the newest STANDARD execution that succeeded in the
+ * stage, other than the one the stage holds now. Rollback executions (an automatic rollback on
+ * failure, an earlier `rollback`) also succeed in the stage but are never targets.
  */
 export async function lastSuccessfulExecution(ctx: PipelineContext, stage: string, current: string | undefined): Promise<string | undefined> {
   let nextToken: string | undefined;
@@ -459,11 +470,28 @@ export async function lastSuccessfulExecution(ctx: PipelineContext, stage: strin
       maxResults: 50,
       nextToken,
     }));
-    const hit = (page.pipelineExecutionSummaries ?? []).find(e => e.pipelineExecutionId !== undefined && e.pipelineExecutionId !== current);
+    const hit = (page.pipelineExecutionSummaries ?? [])
+      .find(e => e.pipelineExecutionId !== undefined && e.pipelineExecutionId !== current && isRollbackTarget(e));
     if (hit) return hit.pipelineExecutionId;
     nextToken = page.nextToken;
   } while (nextToken && ++pages < 20);
   return undefined;
+}
+
+/**
+ * Refuses a `--to` that CodePipeline would refuse: a rollback execution. The error names the
+ * standard execution that rollback restored, which is the target the user most likely meant.
+ */
+async function checkTarget(ctx: PipelineContext, io: Io, target: string): Promise<void> {
+  const r = await aws(io, ctx, `reading execution ${target}`, () => ctx.client.send(new GetPipelineExecutionCommand({
+    pipelineName: ctx.pipeline,
+    pipelineExecutionId: target,
+  })));
+  const ex = r?.pipelineExecution;
+  if (ex === undefined || isRollbackTarget(ex)) return;
+  const restored = ex.rollbackMetadata?.rollbackTargetPipelineExecutionId;
+  throw new CliError(`--to: execution ${target} is a rollback execution (type ${ex.executionType}); CodePipeline rolls back only to STANDARD executions. `
+    + `Fix: pass ${restored ? `--to ${restored} (the execution it restored)` : 'a standard execution'}, or leave out --to for the last successful one (see \`ddk-pipelines executions\`)`, 2);
 }
 
 /** `rollback`: CodePipeline RollbackStage to `--to`, else the last successful execution of the stage. */
@@ -476,11 +504,12 @@ export async function rollbackCommand(options: RollbackOptions, io: Io): Promise
   const current = st.latestExecution?.pipelineExecutionId;
   const target = options.to ?? await aws(io, ctx, 'finding the last successful execution', () => lastSuccessfulExecution(ctx, stage, current));
   if (!target) {
-    throw new CliError(`stage "${stage}" of ${ctx.pipeline} has no earlier successful execution to roll back to. Fix: pass --to <execution> (see \`ddk-pipelines executions\`)`);
+    throw new CliError(`stage "${stage}" of ${ctx.pipeline} has no earlier successful standard (non-rollback) execution to roll back to. Fix: pass --to <execution> (see \`ddk-pipelines executions\`)`);
   }
   if (target === current && options.to !== undefined) {
     throw new CliError(`stage "${stage}" already holds execution ${target}. Fix: pass an earlier execution with --to`, 2);
   }
+  if (options.to !== undefined) await checkTarget(ctx, io, target);
   const r = await aws(io, ctx, `rolling back ${stage}`, () => ctx.client.send(new RollbackStageCommand({
     pipelineName: ctx.pipeline,
     stageName: stage,

@@ -332,8 +332,58 @@ describe('rollback', () => {
     cp.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: [] });
     const none = await runCli(['rollback', '--stage', 'production']);
     expect(none.code).toBe(1);
-    expect(none.stderr).toContain('stage "production" of myapp has no earlier successful execution to roll back to. Fix: pass --to <execution>');
+    expect(none.stderr).toContain('stage "production" of myapp has no earlier successful standard (non-rollback) execution to roll back to. Fix: pass --to <execution>');
     expect(cp).not.toHaveReceivedCommand(RollbackStageCommand);
+  });
+
+  // GIVEN the history "automatic rollback, then a good run", newest first as ListPipelineExecutions
+  // lists it with the succeededInStage filter: e-4 (a good run, held by the stage now), rb-3 (the
+  // automatic rollback after e-2 failed, which restored e-1), e-1. CodePipeline refuses a
+  // ROLLBACK execution as targetPipelineExecutionId, so the target is e-1, not rb-3.
+  const autoRollbackThenGoodRun = [
+    { pipelineExecutionId: 'e-4', status: 'Succeeded' as const, executionType: 'STANDARD' as const },
+    { pipelineExecutionId: 'rb-3', status: 'Succeeded' as const, executionType: 'ROLLBACK' as const, rollbackMetadata: { rollbackTargetPipelineExecutionId: 'e-1' } },
+    { pipelineExecutionId: 'e-1', status: 'Succeeded' as const, executionType: 'STANDARD' as const },
+  ];
+
+  test('default target: a rollback execution is never the target (only STANDARD executions are)', async () => {
+    cp.on(GetPipelineStateCommand).resolves({ stageStates: [{ stageName: 'production', latestExecution: { pipelineExecutionId: 'e-4', status: 'Succeeded', type: 'STANDARD' } }] });
+    cp.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: autoRollbackThenGoodRun });
+    cp.on(RollbackStageCommand).resolves({ pipelineExecutionId: 'rb-5' });
+    const r = await runCli(['rollback', '--stage', 'production', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ pipeline: 'myapp', stage: 'production', from: 'e-4', to: 'e-1', rollbackExecution: 'rb-5' });
+    expect(cp).toHaveReceivedCommandTimes(RollbackStageCommand, 1);
+    expect(cp).toHaveReceivedCommandWith(RollbackStageCommand, { targetPipelineExecutionId: 'e-1' });
+  });
+
+  test('default target: only rollback executions besides the current one is "no earlier execution"', async () => {
+    cp.on(GetPipelineStateCommand).resolves({ stageStates: [{ stageName: 'production', latestExecution: { pipelineExecutionId: 'e-4', status: 'Succeeded' } }] });
+    cp.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: autoRollbackThenGoodRun.slice(0, 2) });
+    const r = await runCli(['rollback', '--stage', 'production']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('has no earlier successful standard (non-rollback) execution to roll back to');
+    expect(cp).not.toHaveReceivedCommand(RollbackStageCommand);
+  });
+
+  test('--to a rollback execution is refused before RollbackStage, naming the execution it restored', async () => {
+    cp.on(GetPipelineStateCommand).resolves({ stageStates: [{ stageName: 'production', latestExecution: { pipelineExecutionId: 'e-4', status: 'Succeeded' } }] });
+    cp.on(GetPipelineExecutionCommand, { pipelineName: 'myapp', pipelineExecutionId: 'rb-3' }).resolves({
+      pipelineExecution: { pipelineExecutionId: 'rb-3', status: 'Succeeded', executionType: 'ROLLBACK', rollbackMetadata: { rollbackTargetPipelineExecutionId: 'e-1' } },
+    });
+    cp.on(GetPipelineExecutionCommand, { pipelineName: 'myapp', pipelineExecutionId: 'e-1' }).resolves({
+      pipelineExecution: { pipelineExecutionId: 'e-1', status: 'Succeeded', executionType: 'STANDARD' },
+    });
+    cp.on(RollbackStageCommand).resolves({ pipelineExecutionId: 'rb-6' });
+    const refused = await runCli(['rollback', '--stage', 'production', '--to', 'rb-3']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe('error: --to: execution rb-3 is a rollback execution (type ROLLBACK); CodePipeline rolls back only to STANDARD executions. '
+      + 'Fix: pass --to e-1 (the execution it restored), or leave out --to for the last successful one (see `ddk-pipelines executions`)\n');
+    expect(cp).not.toHaveReceivedCommand(RollbackStageCommand);
+
+    const ok = await runCli(['rollback', '--stage', 'production', '--to', 'e-1']);
+    expect(ok.code).toBe(0);
+    expect(cp).toHaveReceivedCommandWith(RollbackStageCommand, { targetPipelineExecutionId: 'e-1' });
   });
 
   test('an AWS error is one line, no stack trace', async () => {
