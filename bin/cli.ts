@@ -7,7 +7,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { requirementCommand, listCommand, overrideCommand, reportCommand } from '../lib/cli/checks';
 import { bootstrapFromFile, graphCommand, GRAPH_FORMATS, planCommand } from '../lib/cli/commands';
-import { CliError, Io, processIo, ProcessIoOptions } from '../lib/cli/io';
+import { CliError, Io, processIo, ProcessIoOptions, quietOnClosedPipe } from '../lib/cli/io';
 import { approvalCommand, executionsCommand, rollbackCommand, statusCommand } from '../lib/cli/pipeline-ops';
 import { CHECK_STATES } from '../lib/cli/status-check-api';
 import { validateCommand } from '../lib/cli/validate';
@@ -176,5 +176,8 @@ export async function run(argv: string[], options: ProcessIoOptions = {}): Promi
 if (require.main === module) {
   // The SDK's notice about its own future Node.js support is for developers, not for CLI users.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // `ddk-pipelines plan | head -1`: the reader may leave before we finish writing.
+  quietOnClosedPipe(process.stdout, line => { try { process.stderr.write(line); } catch { /* stderr gone too */ } }, code => process.exit(code));
+  quietOnClosedPipe(process.stderr, () => undefined, () => undefined);
   void run(process.argv.slice(2)).then(code => { process.exitCode = code; });
 }

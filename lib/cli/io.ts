@@ -128,6 +128,32 @@ export async function withSpinner<T>(stream: OutputStream, env: NodeJS.ProcessEn
   }
 }
 
+/** The part of a process stream `quietOnClosedPipe` needs. */
+export interface ErrorEmitter {
+  on(event: 'error', listener: (e: NodeJS.ErrnoException) => void): unknown;
+}
+
+/**
+ * Makes a closed reader harmless: when the program reading our output goes away
+ * (`ddk-pipelines plan | head -1`), writing to the pipe fails with EPIPE, which Node.js reports as
+ * an unhandled 'error' event with a stack trace. With this listener the rest of the output is
+ * dropped and the command finishes with its own exit code. Any other write error is one line on
+ * `report` and exit code 1.
+ */
+export function quietOnClosedPipe(stream: ErrorEmitter, report: (line: string) => void, exit: (code: number) => void): void {
+  let closed = false;
+  stream.on('error', e => {
+    if (closed) return;
+    if (e?.code === 'EPIPE' || e?.code === 'ERR_STREAM_DESTROYED') {
+      closed = true;
+      return;
+    }
+    closed = true;
+    report(`error: cannot write the output: ${e?.code ?? ''} ${e?.message ?? e}\n`.replace(/ {2,}/g, ' '));
+    exit(1);
+  });
+}
+
 /** Prints a value as indented JSON with a final newline. */
 export function printJson(io: Io, value: unknown): void {
   io.out(`${JSON.stringify(value, null, 2)}\n`);

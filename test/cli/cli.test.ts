@@ -53,6 +53,27 @@ describe('help and usage', () => {
   });
 });
 
+describe('output into a closed pipe (`ddk-pipelines plan | head -1`)', () => {
+  /** Runs the bundle with its stdout a pipe whose reading end is closed before the CLI writes. */
+  const runIntoClosedPipe = (args: string[], cwd = ROOT) => new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', d => { stderr += d; });
+    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+  });
+
+  test.each(['plan', 'graph -f dot', 'bootstrap --dry-run', '--help'])('%s: exits quietly with its own code, no EPIPE stack trace', async (command) => {
+    const r = await runIntoClosedPipe(command.split(' '));
+    expect(r).toEqual({ code: 0, signal: null, stderr: '' });
+  });
+
+  test('an invalid file keeps its exit code 1', async () => {
+    const r = await runIntoClosedPipe(['validate', 'nope.json'], tmpdir());
+    expect(r).toEqual({ code: 1, signal: null, stderr: '' });
+  });
+});
+
 describe('validate', () => {
   test('the example ddk.json (explicit path, and ./ddk.json by default): valid, exit 0', () => {
     const r = run(['validate', EXAMPLE], { cwd: tmpdir() });

@@ -1,4 +1,5 @@
-import { colourEnabled, columns, withSpinner, style } from '../../lib/cli/io';
+import { EventEmitter } from 'events';
+import { colourEnabled, columns, quietOnClosedPipe, withSpinner, style } from '../../lib/cli/io';
 
 describe('colour', () => {
   const tty = { isTTY: true, write: () => true };
@@ -56,5 +57,30 @@ describe('progress spinner', () => {
     await withSpinner(stream, {}, style(false), 'x', async () => 1);
     await withSpinner({ ...stream, isTTY: true }, { CI: 'true' }, style(false), 'x', async () => 1);
     expect(written).toEqual([]);
+  });
+});
+
+describe('quietOnClosedPipe', () => {
+  const errno = (code: string) => Object.assign(new Error(`write ${code}`), { code });
+
+  test('EPIPE (the reader left) is swallowed: nothing reported, no exit, later errors too', () => {
+    const stream = new EventEmitter();
+    const report = jest.fn();
+    const exit = jest.fn();
+    quietOnClosedPipe(stream, report, exit);
+    stream.emit('error', errno('EPIPE'));
+    stream.emit('error', errno('ERR_STREAM_DESTROYED'));
+    expect(report).not.toHaveBeenCalled();
+    expect(exit).not.toHaveBeenCalled();
+  });
+
+  test('any other write error: one line, exit 1', () => {
+    const stream = new EventEmitter();
+    const report = jest.fn();
+    const exit = jest.fn();
+    quietOnClosedPipe(stream, report, exit);
+    stream.emit('error', errno('EIO'));
+    expect(report).toHaveBeenCalledWith('error: cannot write the output: EIO write EIO\n');
+    expect(exit).toHaveBeenCalledWith(1);
   });
 });
