@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ConfigIssue, didYouMean, jsonPath, renderValue } from './issues';
+import { closest, ConfigIssue, didYouMean, jsonPath, renderValue } from './issues';
 import { AWS_REGIONS, isKnownRegion, partitionOf } from './regions';
 import { DdkFileSchema, describeType, KNOWN_ENVIRONMENT_KEYS, KNOWN_TOP_LEVEL_KEYS } from './schema';
 import { isReference, looksSecret } from './secrets';
@@ -81,7 +81,26 @@ function fromZodIssue(file: string, doc: unknown, zi: ZodIssueLike, prefix: Prop
   }
   const value = valueAt(doc, path);
   const message = decode(zi.message) ?? genericMessage(zi, value);
-  return [{ file, path: jsonPath(path), value: safeValue(path, value), ...message }];
+  return [{ file, path: jsonPath(path), value: safeValue(path, value), ...withMisspelling(doc, path, value, message) }];
+}
+
+/**
+ * A required key that is missing while its object holds an unknown key spelled like it
+ * (`acount` for `account`): the message names that key, as the unknown-key warning does.
+ */
+function withMisspelling(doc: unknown, path: PropertyKey[], value: unknown, message: { problem: string; expected: string; fix: string }) {
+  const key = path[path.length - 1];
+  if (value !== undefined || typeof key !== 'string' || !message.problem.startsWith('is missing')) return message;
+  const parent = valueAt(doc, path.slice(0, -1));
+  if (!isObject(parent)) return message;
+  const known = new Set(knownKeysAt(path.slice(0, -1)));
+  const typo = closest(key, Object.keys(parent).filter(k => k !== key && !known.has(k)));
+  if (typo === undefined) return message;
+  return {
+    ...message,
+    problem: `${message.problem}; the object has an unknown key "${typo}" instead (did you mean "${key}"?)`,
+    fix: `rename "${typo}" to "${key}"`,
+  };
 }
 
 /** Problem, expectation and fix from zod's own issue, for fields whose schema has no `rule()`. */
@@ -200,8 +219,11 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
   const envIds = envs ? Object.keys(envs) : [];
   if (envs) {
     if (!envIds.includes(CICD_ENVIRONMENT_ID)) {
-      add(['environments', CICD_ENVIRONMENT_ID], undefined, 'is missing: no environment hosts the pipeline',
-        'an environment with id "cicd" naming the CICD account and region', 'add "cicd": {"account": "111111111111", "region": "eu-west-1"} to environments');
+      const typo = closest(CICD_ENVIRONMENT_ID, envIds);
+      add(['environments', CICD_ENVIRONMENT_ID], undefined,
+        `is missing: no environment hosts the pipeline${typo ? ` (environment "${typo}" is spelled like it: did you mean "${CICD_ENVIRONMENT_ID}"?)` : ''}`,
+        'an environment with id "cicd" naming the CICD account and region',
+        typo ? `rename environment "${typo}" to "${CICD_ENVIRONMENT_ID}"` : 'add "cicd": {"account": "111111111111", "region": "eu-west-1"} to environments');
     }
     if (envIds.filter(id => id !== CICD_ENVIRONMENT_ID).length === 0) {
       add(['environments'], envs, 'has no environment to deploy to', 'at least one environment besides "cicd"',

@@ -48,6 +48,53 @@ describe('accounts', () => {
   });
 });
 
+describe('a misspelled required key', () => {
+  test('a missing account names the unknown key spelled like it', () => {
+    // GIVEN "acount" written instead of "account"
+    const issues = issuesOf(docWithDev({ account: undefined, acount: '222222222222' }));
+
+    // THEN the missing account says which key was probably meant, and how to fix it
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ path: 'environments.dev.account', value: undefined });
+    expect(issues[0].problem).toBe('is missing; the object has an unknown key "acount" instead (did you mean "account"?)');
+    expect(issues[0].expected).toContain('12-digit AWS account id');
+    expect(issues[0].fix).toBe('rename "acount" to "account"');
+  });
+
+  test('a missing "environments" names "enviroments"', () => {
+    const { environments } = { environments: baseEnvironments() };
+    const issue = onlyIssue({ enviroments: environments });
+
+    expect(issue).toMatchObject({ path: 'environments', problem: 'is missing; the object has an unknown key "enviroments" instead (did you mean "environments"?)' });
+    expect(issue.fix).toBe('rename "enviroments" to "environments"');
+  });
+
+  test('a missing stage name names "nme" (the unknown key is reported too)', () => {
+    const issues = issuesOf(docWithPipeline({ stages: [{ nme: 'dev', environments: ['dev'] }] }));
+
+    expect(issues.map(i => [i.path, i.problem])).toEqual(expect.arrayContaining([
+      ['pipeline.stages[0].name', 'is missing; the object has an unknown key "nme" instead (did you mean "name"?)'],
+      ['pipeline.stages[0].nme', 'is under an unknown key "nme" (did you mean "name"?)'],
+    ]));
+  });
+
+  test('an unknown key that is not spelled like the missing one is not suggested', () => {
+    // GIVEN a region missing and an unrelated custom key (DDK files carry their own keys)
+    const issue = onlyIssue(docWithDev({ region: undefined, data_pipeline_parameters: { org: 'aws' } }));
+
+    expect(issue).toMatchObject({ path: 'environments.dev.region', problem: 'is missing' });
+  });
+
+  test('a missing cicd environment names the environment spelled like it', () => {
+    const { cicd, dev } = baseEnvironments();
+    const issue = onlyIssue({ environments: { cidc: cicd, dev } });
+
+    expect(issue.path).toBe('environments.cicd');
+    expect(issue.problem).toBe('is missing: no environment hosts the pipeline (environment "cidc" is spelled like it: did you mean "cicd"?)');
+    expect(issue.fix).toBe('rename environment "cidc" to "cicd"');
+  });
+});
+
 describe('regions and environment ids', () => {
   test('an unknown region suggests the closest known region', () => {
     const issue = onlyIssue(docWithDev({ region: 'eu-wset-1' }));
