@@ -1,2 +1,3 @@
 export * from './config-issue';
 export * from './ddk-config';
+export * from './app-config';
