@@ -11,6 +11,8 @@ import { CliError, Io, processIo, ProcessIoOptions, quietOnClosedPipe } from '..
 import { approvalCommand, executionsCommand, rollbackCommand, statusCommand } from '../lib/cli/pipeline-ops';
 import { CHECK_STATES } from '../lib/cli/status-check-api';
 import { validateCommand } from '../lib/cli/validate';
+// The package's version, inlined into the bundle by esbuild (the bundle also runs outside the package).
+import { version as PACKAGE_VERSION } from '../package.json';
 
 const PIPELINE_HELP = 'pipeline name (default: the plan\'s name from ./ddk.json)';
 const CONFIG_HELP = 'the ddk.json that gives defaults (default: ./ddk.json)';
@@ -36,6 +38,7 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
   program
     .name('ddk-pipelines')
     .description('Validate, plan and draw a ddk.json delivery pipeline; bootstrap its accounts; operate the deployed pipeline.')
+    .version(PACKAGE_VERSION, '-v, --version', 'print the version of ddk-pipelines')
     .option('--no-color', 'never colour the output (also: NO_COLOR=1)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()

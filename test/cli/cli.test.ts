@@ -41,6 +41,15 @@ describe('help and usage', () => {
     expect(r.stderr).toBe('');
   });
 
+  test('--version and -v: the version of the package, exit 0', () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf-8'));
+    for (const flag of ['--version', '-v']) {
+      const r = run([flag], { cwd: tmpdir() });
+      expect(r).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
+    }
+    expect(run(['--help']).stdout).toContain('-v, --version');
+  });
+
   test('an unknown command or option: exit 2 with a suggestion, no stack trace', () => {
     const r = run(['valdate']);
     expect(r.code).toBe(2);
