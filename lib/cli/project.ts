@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'fs';
-import { resolve } from 'path';
+import { isAbsolute, join, resolve } from 'path';
 import { ConfigIssue, DdkConfig } from '../config';
 import { DdkConfigError } from '../config/issues';
 import { DeliveryPlan } from '../model';
@@ -34,17 +34,7 @@ export function checkFile(file: string, cwd: string): CheckedFile {
   try {
     text = readFileSync(path, 'utf-8');
   } catch (e: any) {
-    return {
-      file,
-      issues: [{
-        file,
-        path: '',
-        problem: `cannot be read (${e?.code ?? e?.message ?? e})`,
-        expected: 'a readable ddk.json file',
-        fix: existsSync(path) ? 'check the file\'s permissions' : 'create the file, or pass its path as the argument',
-      }],
-      warnings: [],
-    };
+    return { file, issues: [unreadable(file, path, cwd, e)], warnings: [] };
   }
   let config: DdkConfig;
   try {
@@ -59,6 +49,32 @@ export function checkFile(file: string, cwd: string): CheckedFile {
     if (DdkConfigError.isDdkConfigError(e)) return { file, issues: e.issues, warnings: config.warnings };
     throw e;
   }
+}
+
+/**
+ * Why a ddk.json cannot be read, and what to give instead: a folder names the file to pass, a
+ * missing file the folder it was looked for in (a relative path is relative to the working
+ * directory), a permission error the permissions.
+ */
+export function unreadable(file: string, path: string, cwd: string, e: any): ConfigIssue {
+  const code: string = e?.code ?? e?.message ?? String(e);
+  const issue = (problem: string, fix: string, expected = 'the path of a readable ddk.json file') => ({ file, path: '', problem, expected, fix });
+  if (code === 'EISDIR') {
+    const inside = join(file, DEFAULT_FILE);
+    return issue('is a folder, not a file', existsSync(join(path, DEFAULT_FILE))
+      ? `pass the file inside it: ${inside}`
+      : `pass the path of the ddk.json file itself (there is no ${DEFAULT_FILE} in ${path})`);
+  }
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    const where = isAbsolute(file) ? '' : ` (looked for ${path}, relative to the working directory ${cwd})`;
+    return issue(`does not exist${where}`, file === DEFAULT_FILE
+      ? `run the command in the folder that holds ${DEFAULT_FILE}, or pass its path`
+      : 'check the path, or pass the path of the ddk.json file (absolute, or relative to the working directory)');
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return issue(`cannot be read (${code}: permission denied)`, `let your user read ${path}, e.g. chmod u+r ${path}`);
+  }
+  return issue(`cannot be read (${code})`, 'check that the path names a readable file');
 }
 
 /** One issue as printed by the CLI (the library's one-line form). */

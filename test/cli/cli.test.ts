@@ -117,11 +117,18 @@ describe('validate', () => {
     expect(json.issues).toEqual([expect.objectContaining({ path: 'environments.cicd', problem: 'is missing: no environment hosts the pipeline' })]);
   });
 
-  test('a missing file: exit 1 with the reason', () => {
+  test('a missing file: exit 1 with the reason and the working directory it was looked for in', () => {
     const r = run(['validate', 'nope.json'], { cwd: tmpdir() });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('nope.json is not a valid ddk.json (1 problem)');
-    expect(r.stdout).toContain('cannot be read (ENOENT)');
+    expect(r.stdout).toContain(`does not exist (looked for ${join(tmpdir(), 'nope.json')}, relative to the working directory ${tmpdir()})`);
+  });
+
+  test('a folder: it says so and names the ddk.json inside it', () => {
+    const r = run(['plan', '.'], { cwd: ROOT });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: . is not a valid ddk.json (1 problem):\n'
+      + '  - .: is a folder, not a file; expected the path of a readable ddk.json file. Fix: pass the file inside it: ddk.json\n');
   });
 });
 

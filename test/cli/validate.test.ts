@@ -1,7 +1,9 @@
+import { mkdtempSync } from 'fs';
+import { tmpdir } from 'os';
 import { join } from 'path';
 import { exampleDoc, ROOT, writeDdk } from './helpers';
 import { style } from '../../lib/cli/io';
-import { checkFile, loadPlan, optionalPlan, pipelineName } from '../../lib/cli/project';
+import { checkFile, loadPlan, optionalPlan, pipelineName, unreadable } from '../../lib/cli/project';
 import { renderValidation, validationReport } from '../../lib/cli/validate';
 
 function badDoc(): any {
@@ -60,10 +62,47 @@ describe('validate', () => {
     expect(issue.problem).toMatch(/^is not valid JSON at line 2, column \d+/);
   });
 
-  test('a missing file is one problem that says how to fix it', () => {
+  test('a missing file is one problem naming the working directory it was looked for in', () => {
     const checked = checkFile('nope.json', ROOT);
-    expect(checked.issues).toHaveLength(1);
-    expect(renderValidation(checked, style(false))).toContain('problem:  cannot be read (ENOENT)');
+    expect(checked.issues).toEqual([{
+      file: 'nope.json',
+      path: '',
+      problem: `does not exist (looked for ${join(ROOT, 'nope.json')}, relative to the working directory ${ROOT})`,
+      expected: 'the path of a readable ddk.json file',
+      fix: 'check the path, or pass the path of the ddk.json file (absolute, or relative to the working directory)',
+    }]);
+    expect(renderValidation(checked, style(false))).toContain(`problem:  does not exist (looked for ${join(ROOT, 'nope.json')}`);
+    // the default file: run where it is, or pass its path; an absolute path needs no working directory
+    const { dir } = writeDdk({}, 'other.json');
+    expect(checkFile('ddk.json', dir).issues[0]).toMatchObject({
+      problem: `does not exist (looked for ${join(dir, 'ddk.json')}, relative to the working directory ${dir})`,
+      fix: 'run the command in the folder that holds ddk.json, or pass its path',
+    });
+    expect(checkFile(join(dir, 'ddk.json'), ROOT).issues[0].problem).toBe('does not exist');
+  });
+
+  test('a folder given as the file says so and names the file to pass (not a permission problem)', () => {
+    const { dir } = writeDdk(exampleDoc());
+    expect(checkFile(dir, ROOT).issues).toEqual([{
+      file: dir,
+      path: '',
+      problem: 'is a folder, not a file',
+      expected: 'the path of a readable ddk.json file',
+      fix: `pass the file inside it: ${join(dir, 'ddk.json')}`,
+    }]);
+    expect(checkFile('.', dir).issues[0].fix).toBe('pass the file inside it: ddk.json');
+    const empty = mkdtempSync(join(tmpdir(), 'ddk-empty-'));
+    expect(checkFile(empty, ROOT).issues[0]).toMatchObject({
+      problem: 'is a folder, not a file',
+      fix: `pass the path of the ddk.json file itself (there is no ddk.json in ${empty})`,
+    });
+  });
+
+  test('a file that may not be read: the permissions, with the command that fixes them', () => {
+    expect(unreadable('ddk.json', '/x/ddk.json', '/x', Object.assign(new Error('denied'), { code: 'EACCES' }))).toMatchObject({
+      problem: 'cannot be read (EACCES: permission denied)',
+      fix: 'let your user read /x/ddk.json, e.g. chmod u+r /x/ddk.json',
+    });
   });
 
   test('warnings (unknown keys) are shown after a valid result', () => {
