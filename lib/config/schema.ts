@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { closest } from './issues';
 import { AWS_REGIONS } from './regions';
 
 /*
@@ -164,17 +165,26 @@ export const NOTIFICATION_EVENTS = [
   'approval-needed', 'approval-succeeded', 'approval-failed',
 ] as const;
 
+/**
+ * The message of an enum: its values, and as the fix the value nearest to what was written
+ * (`codepipeline-trunc` → `"codepipeline-trunk"`), else `fallback` when nothing is close.
+ */
+const enumRule = (problem: string, values: readonly string[], fallback: string) => (iss: { input: unknown }) => {
+  const near = typeof iss.input === 'string' ? closest(iss.input, values) : undefined;
+  return rule(problem, values.map(v => `"${v}"`).join(', '), near === undefined ? fallback : `use "${near}"`);
+};
+
 export const STRATEGIES = ['cdk-pipelines', 'codepipeline-trunk', 'codepipeline-gitflow'] as const;
 export const EXECUTION_MODES = ['QUEUED', 'SUPERSEDED', 'PARALLEL'] as const;
 
 export const PipelineSchema = z.strictObject({
   name: z.string().regex(NAME_PATTERN, { error: rule('is not a valid pipeline name', 'letters, digits and . @ _ - (1 to 100 characters)', 'rename the pipeline') }).optional(),
-  strategy: z.enum(STRATEGIES, { error: rule('is not a strategy', STRATEGIES.map(s => `"${s}"`).join(', '), 'use "cdk-pipelines"') }).optional(),
+  strategy: z.enum(STRATEGIES, { error: enumRule('is not a strategy', STRATEGIES, 'use "cdk-pipelines"') }).optional(),
   source: z.strictObject({
     codecommit: CodeCommitSourceSchema.optional(),
     connection: ConnectionSourceSchema.optional(),
   }).optional().meta({ description: 'Exactly one of codecommit or connection. Default: a created CodeCommit repository named after the pipeline.' }),
-  executionMode: z.enum(EXECUTION_MODES, { error: rule('is not an execution mode', EXECUTION_MODES.map(s => `"${s}"`).join(', '), 'use "SUPERSEDED" (default)') }).optional(),
+  executionMode: z.enum(EXECUTION_MODES, { error: enumRule('is not an execution mode', EXECUTION_MODES, 'use "SUPERSEDED" (default)') }).optional(),
   changeSets: z.boolean({ error: rule('is not true or false', 'true or false', 'write true or false without quotes') }).optional()
     .meta({ description: 'Deploy each stack through a CloudFormation change set (two actions: prepare, execute) or directly (one action). Default: true.' }),
   rollbackOnFailure: z.boolean({ error: rule('is not true or false', 'true or false', 'write true or false without quotes') }).optional()

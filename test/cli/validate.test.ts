@@ -105,6 +105,24 @@ describe('validate', () => {
     });
   });
 
+  test('a misspelled strategy or execution mode: the fix names the nearest value, else the default', () => {
+    const doc = exampleDoc();
+    doc.pipeline.strategy = 'codepipeline-trunc';
+    doc.pipeline.executionMode = 'QUEUD';
+    const { dir } = writeDdk(doc);
+    const issues = checkFile('ddk.json', dir).issues;
+    expect(issues.map(i => [i.path, i.value, i.fix])).toEqual([
+      ['pipeline.strategy', '"codepipeline-trunc"', 'use "codepipeline-trunk"'],
+      ['pipeline.executionMode', '"QUEUD"', 'use "QUEUED"'],
+    ]);
+    expect(issues[0].expected).toBe('"cdk-pipelines", "codepipeline-trunk", "codepipeline-gitflow"');
+    // nothing close: the default
+    doc.pipeline.strategy = 'jenkins';
+    doc.pipeline.executionMode = 42;
+    const far = checkFile('ddk.json', writeDdk(doc).dir).issues;
+    expect(far.map(i => i.fix)).toEqual(['use "cdk-pipelines"', 'use "SUPERSEDED" (default)']);
+  });
+
   test('warnings (unknown keys) are shown after a valid result', () => {
     const doc = exampleDoc();
     doc.environments.dev.colour = 'blue';
