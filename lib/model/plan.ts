@@ -295,7 +295,7 @@ function approval(a: boolean | ApprovalSettings | undefined, stage: string): Pla
   if (a === undefined || a === false) return undefined;
   const s: ApprovalSettings = a === true ? {} : a;
   return {
-    comment: s.comment ?? `Approve the deployment of stage "${stage}"`,
+    comment: s.comment ?? `Approve the deployment of stage ${stage}`,
     reviewUrl: s.reviewUrl,
     notify: [...(s.notify ?? [])],
     timeoutMinutes: s.timeoutMinutes,

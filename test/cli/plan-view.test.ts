@@ -40,7 +40,7 @@ describe('plan tree', () => {
     const text = renderPlan(planOf(doc));
     expect(text).toMatch(/1\. stage dev\n│  └─ deploy {4}1 environment/);
     expect(text).not.toMatch(/1\. stage dev\n[^\n]*approval/);
-    expect(text).toContain('2. stage prod-eu\n│  ├─ approval  manual: "Approve the deployment of stage "prod-eu""');
+    expect(text).toContain('2. stage prod-eu\n│  ├─ approval  manual: "Approve the deployment of stage prod-eu"');
     expect(text).toContain('3. stage prod-us');
   });
 

@@ -60,8 +60,8 @@ describe('defaults when the pipeline section is absent', () => {
 
   test('every stage but the first waits for a manual approval naming the stage', () => {
     expect(p.stages[0].approval).toBeUndefined();
-    expect(p.stages[1].approval).toEqual({ comment: 'Approve the deployment of stage "qa"', reviewUrl: undefined, notify: [], timeoutMinutes: undefined });
-    expect(p.stages[2].approval).toEqual({ comment: 'Approve the deployment of stage "prod"', reviewUrl: undefined, notify: [], timeoutMinutes: undefined });
+    expect(p.stages[1].approval).toEqual({ comment: 'Approve the deployment of stage qa', reviewUrl: undefined, notify: [], timeoutMinutes: undefined });
+    expect(p.stages[2].approval).toEqual({ comment: 'Approve the deployment of stage prod', reviewUrl: undefined, notify: [], timeoutMinutes: undefined });
   });
 
   test('targets and target accounts follow the stages; accounts are distinct', () => {
@@ -207,7 +207,7 @@ describe('approvals are normalised', () => {
   }).stages[0].approval;
 
   test('true is an approval with a comment naming the stage and nobody notified', () => {
-    expect(withApproval(true)).toEqual({ comment: 'Approve the deployment of stage "all"', reviewUrl: undefined, notify: [], timeoutMinutes: undefined });
+    expect(withApproval(true)).toEqual({ comment: 'Approve the deployment of stage all', reviewUrl: undefined, notify: [], timeoutMinutes: undefined });
   });
 
   test('false is no approval', () => {
@@ -220,7 +220,7 @@ describe('approvals are normalised', () => {
 
   test('a partial object keeps what it sets and defaults the rest', () => {
     expect(withApproval({ notify: ['a@example.com', 'b@example.com'] })).toEqual({
-      comment: 'Approve the deployment of stage "all"',
+      comment: 'Approve the deployment of stage all',
       reviewUrl: undefined,
       notify: ['a@example.com', 'b@example.com'],
       timeoutMinutes: undefined,
@@ -233,7 +233,7 @@ describe('approvals are normalised', () => {
       pipeline: { stages: [{ name: 'dev', environments: ['dev'], approval: true }, { name: 'rest', environments: ['qa', 'prod'] }] },
     });
 
-    expect(p.stages.map(s => s.approval?.comment)).toEqual(['Approve the deployment of stage "dev"', undefined]);
+    expect(p.stages.map(s => s.approval?.comment)).toEqual(['Approve the deployment of stage dev', undefined]);
   });
 });
 
