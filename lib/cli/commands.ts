@@ -45,19 +45,51 @@ export interface GraphOptions {
   readonly output?: string;
 }
 
-/** The format asked for, or the one the output file's extension names, or svg. */
+/** The file extensions of each graph format (`-o` picks the format from them). */
+export const GRAPH_EXTENSIONS: Readonly<Record<GraphFormat, readonly string[]>> = {
+  svg: ['.svg'],
+  mermaid: ['.mmd', '.mermaid'],
+  dot: ['.dot', '.gv'],
+};
+
+/**
+ * Extensions of picture formats the CLI does not write. Writing SVG into such a file would give
+ * a file that image viewers reject, so they are refused whatever --format says.
+ */
+const UNSUPPORTED_PICTURES = ['.png', '.jpg', '.jpeg', '.gif', '.webp', '.bmp', '.tif', '.tiff', '.pdf', '.eps', '.ps'];
+
+function supportedExtensions(): string {
+  return GRAPH_FORMATS.map(f => `${GRAPH_EXTENSIONS[f].join(', ')} (${f})`).join('; ');
+}
+
+/**
+ * The format asked for, or the one the output file's extension names, or svg (stdout, or a
+ * file without extension). A picture format the CLI cannot write (`-o graph.png`), and without
+ * --format an extension of no format, are usage errors naming the supported extensions.
+ */
 export function graphFormat(options: GraphOptions): GraphFormat {
+  let explicit: GraphFormat | undefined;
   if (options.format !== undefined) {
     const f = options.format.toLowerCase();
     if (!(GRAPH_FORMATS as readonly string[]).includes(f)) {
       throw new CliError(`--format: "${options.format}" is not a graph format; expected one of ${GRAPH_FORMATS.join(', ')}`, 2);
     }
-    return f as GraphFormat;
+    explicit = f as GraphFormat;
   }
-  const ext = options.output ? extname(options.output).toLowerCase() : '';
-  if (ext === '.mmd' || ext === '.mermaid') return 'mermaid';
-  if (ext === '.dot' || ext === '.gv') return 'dot';
-  return 'svg';
+  const ext = options.output && options.output !== '-' ? extname(options.output).toLowerCase() : '';
+  if (UNSUPPORTED_PICTURES.includes(ext)) {
+    const base = options.output!.slice(0, options.output!.length - ext.length);
+    throw new CliError(`-o ${options.output}: ddk-pipelines cannot write ${ext.slice(1).toUpperCase()} pictures; `
+      + `supported extensions: ${supportedExtensions()}. Fix: write SVG with -o ${base}.svg (open it in a browser, or convert it with an SVG tool such as rsvg-convert or Inkscape)`, 2);
+  }
+  if (explicit !== undefined) return explicit;
+  if (ext === '') return 'svg';
+  const named = GRAPH_FORMATS.find(f => GRAPH_EXTENSIONS[f].includes(ext));
+  if (named === undefined) {
+    throw new CliError(`-o ${options.output}: the extension "${ext}" names no graph format; supported extensions: ${supportedExtensions()}. `
+      + 'Fix: use one of these extensions, or pass --format svg|mermaid|dot', 2);
+  }
+  return named;
 }
 
 /** The picture of a ddk.json's delivery graph in a format. */

@@ -1,5 +1,5 @@
 import { execSync, spawn } from 'child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import {
@@ -186,6 +186,14 @@ describe('graph', () => {
     expect(readFileSync(join(dir, 'p.mmd'), 'utf-8')).toMatch(/^flowchart LR\n/);
     expect(run(['graph', EXAMPLE, '--format', 'dot', '-o', join(dir, 'p.txt')]).code).toBe(0);
     expect(readFileSync(join(dir, 'p.txt'), 'utf-8')).toMatch(/^digraph "myapp" \{/);
+  });
+
+  test('-o g.png: refused before anything is drawn or written, exit 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ddk-graph-'));
+    const r = run(['graph', EXAMPLE, '-o', join(dir, 'g.png')], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('ddk-pipelines cannot write PNG pictures; supported extensions: .svg (svg); .mmd, .mermaid (mermaid); .dot, .gv (dot)');
+    expect(existsSync(join(dir, 'g.png'))).toBe(false);
   });
 
   test('--format mermaid and dot to stdout; an unknown format is a usage error', () => {

@@ -1,4 +1,5 @@
 import { exampleDoc } from './helpers';
+import { graphFormat } from '../../lib/cli/commands';
 import { deliveryGraph, toDot, toMermaid } from '../../lib/cli/graph';
 import { DdkConfig } from '../../lib/config';
 import { DeliveryPlan } from '../../lib/model';
@@ -131,5 +132,36 @@ describe('Gitflow: one pipeline per stage, from its branch', () => {
     expect(graph.edges).toContainEqual({ from: 'stage1', to: 'stage2', label: 'merge to main' });
     expect(toDot(graph)).toContain('stage1_env1 -> stage2_source [ltail=cluster_stage1, lhead=cluster_stage2, style=dashed, label="merge to main"');
     expect(toMermaid(graph)).toContain('  stage1 -. "merge to main" .-> stage2');
+  });
+});
+
+describe('graph output formats', () => {
+  const SUPPORTED = 'supported extensions: .svg (svg); .mmd, .mermaid (mermaid); .dot, .gv (dot)';
+
+  test('the format follows --format, else the extension of -o, else svg', () => {
+    expect(graphFormat({})).toBe('svg');
+    expect(graphFormat({ output: 'graph' })).toBe('svg');
+    expect(graphFormat({ output: 'docs/g.SVG' })).toBe('svg');
+    expect(graphFormat({ output: 'g.mermaid' })).toBe('mermaid');
+    expect(graphFormat({ output: 'g.gv' })).toBe('dot');
+    expect(graphFormat({ output: 'g.txt', format: 'dot' })).toBe('dot');
+    expect(graphFormat({ output: '-', format: 'mermaid' })).toBe('mermaid');
+  });
+
+  test('-o g.png is refused (never SVG in a .png file), even with --format svg, listing the supported extensions', () => {
+    for (const options of [{ output: 'g.png' }, { output: 'out/g.PNG', format: 'svg' }]) {
+      expect(() => graphFormat(options)).toThrow(`-o ${options.output}: ddk-pipelines cannot write PNG pictures; ${SUPPORTED}. Fix: write SVG with -o ${options.output.slice(0, -4)}.svg`);
+    }
+    expect(() => graphFormat({ output: 'g.pdf' })).toThrow('cannot write PDF pictures');
+    try {
+      graphFormat({ output: 'g.jpg' });
+    } catch (e: any) {
+      expect(e.exitCode).toBe(2);
+    }
+    expect.assertions(4);
+  });
+
+  test('an extension of no format, without --format, is refused too', () => {
+    expect(() => graphFormat({ output: 'g.txt' })).toThrow(`-o g.txt: the extension ".txt" names no graph format; ${SUPPORTED}. Fix: use one of these extensions, or pass --format svg|mermaid|dot`);
   });
 });
