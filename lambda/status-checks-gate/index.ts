@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import type { CodePipelineEvent, Context } from 'aws-lambda';
 import { CODEPIPELINE_TEXT_LIMITS, fit, GateDependencies, GateOutcome, runGate } from '../../lib/status-checks/gate';
+import { pipelineSettings } from '../../lib/status-checks/shared';
 import { sharedDependencies } from '../status-checks-runtime';
 
 /*
@@ -16,7 +17,7 @@ const codepipeline = new CodePipelineClient({});
 let deps: GateDependencies | undefined;
 
 function dependencies(): GateDependencies {
-  deps ??= sharedDependencies(logger);
+  deps ??= { ...sharedDependencies(logger), settings: pipelineSettings() };
   return deps;
 }
 

@@ -1,11 +1,16 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as cpa from 'aws-cdk-lib/aws-codepipeline-actions';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { CodePipelineActionFactoryResult, ICodePipelineActionFactory, ProduceActionOptions, Step } from 'aws-cdk-lib/pipelines';
+import { CODEPIPELINE_ACTION_LIMITS } from './codepipeline-limits';
 import type { GateParameters } from './shared';
 import { isGateTimeoutMinutes, LIMITS, PATTERN_RE } from './shared';
+
+/** The longest `#{namespace.variable}` a revision variable renders to (CodePipeline namespaces have at most 100 characters). */
+const LONGEST_VARIABLE = `#{${'n'.repeat(100)}.${'v'.repeat(100)}}`;
+const ACTION_NAME = new RegExp(CODEPIPELINE_ACTION_LIMITS.actionNamePattern);
 
 /** Props of a `GateStep`. */
 export interface GateStepProps {
@@ -13,10 +18,12 @@ export interface GateStepProps {
   readonly gateFunction: lambda.IFunction;
   /** Name of the pipeline, as reports name it (the plan's name). */
   readonly pipelineName: string;
-  /** Name of the plan stage the gate guards. */
+  /**
+   * Name of the plan stage the gate guards. The gate function reads the stage's required
+   * contexts from its own environment (`StatusChecks` writes every stage's `requiredChecks`
+   * there) and run-time additions from its table: the action carries only the stage's name.
+   */
   readonly stage: string;
-  /** Contexts ddk.json requires for the stage (run-time additions come from the table). */
-  readonly requiredChecks: string[];
   /**
    * The source revision of the execution, as a CodePipeline variable: the pipeline source's
    * `sourceAttribute('CommitId')` (CDK Pipelines gives the source action a namespace for it).
@@ -40,8 +47,11 @@ export interface GateStepProps {
 
 /**
  * The status-check gate of one stage in a CDK Pipelines wave: a CodePipeline Lambda invoke
- * action running the gate function with the stage's required contexts, the execution's source
- * revision (`#{<source>.CommitId}`) and execution id (`#{codepipeline.PipelineExecutionId}`).
+ * action running the gate function with the pipeline and stage names, the execution's source
+ * revision (`#{<source>.CommitId}`), execution id (`#{codepipeline.PipelineExecutionId}`) and
+ * timeout as `UserParameters` (at most `GateStep.MAX_USER_PARAMETERS_LENGTH` characters, within
+ * CodePipeline's 1,000 per configuration value). The stage's required contexts are read by the
+ * function from its environment, so any number of them fits.
  *
  * The function answers with a continuation token while checks are pending (CodePipeline invokes
  * it again), succeeds when every required context is `success` (or `error` and overridden), and
@@ -52,15 +62,30 @@ export interface GateStepProps {
  */
 export class GateStep extends Step implements ICodePipelineActionFactory {
   /**
+   * The most characters a gate's `UserParameters` can take once rendered: 100-character pipeline
+   * and stage names, a revision variable with a 100-character namespace and variable name, the
+   * longest timeout.
+   */
+  public static readonly MAX_USER_PARAMETERS_LENGTH: number = JSON.stringify({
+    pipeline: 'p'.repeat(100), stage: 's'.repeat(100), revision: LONGEST_VARIABLE, executionId: '#{codepipeline.PipelineExecutionId}', timeoutMinutes: LIMITS.maxGateTimeoutMinutes,
+  } satisfies GateParameters).length;
+
+  /**
    * The Lambda invoke action of a gate, for a pipeline built with aws-codepipeline directly
    * (CDK Pipelines uses `GateStep`). `revision` is then the source action's
    * `variables.commitId`.
    *
    * @param props the gate
-   * @param actionName name of the action in its stage
-   * @param runOrder run order of the action: lower than the stage's approval and deployments
+   * @param actionName name of the action in its stage (letters, digits and . @ _ -, at most 100)
+   * @param runOrder run order of the action (1 to 999): lower than the stage's approval and deployments
    */
   public static action(props: GateStepProps, actionName: string, runOrder: number): cpa.LambdaInvokeAction {
+    if (!ACTION_NAME.test(actionName)) {
+      throw new Error(`GateStep: actionName: "${actionName}" is not a CodePipeline action name; expected letters, digits and . @ _ - (1 to 100 characters). Fix: pass e.g. "StatusChecks"`);
+    }
+    if (!Number.isInteger(runOrder) || runOrder < CODEPIPELINE_ACTION_LIMITS.runOrderMin || runOrder > CODEPIPELINE_ACTION_LIMITS.runOrderMax) {
+      throw new Error(`GateStep ${actionName}: runOrder: ${runOrder} is out of range; expected a whole number from ${CODEPIPELINE_ACTION_LIMITS.runOrderMin} to ${CODEPIPELINE_ACTION_LIMITS.runOrderMax} (CodePipeline's limit). Fix: pass the run order before the stage's approval, e.g. 1`);
+    }
     return new cpa.LambdaInvokeAction({
       actionName,
       runOrder,
@@ -81,22 +106,22 @@ export class GateStep extends Step implements ICodePipelineActionFactory {
     if (!PATTERN_RE.name.test(props.pipelineName)) {
       throw new Error(`${where}: pipelineName: "${props.pipelineName}" is not a pipeline name; expected letters, digits and . @ _ - (1 to 100 characters). Fix: pass the plan's name`);
     }
-    for (const c of props.requiredChecks) {
-      if (!PATTERN_RE.context.test(c)) {
-        throw new Error(`${where}: requiredChecks: "${c}" is not a status-check context; expected "system/name" such as "ci/integration". Fix: name the check as system/name`);
-      }
-    }
     if (!isGateTimeoutMinutes(minutes)) {
       throw new Error(`${where}: timeout: ${timeout.toHumanString()} is out of range; expected whole minutes from 1 to ${LIMITS.maxGateTimeoutMinutes} (CodePipeline fails a Lambda invoke action after 24 hours, and the gate must report its own timeout first). Fix: pass e.g. Duration.hours(1)`);
     }
-    return {
+    const parameters: GateParameters = {
       pipeline: props.pipelineName,
       stage: props.stage,
       revision: props.revision,
       executionId: '#{codepipeline.PipelineExecutionId}',
-      requiredChecks: [...props.requiredChecks],
       timeoutMinutes: minutes,
     };
+    // measured as rendered: a revision still a token becomes a CodePipeline variable of at most LONGEST_VARIABLE
+    const rendered = JSON.stringify({ ...parameters, revision: Token.isUnresolved(props.revision) ? LONGEST_VARIABLE : props.revision }).length;
+    if (rendered > CODEPIPELINE_ACTION_LIMITS.configurationValueLength) {
+      throw new Error(`${where}: revision: the UserParameters would take ${rendered} characters, more than the ${CODEPIPELINE_ACTION_LIMITS.configurationValueLength} CodePipeline allows per action configuration value. Fix: pass the source's commit id variable (source.sourceAttribute('CommitId') or the source action's variables.commitId), not a literal`);
+    }
+    return parameters;
   }
 
   /** The UserParameters the action passes, with CodePipeline variables unresolved. */

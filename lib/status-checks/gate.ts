@@ -1,7 +1,7 @@
 import { decide, Decision } from './decision';
 import type { EventPublisher } from './events';
 import { parseGateParameters } from './requests';
-import type { GateDecidedDetail, GateRecord, StructuredLogger } from './shared';
+import type { GateDecidedDetail, GateParameters, GateRecord, PipelineSettings, StageSettings, StructuredLogger } from './shared';
 import { DETAIL_TYPES } from './shared';
 import { StatusCheckStore } from './store';
 
@@ -28,6 +28,8 @@ export type GateOutcome =
 
 /** What the gate needs. */
 export interface GateDependencies {
+  /** The pipeline and its stages' required contexts (`ENV.PIPELINE_SETTINGS`). */
+  readonly settings: PipelineSettings;
   readonly store: StatusCheckStore;
   readonly events: EventPublisher;
   readonly now: () => Date;
@@ -54,6 +56,12 @@ export async function runGate(job: GateJob, deps: GateDependencies): Promise<{ o
     return { outcome: { kind: 'failure', message: fit(`The status-check gate is misconfigured: ${parsed.issues.join(' | ')}`, CODEPIPELINE_TEXT_LIMITS.failureMessage) } };
   }
   const p = parsed.value;
+  const stage = stageOf(p, deps.settings);
+  if (typeof stage === 'string') {
+    deps.logger.error('gate misconfigured', { jobId: job.id, issues: [stage] });
+    return { outcome: { kind: 'failure', message: fit(`The status-check gate is misconfigured: ${stage}`, CODEPIPELINE_TEXT_LIMITS.failureMessage) } };
+  }
+  const declared = stage.requiredChecks;
   const now = deps.now();
   const startedAt = tokenStart(job.continuationToken, deps.logger) ?? now;
 
@@ -66,7 +74,7 @@ export async function runGate(job: GateJob, deps: GateDependencies): Promise<{ o
     const decision = decide({
       stage: p.stage,
       revision: p.revision,
-      declared: p.requiredChecks,
+      declared,
       changes,
       checks,
       overrides: state.overrides,
@@ -78,7 +86,7 @@ export async function runGate(job: GateJob, deps: GateDependencies): Promise<{ o
       stage: p.stage,
       execution: p.executionId,
       revision: p.revision,
-      declared: p.requiredChecks,
+      declared,
       startedAt: startedAt.toISOString(),
       decidedAt: now.toISOString(),
       verdict: decision.verdict,
@@ -107,6 +115,18 @@ export async function runGate(job: GateJob, deps: GateDependencies): Promise<{ o
       },
     };
   }
+}
+
+/** The stage the action guards, from the settings; or why it is not there. */
+function stageOf(p: GateParameters, settings: PipelineSettings): StageSettings | string {
+  if (p.pipeline !== settings.pipeline) {
+    return `UserParameters.pipeline: "${p.pipeline}" is not the pipeline this gate serves; expected "${settings.pipeline}". Fix: render the gate with the StatusChecks construct of pipeline "${p.pipeline}" (StatusChecks.gateStep or gateAction)`;
+  }
+  const stage = settings.stages.find(s => s.name === p.stage);
+  if (!stage) {
+    return `UserParameters.stage: "${p.stage}" is not a stage of pipeline "${settings.pipeline}"; expected one of ${settings.stages.map(s => `"${s.name}"`).join(', ')}. Fix: render the gate for a stage of ${settings.file} with StatusChecks.gateStep or gateAction, and deploy the CICD stack (the gate function reads the stages' requiredChecks from its environment)`;
+  }
+  return stage;
 }
 
 function outcomeOf(d: Decision, startedAt: Date): GateOutcome {

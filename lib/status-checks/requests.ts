@@ -242,16 +242,11 @@ export function parseGateParameters(text: string | undefined): Parsed<GateParame
   const obj = parsed.value;
   const issues = new Issues();
   const where = 'UserParameters';
-  unknownFields(issues, where, obj, ['pipeline', 'stage', 'revision', 'executionId', 'requiredChecks', 'timeoutMinutes']);
+  unknownFields(issues, where, obj, ['pipeline', 'stage', 'revision', 'executionId', 'timeoutMinutes']);
   const pipeline = str(issues, where, obj, 'pipeline', true);
   const stage = str(issues, where, obj, 'stage', true);
   const revision = str(issues, where, obj, 'revision', true);
   const executionId = str(issues, where, obj, 'executionId', true);
-  const before = issues.list.length;
-  const requiredChecks = contexts(issues, `${where}.requiredChecks`, obj.requiredChecks);
-  if (!Array.isArray(obj.requiredChecks) && issues.list.length === before) {
-    issues.add(`${where}.requiredChecks`, undefined, 'is missing', 'a list of contexts', 'render the action with GateStep');
-  }
   const t = obj.timeoutMinutes;
   if (!isGateTimeoutMinutes(t)) {
     issues.add(`${where}.timeoutMinutes`, t, t === undefined ? 'is missing' : 'is not a whole number of minutes in range', `an integer from 1 to ${LIMITS.maxGateTimeoutMinutes}`, 'render the action with GateStep and a valid timeout');
@@ -264,6 +259,6 @@ export function parseGateParameters(text: string | undefined): Parsed<GateParame
   }
   return {
     ok: true,
-    value: { pipeline: pipeline!, stage: stage!, revision: revision!, executionId: executionId!, requiredChecks, timeoutMinutes: t as number },
+    value: { pipeline: pipeline!, stage: stage!, revision: revision!, executionId: executionId!, timeoutMinutes: t as number },
   };
 }

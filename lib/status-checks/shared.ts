@@ -6,10 +6,10 @@
  * loads this module at synth time, the handlers at run time.
  */
 
-/** The states a check reports. */
 /** Logical id of the CICD stack output holding the status-check API's URL. */
 export const API_ENDPOINT_OUTPUT = 'StatusChecksApiEndpoint';
 
+/** The states a check reports. */
 export const CHECK_STATES = ['pending', 'success', 'failure', 'error'] as const;
 /** A check's state: `pending` (running), `success`, `failure` (stage fails), `error` (needs an override). */
 export type CheckState = typeof CHECK_STATES[number];
@@ -20,7 +20,10 @@ export const ENV = {
   TABLE_NAME: 'STATUS_CHECKS_TABLE_NAME',
   /** Name or ARN of the EventBridge bus events go to (both functions). */
   EVENT_BUS_NAME: 'STATUS_CHECKS_EVENT_BUS_NAME',
-  /** JSON `PipelineSettings`: the pipeline, its stages and ddk.json's required contexts (API function). */
+  /**
+   * JSON `PipelineSettings`: the pipeline, its stages and ddk.json's required contexts (both
+   * functions: the gate reads a stage's required contexts here, not from its action's UserParameters).
+   */
   PIPELINE_SETTINGS: 'STATUS_CHECKS_PIPELINE_SETTINGS',
   /** Days a check, a gate record or an override is kept (DynamoDB TTL; both functions). */
   RETENTION_DAYS: 'STATUS_CHECKS_RETENTION_DAYS',
@@ -71,8 +74,8 @@ export const LIMITS = {
   contextsPerChange: 20,
   /** Minutes a gate may wait: CodePipeline fails a Lambda invoke action after 24 hours, the gate reports its own timeout before that. */
   maxGateTimeoutMinutes: 1410,
-  /** Bytes of the pipeline settings in the API function's environment (Lambda allows 4 KB for all variables). */
-  settingsBytes: 3500,
+  /** Bytes Lambda allows for all environment variables of a function, names and values together (4 KB). */
+  environmentBytes: 4096,
 } as const;
 
 /** `PATTERNS`, compiled. */
@@ -210,7 +213,11 @@ export interface StructuredLogger {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
-/** The gate action's UserParameters (JSON). */
+/**
+ * The gate action's UserParameters (JSON). The stage's required contexts are not among them: the
+ * gate reads them from `ENV.PIPELINE_SETTINGS`, so the action's configuration stays within
+ * CodePipeline's 1,000 characters per value however many contexts a stage requires.
+ */
 export interface GateParameters {
   readonly pipeline: string;
   readonly stage: string;
@@ -218,7 +225,6 @@ export interface GateParameters {
   readonly revision: string;
   /** `#{codepipeline.PipelineExecutionId}`, resolved by CodePipeline. */
   readonly executionId: string;
-  readonly requiredChecks: string[];
   readonly timeoutMinutes: number;
 }
 
@@ -316,6 +322,10 @@ export function pipelineSettings(env: NodeJS.ProcessEnv = process.env): Pipeline
   }
   if (typeof v?.pipeline !== 'string' || !Array.isArray(v.stages)) {
     throw new Error(`environment variable ${ENV.PIPELINE_SETTINGS}: ${raw.slice(0, 200)} lacks "pipeline" or "stages"; expected {"pipeline", "file", "stages": [...]}. Fix: redeploy the construct`);
+  }
+  const bad = v.stages.findIndex(s => typeof s?.name !== 'string' || !Array.isArray(s.requiredChecks) || s.requiredChecks.some(c => typeof c !== 'string'));
+  if (bad >= 0) {
+    throw new Error(`environment variable ${ENV.PIPELINE_SETTINGS}: stages[${bad}] is ${JSON.stringify(v.stages[bad]).slice(0, 200)}; expected {"name", "index", "requiredChecks": [contexts]}. Fix: redeploy the construct`);
   }
   return v;
 }

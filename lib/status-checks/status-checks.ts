@@ -1,5 +1,5 @@
 import { basename } from 'path';
-import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as cpa from 'aws-cdk-lib/aws-codepipeline-actions';
@@ -137,6 +137,7 @@ export class StatusChecks extends Construct {
 
   /** Name of the pipeline the checks are for. */
   public readonly pipelineName: string;
+  private readonly stages: ReadonlyArray<{ readonly name: string; readonly requiredChecks: readonly string[] }>;
   /** Default wait of the gates. */
   public readonly gateTimeout: Duration;
   /** The KMS key of the table and the log groups (rotation on). */
@@ -171,6 +172,7 @@ export class StatusChecks extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     this.pipelineName = plan.name;
+    this.stages = plan.stages.map(st => ({ name: st.name, requiredChecks: [...st.requiredChecks] }));
     this.gateTimeout = props.gateTimeout ?? Duration.hours(1);
     const timeoutMinutes = this.gateTimeout.toMinutes({ integral: false });
     if (!isGateTimeoutMinutes(timeoutMinutes)) {
@@ -231,17 +233,16 @@ export class StatusChecks extends Construct {
       stages: plan.stages.map((s, index) => ({ name: s.name, index, requiredChecks: [...s.requiredChecks] })),
     };
     const settingsJson = stack.toJsonString(settings);
-    // measured with the repository name of the plan (a created repository's name is a token here)
-    const settingsBytes = Buffer.byteLength(JSON.stringify({ ...settings, repository: plan.source.repository }));
-    if (settingsBytes > LIMITS.settingsBytes) {
-      throw new Error(`${plan.config.file}: pipeline.stages: the stages and their requiredChecks take ${settingsBytes} bytes in the status-check API's environment, more than the ${LIMITS.settingsBytes} bytes it can hold (Lambda allows 4 KB of environment variables). Fix: shorten stage names and contexts, or require fewer contexts in ddk.json`);
+    const environment = { ...common, [ENV.PIPELINE_SETTINGS]: settingsJson };
+    const bytes = environmentBytes(environment, { ...settings, repository: plan.source.repository });
+    if (bytes.total > LIMITS.environmentBytes) {
+      throw new Error(`${plan.config.file}: pipeline.stages: the stages and their requiredChecks take ${bytes.settings} bytes in the status-check functions' environment, more than the ${LIMITS.environmentBytes - bytes.total + bytes.settings} bytes left of the ${LIMITS.environmentBytes} bytes (4 KB) Lambda allows for a function's environment variables. Fix: shorten stage names and contexts, or require fewer contexts in ddk.json`);
     }
 
-    this.apiFunction = this.handler('ApiFunction', 'status-checks-api', `Status-check API of pipeline ${plan.name}`, logGroup('ApiFunctionLogs'), {
-      ...common,
-      [ENV.PIPELINE_SETTINGS]: settingsJson,
-    }, Duration.seconds(10));
-    this.gateFunction = this.handler('GateFunction', 'status-checks-gate', `Status-check gates of pipeline ${plan.name}`, logGroup('GateFunctionLogs'), common, Duration.seconds(30));
+    // both functions read the stages' required contexts from the settings (the gate's action
+    // configuration names only its stage, so it stays within CodePipeline's limits)
+    this.apiFunction = this.handler('ApiFunction', 'status-checks-api', `Status-check API of pipeline ${plan.name}`, logGroup('ApiFunctionLogs'), environment, Duration.seconds(10));
+    this.gateFunction = this.handler('GateFunction', 'status-checks-gate', `Status-check gates of pipeline ${plan.name}`, logGroup('GateFunctionLogs'), environment, Duration.seconds(30));
 
     // least privilege: exactly the calls each handler makes, on exactly its resources
     this.table.grant(this.apiFunction, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
@@ -440,11 +441,15 @@ export class StatusChecks extends Construct {
   }
 
   private gateProps(stage: PlanStage, revision: string, timeout?: Duration): GateStepProps {
+    const planned = this.stages.find(s => s.name === stage.name);
+    if (!planned || planned.requiredChecks.length === 0) {
+      const gated = this.stages.filter(s => s.requiredChecks.length > 0).map(s => `"${s.name}"`).join(', ');
+      throw new Error(`StatusChecks ${this.node.path}: stage "${stage.name}" ${planned ? 'requires no checks' : 'is not a stage of the plan'}, so its gate would have no required contexts to read; expected a plan stage with requiredChecks (${gated}). Fix: gate only the stages whose requiredChecks ddk.json lists`);
+    }
     return {
       gateFunction: this.gateFunction,
       pipelineName: this.pipelineName,
       stage: stage.name,
-      requiredChecks: stage.requiredChecks,
       revision,
       timeout: timeout ?? this.gateTimeout,
       actionRole: this.gateActionRole,
@@ -530,4 +535,20 @@ export class StatusChecks extends Construct {
       }
     }
   }
+}
+
+/**
+ * Bytes a function's environment takes as Lambda counts it (names and values), with every value
+ * still a token (the table's generated name, a bus ARN) counted at its longest: a DynamoDB table
+ * name has at most 255 characters, an EventBridge bus ARN at most 340.
+ */
+function environmentBytes(environment: Record<string, string>, settings: PipelineSettings): { total: number; settings: number } {
+  const longest: Record<string, number> = { [ENV.TABLE_NAME]: 255, [ENV.EVENT_BUS_NAME]: 340 };
+  const settingsBytes = Buffer.byteLength(JSON.stringify(settings));
+  let total = 0;
+  for (const [name, value] of Object.entries(environment)) {
+    const size = name === ENV.PIPELINE_SETTINGS ? settingsBytes : Token.isUnresolved(value) ? (longest[name] ?? 2048) : Buffer.byteLength(value);
+    total += Buffer.byteLength(name) + size;
+  }
+  return { total, settings: settingsBytes };
 }

@@ -43,7 +43,7 @@ describe('codepipeline-trunk', () => {
     const actions = stage(p, 'production').Actions;
     expect(actions.map((a: any) => [a.Name, a.RunOrder])).toEqual([['StatusChecks', 1], ['Approve', 2], ['Deploy-prod-eu', 3], ['Deploy-prod-us', 3], ['Tests', 4]]);
     expect(actions[0].ActionTypeId).toMatchObject({ Category: 'Invoke', Provider: 'Lambda' });
-    expect(JSON.stringify(actions[0].Configuration.UserParameters)).toContain('ci/integration');
+    expect(JSON.stringify(actions[0].Configuration.UserParameters)).toContain('\\"stage\\":\\"production\\"');
     expect(JSON.stringify(actions[0].Configuration.UserParameters)).toContain('#{Source_Source_NS.CommitId}'.replace('Source_Source_NS', (stage(p, 'Source').Actions[0].Namespace)));
     expect(stage(p, 'development').Actions.some((a: any) => a.ActionTypeId.Category === 'Invoke')).toBe(false);
     const env = JSON.parse(actions[2].Configuration.EnvironmentVariables);

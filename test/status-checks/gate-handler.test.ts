@@ -1,10 +1,10 @@
 import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ALICE, apiEvent, CI, gateEvent, handlerEnvironment, LocalDynamo, setEnvironment } from './local';
+import { ALICE, apiEvent, CI, gateEvent, handlerEnvironment, LocalDynamo, setEnvironment, SETTINGS } from './local';
 import type * as ApiHandler from '../../lambda/status-checks-api';
 import type * as GateHandler from '../../lambda/status-checks-gate';
-import { DETAIL_TYPES, EVENT_SOURCE } from '../../lib/status-checks/shared';
+import { DETAIL_TYPES, EVENT_SOURCE, PipelineSettings } from '../../lib/status-checks/shared';
 
 /*
  * The gate handler as CodePipeline runs it: a job event in, PutJobSuccessResult (with a
@@ -20,9 +20,20 @@ let gate: typeof GateHandler.handler;
 let api: typeof ApiHandler.handler;
 let counter = 0;
 
+/** The example's stages, plus a stage requiring two contexts and one requiring forty. */
+const MANY = Array.from({ length: 40 }, (_, i) => `ci/a-rather-long-check-name-${String(i).padStart(2, '0')}`);
+const GATE_SETTINGS: PipelineSettings = {
+  ...SETTINGS,
+  stages: [
+    ...SETTINGS.stages,
+    { name: 'staging', index: 2, requiredChecks: ['ci/integration', 'ci/lint'] },
+    { name: 'many', index: 3, requiredChecks: MANY },
+  ],
+};
+
 beforeAll(async () => {
   local = await LocalDynamo.start('status-checks-gate');
-  restore = setEnvironment(handlerEnvironment(local));
+  restore = setEnvironment(handlerEnvironment(local, GATE_SETTINGS));
   gate = (require('../../lambda/status-checks-gate') as typeof GateHandler).handler; // eslint-disable-line @typescript-eslint/no-require-imports
   api = (require('../../lambda/status-checks-api') as typeof ApiHandler).handler; // eslint-disable-line @typescript-eslint/no-require-imports
 });
@@ -99,24 +110,24 @@ test('fail: a failure → PutJobFailureResult naming the context and its target 
 test('wait: pending → success with a continuation token; CodePipeline re-invokes; then pass', async () => {
   const p = fresh();
   await report(p.revision, 'ci/integration', 'pending');
-  const first = await invoke({ ...p, requiredChecks: ['ci/integration', 'ci/lint'] });
+  const first = await invoke({ ...p, stage: 'staging' });
   expect(first.kind).toBe('success');
   expect(first.input.continuationToken).toBeDefined();
   const token = JSON.parse(first.input.continuationToken);
   expect(token).toEqual({ v: 1, startedAt: expect.stringMatching(/^\d{4}-/) });
   expect(first.input.executionDetails).toEqual({
-    summary: `Stage "production", revision ${p.revision.slice(0, 12)}: waiting for 2 of 2 required checks: ci/integration (pending); ci/lint (not reported yet).`,
+    summary: `Stage "staging", revision ${p.revision.slice(0, 12)}: waiting for 2 of 2 required checks: ci/integration (pending); ci/lint (not reported yet).`,
     percentComplete: 0,
   });
 
   // re-invoked with the token while one is still missing: still waiting, same start time
   await report(p.revision, 'ci/integration', 'success');
-  const second = await invoke({ ...p, requiredChecks: ['ci/integration', 'ci/lint'] }, first.input.continuationToken);
+  const second = await invoke({ ...p, stage: 'staging' }, first.input.continuationToken);
   expect(JSON.parse(second.input.continuationToken)).toEqual(token);
   expect(second.input.executionDetails.percentComplete).toBe(50);
 
   await report(p.revision, 'ci/lint', 'success');
-  const third = await invoke({ ...p, requiredChecks: ['ci/integration', 'ci/lint'] }, second.input.continuationToken);
+  const third = await invoke({ ...p, stage: 'staging' }, second.input.continuationToken);
   expect(third.kind).toBe('success');
   expect(third.input.continuationToken).toBeUndefined();
   // one event per change of verdict or summary: WAIT, WAIT (another summary), PASS
@@ -204,6 +215,32 @@ test('a report scoped to another stage does not open this gate', async () => {
   expect((await invoke(p)).input.continuationToken).toBeDefined();
   await report(p.revision, 'ci/integration', 'success', { stage: 'production' });
   expect((await invoke(p)).input.continuationToken).toBeUndefined();
+});
+
+test('the required contexts come from the function\'s settings, not the action: forty contexts, a short UserParameters', async () => {
+  const p = fresh();
+  const event = gateEvent({ ...p, stage: 'many' });
+  expect(event['CodePipeline.job'].data.actionConfiguration.configuration.UserParameters.length).toBeLessThan(200);
+  for (const c of MANY.slice(0, 39)) await report(p.revision, c, 'success');
+  codePipeline.resetHistory();
+  await gate(event);
+  const waiting = lastResult();
+  expect(waiting.input.executionDetails).toEqual({
+    summary: `Stage "many", revision ${p.revision.slice(0, 12)}: waiting for 1 of 40 required checks: ${MANY[39]} (not reported yet).`,
+    percentComplete: 97,
+  });
+  await report(p.revision, MANY[39], 'success');
+  const passed = await invoke({ ...p, stage: 'many' }, waiting.input.continuationToken);
+  expect(passed.kind).toBe('success');
+  expect(passed.input.continuationToken).toBeUndefined();
+});
+
+test('a stage the settings do not know, or another pipeline, fails the job naming the fix', async () => {
+  const p = fresh();
+  const unknown = await invoke({ ...p, stage: 'qa' });
+  expect(unknown).toEqual({ kind: 'failure', input: { jobId: 'job-1', failureDetails: { type: 'JobFailed', message: 'The status-check gate is misconfigured: UserParameters.stage: "qa" is not a stage of pipeline "myapp"; expected one of "development", "production", "staging", "many". Fix: render the gate for a stage of ddk.json with StatusChecks.gateStep or gateAction, and deploy the CICD stack (the gate function reads the stages\' requiredChecks from its environment)' } } });
+  const other = await invoke({ ...p, pipeline: 'otherapp' });
+  expect(other.input.failureDetails.message).toBe('The status-check gate is misconfigured: UserParameters.pipeline: "otherapp" is not the pipeline this gate serves; expected "myapp". Fix: render the gate with the StatusChecks construct of pipeline "otherapp" (StatusChecks.gateStep or gateAction)');
 });
 
 test('misconfigured UserParameters fail the job, naming the parameter', async () => {

@@ -45,7 +45,7 @@ export class LocalDynamo {
   }
 }
 
-/** The example ddk.json's pipeline, as the construct writes it for the API. */
+/** The example ddk.json's pipeline, as the construct writes it for the API and the gate. */
 export const SETTINGS: PipelineSettings = {
   pipeline: 'myapp',
   file: 'ddk.json',
@@ -114,7 +114,7 @@ export function apiEvent(options: {
 /** A CodePipeline job event for the gate, with UserParameters and an optional continuation token. */
 export function gateEvent(params: Partial<GateParameters> | string, continuationToken?: string, jobId = 'job-1'): CodePipelineEvent {
   const userParameters = typeof params === 'string' ? params : JSON.stringify({
-    pipeline: 'myapp', stage: 'production', revision: 'abc', executionId: 'exec-1', requiredChecks: ['ci/integration'], timeoutMinutes: 60, ...params,
+    pipeline: 'myapp', stage: 'production', revision: 'abc', executionId: 'exec-1', timeoutMinutes: 60, ...params,
   });
   return {
     'CodePipeline.job': {

@@ -52,5 +52,8 @@ describe('the shared environment readers', () => {
     expect(pipelineSettings({ [ENV.PIPELINE_SETTINGS]: '{"pipeline":"p","file":"ddk.json","stages":[]}' })).toEqual({ pipeline: 'p', file: 'ddk.json', stages: [] });
     expect(() => pipelineSettings({ [ENV.PIPELINE_SETTINGS]: '{' })).toThrow(`environment variable ${ENV.PIPELINE_SETTINGS} is not JSON`);
     expect(() => pipelineSettings({ [ENV.PIPELINE_SETTINGS]: '{"pipeline":"p"}' })).toThrow(/lacks "pipeline" or "stages"/);
+    // the gate reads a stage's required contexts here: a stage without its list is a deployment defect
+    expect(() => pipelineSettings({ [ENV.PIPELINE_SETTINGS]: '{"pipeline":"p","file":"ddk.json","stages":[{"name":"prod"}]}' }))
+      .toThrow(`environment variable ${ENV.PIPELINE_SETTINGS}: stages[0] is {"name":"prod"}; expected {"name", "index", "requiredChecks": [contexts]}. Fix: redeploy the construct`);
   });
 });

@@ -119,20 +119,26 @@ describe('GET /checks query', () => {
 });
 
 describe('gate UserParameters', () => {
-  const PARAMS = { pipeline: 'myapp', stage: 'production', revision: 'abc', executionId: '0f8c-11', requiredChecks: ['ci/a'], timeoutMinutes: 60 };
+  const PARAMS = { pipeline: 'myapp', stage: 'production', revision: 'abc', executionId: '0f8c-11', timeoutMinutes: 60 };
 
   test('valid', () => {
     expect(parseGateParameters(JSON.stringify(PARAMS))).toEqual({ ok: true, value: PARAMS });
   });
 
-  test('not JSON, a timeout out of range, a missing list', () => {
+  test('not JSON, a timeout out of range, a missing field', () => {
     expect(issues(parseGateParameters('{')).join('')).toMatch(/^UserParameters: is not valid JSON/);
     expect(issues(parseGateParameters(undefined))[0]).toMatch(/^UserParameters: is empty/);
     expect(issues(parseGateParameters(JSON.stringify({ ...PARAMS, timeoutMinutes: 2000 })))).toEqual([
       'UserParameters.timeoutMinutes: 2000 is not a whole number of minutes in range; expected an integer from 1 to 1410. Fix: render the action with GateStep and a valid timeout',
     ]);
-    const { requiredChecks: _r, ...rest } = PARAMS;
-    expect(issues(parseGateParameters(JSON.stringify(rest)))[0]).toMatch(/^UserParameters\.requiredChecks: is missing/);
+    const { stage: _s, ...rest } = PARAMS;
+    expect(issues(parseGateParameters(JSON.stringify(rest)))).toEqual(['UserParameters.stage: is missing; expected letters, digits and . @ _ - (1 to 100 characters). Fix: add "stage"']);
+  });
+
+  test('the required contexts are not a parameter: the gate reads them from its settings', () => {
+    expect(issues(parseGateParameters(JSON.stringify({ ...PARAMS, requiredChecks: ['ci/a'] })))).toEqual([
+      'UserParameters.requiredChecks: is not a known field; expected only "pipeline", "stage", "revision", "executionId", "timeoutMinutes". Fix: remove "requiredChecks" or correct its spelling',
+    ]);
   });
 
   test('an unresolved CodePipeline variable is named as such', () => {

@@ -13,6 +13,7 @@ import * as pipelines from 'aws-cdk-lib/pipelines';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DdkConfig, DeliveryPlan } from '../../lib';
 import { ApprovalStep } from '../../lib/pipelines/approval-step';
+import { CODEPIPELINE_ACTION_LIMITS, pipelineActionLimitIssues } from '../../lib/status-checks/codepipeline-limits';
 import { GateStep } from '../../lib/status-checks/gate-step';
 import { ENV, EVENT_SOURCE, PipelineSettings, tableDefinition } from '../../lib/status-checks/shared';
 import { StatusChecks, StatusChecksProps } from '../../lib/status-checks/status-checks';
@@ -113,24 +114,24 @@ describe('StatusChecks, example ddk.json', () => {
     });
   });
 
-  test('functions: Node.js 22, the bundled handlers, settings from the plan in the shared variables', () => {
+  test('functions: Node.js 22, the bundled handlers, settings from the plan in both functions\' variables', () => {
     const fns = Object.values(template.findResources('AWS::Lambda::Function')) as any[];
     expect(fns).toHaveLength(2);
     for (const f of fns) {
       expect(f.Properties.Runtime).toBe('nodejs22.x');
       expect(f.Properties.Handler).toBe('index.handler');
       const names = Object.keys(f.Properties.Environment.Variables);
-      expect(names).toEqual(expect.arrayContaining([ENV.TABLE_NAME, ENV.EVENT_BUS_NAME, ENV.RETENTION_DAYS]));
+      expect(names).toEqual(expect.arrayContaining([ENV.TABLE_NAME, ENV.EVENT_BUS_NAME, ENV.RETENTION_DAYS, ENV.PIPELINE_SETTINGS]));
       expect(f.Properties.Environment.Variables[ENV.EVENT_BUS_NAME]).toBe('arn:aws:events:eu-west-1:111111111111:event-bus/default');
+      // the gate reads a stage's required contexts here (its action names only the stage)
+      const settings: PipelineSettings = JSON.parse(f.Properties.Environment.Variables[ENV.PIPELINE_SETTINGS]);
+      expect(settings).toEqual({
+        pipeline: 'myapp',
+        file: 'ddk.json',
+        repository: 'myapp',
+        stages: [{ name: 'development', index: 0, requiredChecks: [] }, { name: 'production', index: 1, requiredChecks: ['ci/integration'] }],
+      });
     }
-    const api = fns.find(f => f.Properties.Environment.Variables[ENV.PIPELINE_SETTINGS]);
-    const settings: PipelineSettings = JSON.parse(api.Properties.Environment.Variables[ENV.PIPELINE_SETTINGS]);
-    expect(settings).toEqual({
-      pipeline: 'myapp',
-      file: 'ddk.json',
-      repository: 'myapp',
-      stages: [{ name: 'development', index: 0, requiredChecks: [] }, { name: 'production', index: 1, requiredChecks: ['ci/integration'] }],
-    });
   });
 
   test('least privilege: the API function', () => {
@@ -254,10 +255,31 @@ describe('StatusChecks options', () => {
     expect(() => build({ retention: Duration.hours(36) })).toThrow('retention: 1 day 12 hours is not whole days; expected whole days, at least 1. Fix: pass e.g. Duration.days(365)');
   });
 
-  test('settings too large for the function\'s environment are refused with the fix', () => {
+  test('settings too large for the functions\' environment (4 KB with the longest table name and bus ARN) are refused with the fix', () => {
     const doc = exampleDdkJson();
     doc.pipeline.stages[1].requiredChecks = Array.from({ length: 200 }, (_, i) => `ci/a-rather-long-check-name-${i}`);
-    expect(() => build({}, doc)).toThrow(/^ddk\.json: pipeline\.stages: the stages and their requiredChecks take \d+ bytes in the status-check API's environment, more than the 3500 bytes it can hold/);
+    expect(() => build({}, doc)).toThrow(/^ddk\.json: pipeline\.stages: the stages and their requiredChecks take \d+ bytes in the status-check functions' environment, more than the \d+ bytes left of the 4096 bytes \(4 KB\) Lambda allows for a function's environment variables\. Fix: shorten stage names and contexts, or require fewer contexts in ddk\.json$/);
+  });
+
+  test('the largest settings accepted fit Lambda\'s 4 KB with the longest table name and bus ARN', () => {
+    // GIVEN contexts added one at a time until the construct refuses them
+    const doc = exampleDdkJson();
+    let accepted = 0;
+    for (let n = 1; n < 200; n++) {
+      doc.pipeline.stages[1].requiredChecks = Array.from({ length: n }, (_, i) => `ci/a-rather-long-check-name-${i}`);
+      try {
+        build({}, doc);
+        accepted = n;
+      } catch {
+        break;
+      }
+    }
+    // THEN the last accepted environment, with tokens at their longest, is within 4096 bytes
+    doc.pipeline.stages[1].requiredChecks = Array.from({ length: accepted }, (_, i) => `ci/a-rather-long-check-name-${i}`);
+    const vars = (Object.values(build({}, doc).template.findResources('AWS::Lambda::Function')) as any[])[0].Properties.Environment.Variables;
+    const size = Object.entries(vars).reduce((n, [k, v]) => n + k.length + (k === ENV.TABLE_NAME ? 255 : typeof v === 'string' ? Buffer.byteLength(v) : 340), 0);
+    expect(accepted).toBeGreaterThan(50);
+    expect(size).toBeLessThanOrEqual(4096);
   });
 });
 
@@ -352,7 +374,7 @@ describe('GateStep in a CDK Pipelines wave', () => {
     expect(Math.min(...deploys.map(d => d.RunOrder))).toBeGreaterThan(approve.RunOrder);
   });
 
-  test('UserParameters: plan stage, required checks, the source commit and execution id as CodePipeline variables', () => {
+  test('UserParameters: plan stage, the source commit and execution id as CodePipeline variables (no required contexts)', () => {
     const gate = stageActions().find(a => a.Name === 'StatusChecks');
     const params = JSON.parse(gate.Configuration.UserParameters);
     expect(params).toEqual({
@@ -360,7 +382,6 @@ describe('GateStep in a CDK Pipelines wave', () => {
       stage: 'production',
       revision: expect.stringMatching(/^#\{Source@[^.]+\.CommitId\}$/),
       executionId: '#{codepipeline.PipelineExecutionId}',
-      requiredChecks: ['ci/integration'],
       timeoutMinutes: 60,
     });
     // the namespace the variable names is the source action's
@@ -384,11 +405,36 @@ describe('GateStep in a CDK Pipelines wave', () => {
   });
 
   test('invalid props are refused naming the prop', () => {
-    const props = { gateFunction: {} as any, pipelineName: 'myapp', stage: 'production', requiredChecks: ['ci/x'], revision: 'r' };
+    const props = { gateFunction: {} as any, pipelineName: 'myapp', stage: 'production', revision: 'r' };
     expect(() => new GateStep('G', { ...props, stage: 'pro duction' })).toThrow('GateStep G: stage: "pro duction" is not a stage name');
-    expect(() => new GateStep('G', { ...props, requiredChecks: ['bad'] })).toThrow('GateStep G: requiredChecks: "bad" is not a status-check context');
     expect(() => new GateStep('G', { ...props, pipelineName: 'my app' })).toThrow('GateStep G: pipelineName: "my app" is not a pipeline name');
     expect(() => new GateStep('G', { ...props, timeout: Duration.hours(24) })).toThrow('GateStep G: timeout: 1 day is out of range');
+    expect(() => new GateStep('G', { ...props, revision: 'r'.repeat(900) })).toThrow('GateStep G: revision: the UserParameters would take 1027 characters, more than the 1000 CodePipeline allows per action configuration value. Fix: pass the source\'s commit id variable');
+    expect(() => GateStep.action(props, 'Status Checks', 1)).toThrow('GateStep: actionName: "Status Checks" is not a CodePipeline action name; expected letters, digits and . @ _ - (1 to 100 characters)');
+    expect(() => GateStep.action(props, 'S'.repeat(101), 1)).toThrow(/is not a CodePipeline action name/);
+    expect(() => GateStep.action(props, 'StatusChecks', 1000)).toThrow('GateStep StatusChecks: runOrder: 1000 is out of range; expected a whole number from 1 to 999 (CodePipeline\'s limit)');
+    expect(() => GateStep.action(props, 'StatusChecks', 0)).toThrow(/runOrder: 0 is out of range/);
+  });
+
+  test('the longest UserParameters a gate renders fits CodePipeline\'s 1,000 characters per configuration value', () => {
+    expect(GateStep.MAX_USER_PARAMETERS_LENGTH).toBeLessThanOrEqual(CODEPIPELINE_ACTION_LIMITS.configurationValueLength);
+    // 100-character names and a 100-character namespace: the rendered action stays within every action limit
+    const longName = 'p'.repeat(100);
+    const doc = exampleDdkJson();
+    doc.pipeline.name = longName;
+    doc.pipeline.stages[1].name = 's'.repeat(100);
+    const plan = planOf(doc);
+    const app = new App({ context: CDK_CONTEXT });
+    const own = new Stack(app, 'Cicd', { env: ENV_CICD });
+    const checks = new StatusChecks(own, 'StatusChecks', { plan });
+    const output = new codepipeline.Artifact();
+    const source = new cpa.CodeCommitSourceAction({ actionName: 'Source', repository: codecommit.Repository.fromRepositoryName(own, 'Repo', 'myapp'), output, branch: 'main', variablesNamespace: 'n'.repeat(100) });
+    const pipeline = new codepipeline.Pipeline(own, 'P', { pipelineType: codepipeline.PipelineType.V2 });
+    pipeline.addStage({ stageName: 'Source', actions: [source] });
+    pipeline.addStage({ stageName: 'Gate', actions: [checks.gateAction(plan.stages[1], source.variables.commitId, { timeout: Duration.minutes(1410) })] });
+    const stages = (Object.values(Template.fromStack(own).findResources('AWS::CodePipeline::Pipeline')) as any[])[0].Properties.Stages;
+    expect(pipelineActionLimitIssues(stages)).toEqual([]);
+    expect(stages[1].Actions[0].Configuration.UserParameters.length).toBeLessThanOrEqual(GateStep.MAX_USER_PARAMETERS_LENGTH);
   });
 });
 
@@ -414,7 +460,78 @@ describe('gateAction for a pipeline built with aws-codepipeline', () => {
     const gate = stage.Actions.find((a: any) => a.Name === 'StatusChecks');
     expect(gate.RunOrder).toBe(1);
     expect(JSON.parse(gate.Configuration.UserParameters)).toEqual({
-      pipeline: 'myapp', stage: 'production', revision: '#{Source_Source_NS.CommitId}', executionId: '#{codepipeline.PipelineExecutionId}', requiredChecks: ['ci/integration'], timeoutMinutes: 90,
+      pipeline: 'myapp', stage: 'production', revision: '#{Source_Source_NS.CommitId}', executionId: '#{codepipeline.PipelineExecutionId}', timeoutMinutes: 90,
     });
+  });
+
+  test('a stage that is not in the plan, or requires no checks, gets no gate', () => {
+    const app = new App({ context: CDK_CONTEXT });
+    const stack = new Stack(app, 'Cicd', { env: ENV_CICD });
+    const plan = planOf();
+    const checks = new StatusChecks(stack, 'StatusChecks', { plan });
+    expect(() => checks.gateAction(plan.stages[0], '#{S.CommitId}')).toThrow('StatusChecks Cicd/StatusChecks: stage "development" requires no checks, so its gate would have no required contexts to read; expected a plan stage with requiredChecks ("production"). Fix: gate only the stages whose requiredChecks ddk.json lists');
+    expect(() => checks.gateStep({ ...plan.stages[1], name: 'qa' }, '#{S.CommitId}')).toThrow('stage "qa" is not a stage of the plan');
+  });
+});
+
+describe('a stage requiring many contexts (issue: UserParameters over CodePipeline\'s 1,000 characters)', () => {
+  const MANY = Array.from({ length: 60 }, (_, i) => `ci/a-rather-long-check-name-${i}`);
+  const doc = exampleDdkJson();
+  doc.pipeline.stages[1].requiredChecks = MANY;
+
+  test('CDK Pipelines: the gate action stays within every CodePipeline action limit; the contexts are in the function\'s settings', () => {
+    const app = new App({ context: CDK_CONTEXT });
+    const stack = new Stack(app, 'Cicd', { env: ENV_CICD });
+    const plan = planOf(doc);
+    const checks = new StatusChecks(stack, 'StatusChecks', { plan });
+    const source = pipelines.CodePipelineSource.codeCommit(codecommit.Repository.fromRepositoryName(stack, 'Repo', 'myapp'), 'main');
+    const pipeline = new pipelines.CodePipeline(stack, 'Pipeline', { crossAccountKeys: true, synth: new pipelines.ShellStep('Synth', { input: source, commands: ['npx cdk synth'] }) });
+    const target = new Stage(stack, 'prod-eu', { env: { account: '333333333333', region: 'eu-west-1' } });
+    new s3.Bucket(new Stack(target, 'Data'), 'Bucket', { enforceSSL: true });
+    pipeline.addStage(target, { pre: [checks.gateStep(plan.stages[1], source.sourceAttribute('CommitId'))] });
+    pipeline.buildPipeline();
+    const template = Template.fromStack(stack);
+    const stages = (Object.values(template.findResources('AWS::CodePipeline::Pipeline')) as any[])[0].Properties.Stages;
+    expect(pipelineActionLimitIssues(stages)).toEqual([]);
+    const gate = stages.flatMap((st: any) => st.Actions).find((a: any) => a.Name === 'StatusChecks');
+    expect(gate.Configuration.UserParameters.length).toBeLessThanOrEqual(CODEPIPELINE_ACTION_LIMITS.configurationValueLength);
+    const fn = (Object.values(template.findResources('AWS::Lambda::Function')) as any[]).find(f => f.Properties.Description.startsWith('Status-check gates'));
+    expect(JSON.parse(fn.Properties.Environment.Variables[ENV.PIPELINE_SETTINGS]).stages[1].requiredChecks).toEqual(MANY);
+  });
+
+  test('aws-codepipeline: gateAction stays within every CodePipeline action limit', () => {
+    const app = new App({ context: CDK_CONTEXT });
+    const stack = new Stack(app, 'Cicd', { env: ENV_CICD });
+    const plan = planOf(doc);
+    const checks = new StatusChecks(stack, 'StatusChecks', { plan });
+    const output = new codepipeline.Artifact();
+    const source = new cpa.CodeCommitSourceAction({ actionName: 'Source', repository: codecommit.Repository.fromRepositoryName(stack, 'Repo', 'myapp'), output, branch: 'main' });
+    const pipeline = new codepipeline.Pipeline(stack, 'P', { pipelineType: codepipeline.PipelineType.V2 });
+    pipeline.addStage({ stageName: 'Source', actions: [source] });
+    pipeline.addStage({ stageName: 'production', actions: [checks.gateAction(plan.stages[1], source.variables.commitId)] });
+    const stages = (Object.values(Template.fromStack(stack).findResources('AWS::CodePipeline::Pipeline')) as any[])[0].Properties.Stages;
+    expect(pipelineActionLimitIssues(stages)).toEqual([]);
+    expect(JSON.parse(stages[1].Actions[0].Configuration.UserParameters)).toEqual({
+      pipeline: 'myapp', stage: 'production', revision: '#{Source_Source_NS.CommitId}', executionId: '#{codepipeline.PipelineExecutionId}', timeoutMinutes: 60,
+    });
+  });
+});
+
+describe('pipelineActionLimitIssues: CodePipeline\'s documented action limits', () => {
+  test('names the stage, the action, the value and the limit', () => {
+    expect(pipelineActionLimitIssues([{
+      Name: 'production',
+      Actions: [
+        { Name: 'Status Checks', RunOrder: 1000, Namespace: 'a.b', Configuration: { UserParameters: 'x'.repeat(1001), ['K'.repeat(51)]: 'v', FunctionName: { Ref: 'Fn' } } },
+        { Name: 'Ok', RunOrder: 1, Configuration: { UserParameters: 'x'.repeat(1000) } },
+      ],
+    }])).toEqual([
+      'stage "production", action "Status Checks": the name is not a CodePipeline action name; expected letters, digits and . @ _ - (1 to 100 characters)',
+      'stage "production", action "Status Checks": Namespace "a.b" is not a CodePipeline namespace; expected letters, digits and @ _ - (1 to 100 characters)',
+      'stage "production", action "Status Checks": RunOrder 1000 is out of range; expected a whole number from 1 to 999',
+      'stage "production", action "Status Checks": Configuration.UserParameters has 1001 characters; CodePipeline allows 1 to 1000 per configuration value',
+      `stage "production", action "Status Checks": Configuration key "${'K'.repeat(51)}" has 51 characters; CodePipeline allows at most 50`,
+    ]);
+    expect(pipelineActionLimitIssues(undefined)).toEqual([]);
   });
 });
