@@ -121,14 +121,46 @@ export interface DeliveryPlanOptions {
   /**
    * Pipeline name when ddk.json does not give one.
    *
-   * @default - the `application`/`project` tag, else the name of the folder holding ddk.json
+   * @default - the `application`/`project` tag, else `recordedName`, else the name of the folder holding ddk.json
    */
   readonly defaultName?: string;
+  /**
+   * The name the pipeline was deployed under, as its builds receive it (`DDK_PIPELINE_NAME`,
+   * see `DeliveryPlan.buildEnvironmentVariables`). It replaces only the folder-derived name:
+   * inside CodeBuild the checkout folder is not the folder the pipeline was first deployed from,
+   * and the pipeline's own synthesis must produce the same name (stack, repository, pipelines,
+   * status-check keys) as the deployment that created it.
+   *
+   * @default - none: the folder's name is used when nothing else names the pipeline
+   */
+  readonly recordedName?: string;
 }
+
+/** Where a plan's name came from. */
+export enum PipelineNameSource {
+  /** `pipeline.name` in ddk.json. */
+  FILE = 'pipeline.name',
+  /** `DeliveryPlanOptions.defaultName`. */
+  OPTION = 'option',
+  /** The `application`/`project` tag. */
+  TAG = 'tag',
+  /** `DeliveryPlanOptions.recordedName` (the `DDK_PIPELINE_NAME` the pipeline's builds get). */
+  RECORDED = 'recorded',
+  /** The name of the folder holding ddk.json. */
+  FOLDER = 'folder',
+}
+
+/**
+ * The environment variable that carries the pipeline's name into its own builds (see
+ * `DeliveryPlanOptions.recordedName`). The default app and the CLI read it.
+ */
+export const PIPELINE_NAME_VARIABLE = 'DDK_PIPELINE_NAME';
 
 /** Default commands that install and synthesize the project in the pipeline. */
 const DEFAULT_SYNTH = ['npm ci', 'npm test', 'npx cdk synth'];
 const DEFAULT_EVENTS = ['execution-failed', 'execution-succeeded', 'approval-needed'];
+/** Pipeline artifacts are kept this long unless ddk.json says otherwise. */
+const DEFAULT_ARTIFACT_RETENTION_DAYS = 90;
 
 /**
  * The delivery plan: what gets deployed where, in which order, behind which gates.
@@ -149,6 +181,8 @@ export class DeliveryPlan {
 
   /** Pipeline name. */
   public readonly name: string;
+  /** Where the name came from; `FOLDER` names change with the checkout folder (the app warns). */
+  public readonly nameSource: PipelineNameSource;
   /** Delivery strategy. */
   public readonly strategy: PipelineStrategy;
   /** Source repository and branch. */
@@ -159,6 +193,8 @@ export class DeliveryPlan {
   public readonly synthCommands: string[];
   /** Whether stacks deploy through CloudFormation change sets (prepare, execute). */
   public readonly useChangeSets: boolean;
+  /** Days after which pipeline artifacts expire from the artifact and replication buckets. */
+  public readonly artifactRetentionDays: number;
   /**
    * Where pipeline events are sent.
    *
@@ -175,11 +211,20 @@ export class DeliveryPlan {
   private constructor(config: DdkConfig, options: DeliveryPlanOptions) {
     const p = config.pipeline ?? {};
     this.config = config;
-    this.name = p.name ?? options.defaultName ?? defaultName(config);
+    const tag = config.tags.application ?? config.tags.Application ?? config.tags.project ?? config.tags.Project;
+    const [name, source]: [string, PipelineNameSource] =
+      p.name !== undefined ? [p.name, PipelineNameSource.FILE]
+        : options.defaultName !== undefined ? [options.defaultName, PipelineNameSource.OPTION]
+          : tag !== undefined ? [validName(tag), PipelineNameSource.TAG]
+            : options.recordedName ? [validName(options.recordedName), PipelineNameSource.RECORDED]
+              : [validName(basename(dirname(resolve(config.file)))), PipelineNameSource.FOLDER];
+    this.name = name;
+    this.nameSource = source;
     this.strategy = (p.strategy ?? PipelineStrategy.CDK_PIPELINES) as PipelineStrategy;
     this.executionMode = (p.executionMode ?? PlanExecutionMode.SUPERSEDED) as PlanExecutionMode;
     this.synthCommands = [...(p.synth?.commands ?? DEFAULT_SYNTH)];
     this.useChangeSets = p.changeSets ?? true;
+    this.artifactRetentionDays = p.artifactRetentionDays ?? DEFAULT_ARTIFACT_RETENTION_DAYS;
     if (p.notifications) {
       this.notifications = {
         emails: [...(p.notifications.emails ?? [])],
@@ -233,6 +278,23 @@ export class DeliveryPlan {
   public get cicdStackName(): string {
     const base = this.name.replace(/[^A-Za-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
     return `${/^[A-Za-z]/.test(base) ? '' : 'p-'}${base}-pipeline`.slice(0, 128);
+  }
+
+  /**
+   * Environment variables every build of the pipeline gets, so that the app synthesizes the
+   * same plan inside CodeBuild as where it was deployed from: `DDK_PIPELINE_NAME` (the name).
+   */
+  public get buildEnvironmentVariables(): { [name: string]: string } {
+    return { [PIPELINE_NAME_VARIABLE]: this.name };
+  }
+
+  /**
+   * A warning when the name comes from the folder holding ddk.json, else undefined.
+   */
+  public get nameWarning(): string | undefined {
+    if (this.nameSource !== PipelineNameSource.FOLDER) return undefined;
+    return `${this.config.file}: pipeline.name is not set and there is no "application" or "project" tag: the pipeline is named "${this.name}" after the folder holding the file. `
+      + `The pipeline's own builds keep this name (they get ${PIPELINE_NAME_VARIABLE}=${this.name}), but a clone in another folder would deploy a second pipeline. Fix: set "pipeline": {"name": "${this.name}"}`;
   }
 
   /** Every deployment target of the plan, stage by stage. */
@@ -302,10 +364,8 @@ function approval(a: boolean | ApprovalSettings | undefined, stage: string): Pla
   };
 }
 
-/** Name from the `application`/`project` tag, else the folder of ddk.json, made a valid pipeline name. */
-function defaultName(config: DdkConfig): string {
-  const tag = config.tags.application ?? config.tags.Application ?? config.tags.project ?? config.tags.Project;
-  const raw = tag ?? basename(dirname(resolve(config.file)));
+/** A tag's, a recorded or a folder's name made a valid pipeline name. */
+function validName(raw: string): string {
   const name = raw.replace(/[^A-Za-z0-9.@_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100);
   return name === '' ? 'ddk-pipeline' : name;
 }

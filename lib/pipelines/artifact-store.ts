@@ -4,6 +4,28 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { accessLogBucket } from './shared';
 
+/** Props of an `ArtifactStore`. */
+export interface ArtifactStoreProps {
+  /**
+   * Days after which artifacts expire (CodePipeline writes every execution's artifacts under new keys).
+   *
+   * @default 90
+   */
+  readonly artifactRetentionDays?: number;
+}
+
+/**
+ * Lifecycle rules of a pipeline artifact bucket: current artifacts expire after `days`, replaced
+ * (noncurrent) versions after 30 days or sooner, incomplete multipart uploads after a day.
+ */
+export function artifactLifecycleRules(days: number): s3.LifecycleRule[] {
+  return [{
+    expiration: Duration.days(days),
+    noncurrentVersionExpiration: Duration.days(Math.min(30, days)),
+    abortIncompleteMultipartUploadAfter: Duration.days(1),
+  }];
+}
+
 /**
  * The pipeline's artifact bucket and its KMS key (rotation on), with an access-log bucket.
  *
@@ -18,7 +40,7 @@ export class ArtifactStore extends Construct {
   /** The bucket receiving the artifact bucket's server access logs. */
   public readonly accessLogs: s3.Bucket;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: ArtifactStoreProps = {}) {
     super(scope, id);
     this.key = new kms.Key(this, 'Key', {
       description: 'Encrypts the pipeline artifacts shared with the target accounts',
@@ -37,7 +59,7 @@ export class ArtifactStore extends Construct {
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'artifacts/',
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-      lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
+      lifecycleRules: artifactLifecycleRules(props.artifactRetentionDays ?? 90),
     });
   }
 }

@@ -1,18 +1,22 @@
-import { Aspects, Stack } from 'aws-cdk-lib';
+import { Aspects, Stack, Validations } from 'aws-cdk-lib';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import { acknowledgePipelineFindings } from './acknowledgements';
 import { ApplicationStage, IApplicationFactory } from './application-stage';
 import { ApprovalStep } from './approval-step';
-import { ArtifactStore } from './artifact-store';
-import { CompactCrossAccountGrants, ScopeReplicationKeyGrants } from './compact-grants';
+import { artifactLifecycleRules, ArtifactStore } from './artifact-store';
+import { BUILD_IMAGE, BuildLogs, nodeRuntimeBuildSpec } from './build-environment';
+import { CompactCrossAccountGrants, ScopeReplicationKeyGrants, ScopeSelfMutationGrants } from './compact-grants';
+import { grantConnectionUse } from './connections';
 import { CODEPIPELINE_LIMITS, packDeployments, splitStageNames, stageOverhead } from './limits';
 import { PipelineNotifications } from './notifications';
 import { accessLogBucket, approvalTopic, codeCommitRepository, executionMode } from './shared';
+import { CDK_CLI_VERSION } from './versions';
 import { DeliveryPlan, PlanStage, SourceKind } from '../model/plan';
 import { StatusChecks } from '../status-checks/status-checks';
 
@@ -54,6 +58,8 @@ export class CdkPipelinesDelivery extends Construct {
    * @default - undefined when no stage has requiredChecks
    */
   public readonly statusChecks?: StatusChecks;
+  /** The log group of every CodeBuild project of the pipeline. */
+  public readonly buildLogs: BuildLogs;
   private readonly source: pipelines.CodePipelineSource;
   /**
    * Notification topic and rule.
@@ -68,7 +74,7 @@ export class CdkPipelinesDelivery extends Construct {
     const plan = props.plan;
     // Refuse before building anything: each plan stage is at least one CodePipeline stage.
     this.refuseTooManyStages(plan, plan.stages.length + FIXED_STAGES, plan.stages.length);
-    this.artifacts = new ArtifactStore(this, 'Artifacts');
+    this.artifacts = new ArtifactStore(this, 'Artifacts', { artifactRetentionDays: plan.artifactRetentionDays });
 
     this.codePipeline = new codepipeline.Pipeline(this, 'CodePipeline', {
       pipelineName: plan.name,
@@ -97,11 +103,21 @@ export class CdkPipelinesDelivery extends Construct {
       this.statusChecks = new StatusChecks(this, 'StatusChecks', { plan, repository: this.repository });
     }
 
+    this.buildLogs = new BuildLogs(this, 'BuildLogs', { key: this.artifacts.key, name: plan.cicdStackName });
     this.pipeline = new pipelines.CodePipeline(this, 'Pipeline', {
       codePipeline: this.codePipeline,
       selfMutation: true,
       useChangeSets: plan.useChangeSets,
-      synth: new pipelines.ShellStep('Synth', { input, commands: plan.synthCommands }),
+      // Self-mutation and asset publishing install this CLI (CDK Pipelines' default is the newest).
+      cliVersion: CDK_CLI_VERSION,
+      // Every CodeBuild project (synth, self-mutation, assets, tests) on the project's Node.js,
+      // logging to one encrypted, expiring log group.
+      codeBuildDefaults: {
+        buildEnvironment: { buildImage: BUILD_IMAGE },
+        partialBuildSpec: codebuild.BuildSpec.fromObject(nodeRuntimeBuildSpec()),
+        logging: this.buildLogs.loggingOptions,
+      },
+      synth: new pipelines.ShellStep('Synth', { input, commands: plan.synthCommands, env: plan.buildEnvironmentVariables }),
     });
 
     this.applicationStages = {};
@@ -109,6 +125,7 @@ export class CdkPipelinesDelivery extends Construct {
     for (const stage of plan.stages) this.addPlanStage(stage, props.application, actionsPerStack, plan.stages.map(s => s.name));
 
     this.pipeline.buildPipeline();
+    if (plan.source.connectionArn) grantConnectionUse(this.codePipeline, plan.source.connectionArn);
     this.checkStageLimit(plan);
     this.rollBackFailedStages();
     if (plan.notifications) {
@@ -121,12 +138,27 @@ export class CdkPipelinesDelivery extends Construct {
     Aspects.of(Stack.of(this)).add(new CompactCrossAccountGrants(trusted));
     for (const [region, support] of Object.entries(this.codePipeline.crossRegionSupport)) {
       Aspects.of(support.stack).add(new CompactCrossAccountGrants(trusted));
-      logReplicationBucket(support.stack, region, support.replicationBucket);
+      completeReplicationBucket(support.stack, region, support.replicationBucket, plan.artifactRetentionDays);
     }
     const pipelinePolicy = this.codePipeline.role.node.tryFindChild('DefaultPolicy')?.node.defaultChild as iam.CfnPolicy | undefined;
     if (pipelinePolicy) {
       const regions = Object.keys(this.codePipeline.crossRegionSupport);
       Aspects.of(pipelinePolicy).add(new ScopeReplicationKeyGrants(pipelinePolicy, plan.cicd.account, regions));
+    }
+    const selfMutationPolicy = this.node.tryFindChild('Pipeline')?.node.tryFindChild('UpdatePipeline')?.node.tryFindChild('SelfMutation')
+      ?.node.tryFindChild('Role')?.node.tryFindChild('DefaultPolicy')?.node.defaultChild as iam.CfnPolicy | undefined;
+    if (selfMutationPolicy) {
+      const qualifier = plan.cicd.environment.bootstrapQualifier ?? 'hnb659fds';
+      Aspects.of(selfMutationPolicy).add(new ScopeSelfMutationGrants(selfMutationPolicy, plan.cicd.account, qualifier));
+      const ack = Validations.of(selfMutationPolicy.node.scope!);
+      ack.acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:*:${plan.cicd.account}:stack/*]`,
+        reason: 'Self-mutation reads the status of the pipeline stack and of its replication stacks (cloudformation:DescribeStacks, read-only): stacks of the CICD account, in the CICD and the targets\' regions.',
+      });
+      ack.acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-${qualifier}-assets-${plan.cicd.account}-*]`,
+        reason: 'Self-mutation lists the CICD account\'s CDK bootstrap buckets (s3:ListBucket, read-only), one per region it deploys to.',
+      });
     }
     acknowledgePipelineFindings(this, this.codePipeline, [this.artifacts.bucket]);
   }
@@ -187,11 +219,38 @@ export class CdkPipelinesDelivery extends Construct {
 
 }
 
-/** Sends the server access logs of a CodePipeline-created replication bucket to a bucket beside it. */
-function logReplicationBucket(stack: Stack, region: string, bucket: s3.IBucket): void {
+/**
+ * Completes a CodePipeline-created replication bucket (aws-cdk-lib makes it encrypted, SSL-only
+ * and private) like the artifact bucket: versioned, artifacts expiring, and its server access
+ * logs sent to a bucket beside it. The bucket is configured through its L1, which does not grant
+ * the S3 logging service anything: the log bucket's policy lets `logging.s3.amazonaws.com` write
+ * under the prefix, for this bucket and account only (S3 "Enabling Amazon S3 server access logging").
+ */
+function completeReplicationBucket(stack: Stack, region: string, bucket: s3.IBucket, artifactRetentionDays: number): void {
   const logs = accessLogBucket(stack, 'ReplicationAccessLogs', `the ${region} replication bucket`);
   const cfn = bucket.node.defaultChild as s3.CfnBucket;
-  cfn.loggingConfiguration = { destinationBucketName: logs.bucketName, logFilePrefix: 'replication/' };
+  const prefix = 'replication/';
+  cfn.loggingConfiguration = { destinationBucketName: logs.bucketName, logFilePrefix: prefix };
+  cfn.versioningConfiguration = { status: 'Enabled' };
+  cfn.lifecycleConfiguration = {
+    rules: artifactLifecycleRules(artifactRetentionDays).map((r, i) => ({
+      id: `artifacts-${i}`,
+      status: 'Enabled',
+      expirationInDays: r.expiration?.toDays(),
+      noncurrentVersionExpiration: r.noncurrentVersionExpiration ? { noncurrentDays: r.noncurrentVersionExpiration.toDays() } : undefined,
+      abortIncompleteMultipartUpload: r.abortIncompleteMultipartUploadAfter ? { daysAfterInitiation: r.abortIncompleteMultipartUploadAfter.toDays() } : undefined,
+    })),
+  };
+  logs.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'S3ServerAccessLogsPolicy',
+    principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+    actions: ['s3:PutObject'],
+    resources: [logs.arnForObjects(`${prefix}*`)],
+    conditions: {
+      ArnLike: { 'aws:SourceArn': bucket.bucketArn },
+      StringEquals: { 'aws:SourceAccount': stack.account },
+    },
+  }));
 }
 
 /** Source, Build and UpdatePipeline. */

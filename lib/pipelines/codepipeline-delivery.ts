@@ -8,6 +8,8 @@ import { Construct } from 'constructs';
 import { acknowledgePipelineFindings } from './acknowledgements';
 import { ApplicationStage, IApplicationFactory } from './application-stage';
 import { ArtifactStore } from './artifact-store';
+import { BUILD_IMAGE, BuildLogs, nodeRuntimeBuildSpec } from './build-environment';
+import { grantConnectionUse } from './connections';
 import { CODEPIPELINE_LIMITS, packDeployments, splitStageNames, stageOverhead } from './limits';
 import { PipelineNotifications } from './notifications';
 import { approvalTopic, codeCommitRepository, executionMode, manualApprovalAction } from './shared';
@@ -61,6 +63,8 @@ export class CodePipelineDelivery extends Construct {
    * @default - undefined when no stage has requiredChecks
    */
   public readonly statusChecks?: StatusChecks;
+  /** The log group of every CodeBuild project of the pipelines. */
+  public readonly buildLogs: BuildLogs;
   private readonly plan: DeliveryPlan;
   private readonly buildProject: codebuild.PipelineProject;
 
@@ -74,7 +78,8 @@ export class CodePipelineDelivery extends Construct {
     if (!gitflow && plan.stages.length + 2 > CODEPIPELINE_LIMITS.stagesPerPipeline) {
       throw new Error(`${plan.config.file}: pipeline.stages: the plan renders at least ${plan.stages.length + 2} CodePipeline stages (2 for source and build, ${plan.stages.length} for the plan stages), more than the ${CODEPIPELINE_LIMITS.stagesPerPipeline} stages a pipeline allows. Fix: put environments that may deploy together into one stage (they deploy in parallel)`);
     }
-    this.artifacts = new ArtifactStore(this, 'Artifacts');
+    this.artifacts = new ArtifactStore(this, 'Artifacts', { artifactRetentionDays: plan.artifactRetentionDays });
+    this.buildLogs = new BuildLogs(this, 'BuildLogs', { key: this.artifacts.key, name: plan.cicdStackName });
     this.repository = codeCommitRepository(this, plan, gitflow ? plan.stages.map(s => s.branch) : []);
     for (const t of plan.targets) {
       this.applicationStages[t.id] = new ApplicationStage(this, t.id, { environment: t.environment, application: props.application });
@@ -115,6 +120,7 @@ export class CodePipelineDelivery extends Construct {
       actions: [new cpa.CodeBuildAction({ actionName: 'Synth', project: this.buildProject, input: source, outputs: [assembly] })],
     });
     for (const stage of stages) this.addPlanStage(pipeline, stage, source, assembly, sourceAction.variables.commitId);
+    if (plan.source.connectionArn) grantConnectionUse(pipeline, plan.source.connectionArn);
     if (pipeline.stageCount > CODEPIPELINE_LIMITS.stagesPerPipeline) {
       throw new Error(`${plan.config.file}: pipeline.stages: pipeline "${name}" has ${pipeline.stageCount} stages, more than the ${CODEPIPELINE_LIMITS.stagesPerPipeline} a pipeline allows. Fix: put environments that may deploy together into one stage`);
     }
@@ -174,16 +180,23 @@ export class CodePipelineDelivery extends Construct {
     });
   }
 
-  /** A CodeBuild project (Node.js 22, encrypted with the artifact key) running `commands`. */
+  /**
+   * A CodeBuild project (the project's Node.js, encrypted with the artifact key, logging to the
+   * build log group) running `commands`, with the plan's build variables (its name).
+   */
   private project(id: string, description: string, commands: string[], options: ProjectOptions = {}): codebuild.PipelineProject {
+    const variables: { [name: string]: codebuild.BuildEnvironmentVariable } = {};
+    for (const [k, v] of Object.entries(this.plan.buildEnvironmentVariables)) variables[k] = { value: v };
     return new codebuild.PipelineProject(this, id, {
       description: `${this.plan.name}: ${description}`,
-      environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: options.compute ?? codebuild.ComputeType.SMALL },
+      environment: { buildImage: BUILD_IMAGE, computeType: options.compute ?? codebuild.ComputeType.SMALL },
+      environmentVariables: variables,
       encryptionKey: this.artifacts.key,
       timeout: options.timeout ?? Duration.minutes(60),
+      logging: this.buildLogs.loggingOptions,
       buildSpec: codebuild.BuildSpec.fromObject({
         version: '0.2',
-        phases: { install: { 'runtime-versions': { nodejs: 22 } }, build: { commands } },
+        phases: { ...nodeRuntimeBuildSpec().phases, build: { commands } },
         ...(options.artifacts ? { artifacts: options.artifacts } : {}),
       }),
     });

@@ -7,13 +7,14 @@ import { IConstruct } from 'constructs';
 /**
  * The CDK bootstrap roles a cross-account deployment uses: `cdk-<qualifier>-<kind>-role-<account>-<region>`.
  */
-const BOOTSTRAP_ROLE = /:iam::(\d{12}):role\/cdk-([a-z0-9]+)-(deploy|cfn-exec|file-publishing|image-publishing)-role-\d{12}-[a-z0-9-]+$/;
+const BOOTSTRAP_ROLE = /:iam::(\d{12}):role\/cdk-([a-z0-9]+)-(deploy|cfn-exec|file-publishing|image-publishing)-role-\d{12}-([a-z0-9-]+)$/;
 
 interface Collected {
   readonly actions: Set<string>;
   readonly resources: Map<string, unknown>;
   readonly accounts: Set<string>;
-  readonly qualifiers: Set<string>;
+  /** `<qualifier>@<region>` of the roles. */
+  readonly roleSuffixes: Set<string>;
 }
 
 /**
@@ -56,12 +57,12 @@ export class CompactCrossAccountGrants implements IAspect {
         continue;
       }
       for (const role of roles) {
-        const c = byKind.get(role.kind) ?? { actions: new Set(), resources: new Map(), accounts: new Set(), qualifiers: new Set() };
+        const c = byKind.get(role.kind) ?? { actions: new Set(), resources: new Map(), accounts: new Set(), roleSuffixes: new Set() };
         byKind.set(role.kind, c);
         for (const a of asArray(st.Action)) c.actions.add(a);
         for (const r of asArray(st.Resource)) c.resources.set(JSON.stringify(r), r);
         c.accounts.add(role.account);
-        c.qualifiers.add(role.qualifier);
+        c.roleSuffixes.add(`${role.qualifier}@${role.region}`);
       }
     }
     if (byKind.size === 0) return undefined;
@@ -71,13 +72,17 @@ export class CompactCrossAccountGrants implements IAspect {
         Sid: `TargetAccountBootstrap${kind === 'deploy' ? 'Deploy' : kind === 'cfn-exec' ? 'CfnExec' : kind.replace(/-(\w)/g, (_, x: string) => x.toUpperCase())}Roles`,
         Effect: 'Allow',
         // Fixed account principals (a policy S3 Block Public Access accepts), narrowed by the
-        // condition to those accounts' CDK bootstrap roles of this kind.
+        // condition to those accounts' CDK bootstrap roles of this kind, in the regions whose
+        // roles the statements granted (a bucket serves the targets of its own region only).
         Principal: { AWS: [...c.accounts].sort().map(a => ({ 'Fn::Sub': `arn:\${AWS::Partition}:iam::${a}:root` })) },
         Action: [...c.actions].sort(),
         Resource: resources.length === 1 ? resources[0] : resources,
         Condition: {
           ArnLike: {
-            'aws:PrincipalArn': [...c.qualifiers].sort().map(q => ({ 'Fn::Sub': `arn:\${AWS::Partition}:iam::*:role/cdk-${q}-${kind}-role-*` })),
+            'aws:PrincipalArn': [...c.roleSuffixes].sort().map(qr => {
+              const [q, region] = qr.split('@');
+              return { 'Fn::Sub': `arn:\${AWS::Partition}:iam::*:role/cdk-${q}-${kind}-role-*-${region}` };
+            }),
           },
         },
       });
@@ -87,14 +92,14 @@ export class CompactCrossAccountGrants implements IAspect {
 }
 
 /** The bootstrap roles a statement's principals are, when all of them are bootstrap roles of trusted accounts. */
-function bootstrapRoles(st: any, trusted: ReadonlySet<string>): Array<{ account: string; qualifier: string; kind: string }> | undefined {
+function bootstrapRoles(st: any, trusted: ReadonlySet<string>): Array<{ account: string; qualifier: string; kind: string; region: string }> | undefined {
   const aws = st?.Principal?.AWS;
   if (aws === undefined || Object.keys(st.Principal).length !== 1) return undefined;
   const out = [];
   for (const p of asArray(aws)) {
     const m = BOOTSTRAP_ROLE.exec(flatten(p));
     if (!m || !trusted.has(m[1])) return undefined;
-    out.push({ account: m[1], qualifier: m[2], kind: m[3] });
+    out.push({ account: m[1], qualifier: m[2], kind: m[3], region: m[4] });
   }
   return out.length > 0 ? out : undefined;
 }
@@ -135,5 +140,38 @@ export class ScopeReplicationKeyGrants implements IAspect {
       changed = true;
     }
     if (changed) this.policy.policyDocument = doc;
+  }
+}
+
+/**
+ * CDK Pipelines gives the self-mutation project `cloudformation:DescribeStacks` and
+ * `s3:ListBucket` on `*`. Both support resource-level permissions, so this aspect narrows them
+ * to what `cdk deploy` of the pipeline stack reads with the project's own credentials: stacks of
+ * the CICD account (the pipeline stack and its replication stacks, in any region) and the CICD
+ * account's CDK bootstrap buckets (`cdk-<qualifier>-assets-<account>-<region>`).
+ */
+export class ScopeSelfMutationGrants implements IAspect {
+  constructor(private readonly policy: CfnPolicy, private readonly account: string, private readonly qualifier: string) {}
+
+  public visit(node: IConstruct): void {
+    if (node !== this.policy) return;
+    const doc = Stack.of(node).resolve(this.policy.policyDocument);
+    const narrowed: Record<string, unknown> = {
+      'cloudformation:DescribeStacks': { 'Fn::Sub': `arn:\${AWS::Partition}:cloudformation:*:${this.account}:stack/*` },
+      's3:ListBucket': { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::cdk-${this.qualifier}-assets-${this.account}-*` },
+    };
+    let changed = false;
+    const statements: any[] = [];
+    for (const st of doc.Statement ?? []) {
+      const actions = asArray<string>(st.Action);
+      // aws-cdk-lib may have merged the two statements into one (same resource `*`): split it.
+      if (st.Effect !== 'Allow' || st.Resource !== '*' || st.Condition || !actions.every(a => a in narrowed)) {
+        statements.push(st);
+        continue;
+      }
+      for (const action of actions) statements.push({ ...st, Action: action, Resource: narrowed[action] });
+      changed = true;
+    }
+    if (changed) this.policy.policyDocument = { ...doc, Statement: statements };
   }
 }

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import type { IApplicationFactory } from './application-stage';
 import { CdkPipelinesDelivery } from './cdk-pipelines';
 import { CodePipelineDelivery } from './codepipeline-delivery';
+import { pipelineLimitProblems } from './limits';
 import { foldPseudoParameters, PseudoParameterValues, pseudoParameterValues } from './pseudo-parameters';
 import { DeliveryPlan, PipelineStrategy } from '../model/plan';
 
@@ -35,6 +36,8 @@ export interface DeliveryPipelineStackProps extends StackProps {
 export class DeliveryPipelineStack extends Stack {
   /** The rendered delivery system (CdkPipelinesDelivery or CodePipelineDelivery, by strategy). */
   public readonly delivery: CdkPipelinesDelivery | CodePipelineDelivery;
+  /** The ddk.json the plan was read from, for messages. */
+  private readonly configFile: string;
   /** The values folded into this stack's template, if it folds pseudo parameters. */
   private readonly pseudoParameters?: PseudoParameterValues;
 
@@ -47,6 +50,7 @@ export class DeliveryPipelineStack extends Stack {
     if (props.foldPseudoParameters ?? true) this.pseudoParameters = pseudoParameterValues(this);
     for (const [k, v] of Object.entries(props.plan.cicd.environment.tags)) Tags.of(this).add(k, v);
     this.node.addValidation({ validate: () => this.checkCloudFormationLimits(props.plan) });
+    this.configFile = props.plan.config.file;
     switch (props.plan.strategy) {
       case PipelineStrategy.CDK_PIPELINES:
         this.delivery = new CdkPipelinesDelivery(this, 'Delivery', { plan: props.plan, application: props.application });
@@ -62,6 +66,12 @@ export class DeliveryPipelineStack extends Stack {
    */
   protected _toCloudFormation(): any {
     const template = super._toCloudFormation();
+    // Every rendered pipeline against CodePipeline's documented limits (names, stage and action
+    // counts, configuration values), once, on the template as CloudFormation will receive it.
+    const problems = Object.values<any>(template.Resources ?? {})
+      .filter(r => r.Type === 'AWS::CodePipeline::Pipeline')
+      .flatMap(r => pipelineLimitProblems(r.Properties ?? {}, this.configFile));
+    if (problems.length > 0) throw new Error(problems.join('\n'));
     return this.pseudoParameters ? foldPseudoParameters(template, this.pseudoParameters) : template;
   }
 

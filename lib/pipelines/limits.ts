@@ -1,14 +1,101 @@
 import type { PlanStage } from '../model/plan';
 
 /**
- * CodePipeline quotas that a rendered plan must respect.
+ * CodePipeline quotas and API constraints that a rendered pipeline must respect ("Quotas in
+ * AWS CodePipeline"; API reference: PipelineDeclaration, StageDeclaration, ActionDeclaration,
+ * ActionConfiguration, InputArtifact/OutputArtifact).
  */
 export const CODEPIPELINE_LIMITS = {
   /** Stages in one pipeline. */
   stagesPerPipeline: 50,
   /** Actions in one stage. */
   actionsPerStage: 50,
+  /** Characters in a pipeline, stage or action name. */
+  nameLength: 100,
+  /** Characters in an action configuration key. */
+  configurationKeyLength: 50,
+  /** Characters in an action configuration value. */
+  configurationValueLength: 1000,
+  /** Characters in an artifact name. */
+  artifactNameLength: 100,
+  /** Highest runOrder of an action. */
+  maxRunOrder: 999,
 };
+
+/** Characters a pipeline, stage or action name may hold. */
+const NAME = /^[A-Za-z0-9.@_-]+$/;
+/** Characters an artifact name may hold. */
+const ARTIFACT_NAME = /^[a-zA-Z0-9_-]+$/;
+
+/**
+ * The problems of a rendered pipeline (the resolved properties of an `AWS::CodePipeline::Pipeline`)
+ * against CodePipeline's documented limits; empty when it fits. Values holding references are
+ * measured by their literal parts only (a lower bound), so a problem reported is always real.
+ *
+ * @param pipeline resolved `Name` and `Stages` of the pipeline
+ * @param where the file the pipeline comes from, for the messages
+ */
+export function pipelineLimitProblems(pipeline: { Name?: unknown; Stages?: any[] }, where: string): string[] {
+  const problems: string[] = [];
+  const L = CODEPIPELINE_LIMITS;
+  const pipelineName = typeof pipeline.Name === 'string' ? pipeline.Name : '(generated)';
+  const at = (stage?: string, action?: string) => `${where}: pipeline "${pipelineName}"${stage ? `, stage "${stage}"` : ''}${action ? `, action "${action}"` : ''}`;
+  const checkName = (kind: string, name: unknown, stage?: string, action?: string) => {
+    if (typeof name !== 'string') return;
+    if (name.length > L.nameLength || !NAME.test(name)) {
+      problems.push(`${at(stage, action)}: the ${kind} name "${name}" is not 1 to ${L.nameLength} letters, digits and . @ _ - (CodePipeline's name rule). Fix: shorten or rename it in ddk.json`);
+    }
+  };
+  checkName('pipeline', pipeline.Name);
+  const stages = pipeline.Stages ?? [];
+  if (stages.length > L.stagesPerPipeline) {
+    problems.push(`${at()}: ${stages.length} stages, more than the ${L.stagesPerPipeline} a pipeline allows. Fix: put environments that may deploy together into one stage (they deploy in parallel)`);
+  }
+  for (const stage of stages) {
+    checkName('stage', stage.Name);
+    const actions: any[] = stage.Actions ?? [];
+    if (actions.length > L.actionsPerStage) {
+      problems.push(`${at(stage.Name)}: ${actions.length} actions, more than the ${L.actionsPerStage} a stage allows. Fix: split the stage's environments over two stages, or set "changeSets": false`);
+    }
+    for (const action of actions) {
+      checkName('action', action.Name, stage.Name);
+      if (typeof action.RunOrder === 'number' && (action.RunOrder < 1 || action.RunOrder > L.maxRunOrder)) {
+        problems.push(`${at(stage.Name, action.Name)}: runOrder ${action.RunOrder} is outside 1 to ${L.maxRunOrder}. Fix: report this as a bug of ddk-pipelines`);
+      }
+      for (const [key, value] of Object.entries(action.Configuration ?? {})) {
+        if (key.length > L.configurationKeyLength) {
+          problems.push(`${at(stage.Name, action.Name)}: configuration key "${key}" is longer than ${L.configurationKeyLength} characters. Fix: report this as a bug of ddk-pipelines`);
+        }
+        const length = literalLength(value);
+        if (length > L.configurationValueLength) {
+          problems.push(`${at(stage.Name, action.Name)}: configuration value ${key} is at least ${length} characters, more than the ${L.configurationValueLength} CodePipeline allows per value. Fix: shorten what this stage renders into it in ddk.json (commands, names, contexts), or split the stage`);
+        }
+      }
+      for (const artifact of [...(action.InputArtifacts ?? []), ...(action.OutputArtifacts ?? [])]) {
+        const name = artifact?.Name;
+        if (typeof name === 'string' && (name.length > L.artifactNameLength || !ARTIFACT_NAME.test(name))) {
+          problems.push(`${at(stage.Name, action.Name)}: artifact name "${name}" is not 1 to ${L.artifactNameLength} letters, digits, _ and -. Fix: shorten the stage or environment names it is made from`);
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+/** Characters a resolved CloudFormation value has for sure: its literal parts (references count 0). */
+export function literalLength(value: unknown): number {
+  if (typeof value === 'string') return value.length;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value).length;
+  if (value && typeof value === 'object') {
+    const join = (value as any)['Fn::Join'];
+    if (Array.isArray(join) && Array.isArray(join[1])) {
+      return join[1].reduce((n: number, part: unknown) => n + literalLength(part), 0) + String(join[0]).length * Math.max(0, join[1].length - 1);
+    }
+    const sub = (value as any)['Fn::Sub'];
+    if (typeof sub === 'string') return sub.replace(/\$\{[^}]*\}/g, '').length;
+  }
+  return 0;
+}
 
 /**
  * Actions a plan stage adds besides its deployments: the status-check gate (a stage with

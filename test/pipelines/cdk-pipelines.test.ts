@@ -108,7 +108,7 @@ describe('CDK Pipelines renderer, example ddk.json', () => {
     expect(crossAccount).toEqual([expect.objectContaining({
       Sid: 'TargetAccountBootstrapDeployRoles',
       Principal: { AWS: ['arn:aws:iam::222222222222:root', 'arn:aws:iam::333333333333:root'] },
-      Condition: { ArnLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/cdk-hnb659fds-deploy-role-*'] } },
+      Condition: { ArnLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/cdk-hnb659fds-deploy-role-*-eu-west-1'] } },
     })]);
   });
 
