@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'fs';
 import { isAbsolute, join, resolve } from 'path';
 import { ConfigIssue, DdkConfig } from '../config';
 import { DdkConfigError } from '../config/issues';
-import { DeliveryPlan } from '../model';
+import { DeliveryPlan, PIPELINE_NAME_VARIABLE } from '../model';
 import { CliError } from './io';
 
 /** The file read when a command is given none. */
@@ -44,7 +44,9 @@ export function checkFile(file: string, cwd: string): CheckedFile {
     throw e;
   }
   try {
-    return { file, issues: [], warnings: config.warnings, config, plan: DeliveryPlan.fromConfig(config) };
+    // The name the pipeline's builds get (DDK_PIPELINE_NAME), as the default app reads it.
+    const plan = DeliveryPlan.fromConfig(config, { recordedName: process.env[PIPELINE_NAME_VARIABLE] || undefined });
+    return { file, issues: [], warnings: plan.nameWarning ? [...config.warnings, plan.nameWarning] : config.warnings, config, plan };
   } catch (e) {
     if (DdkConfigError.isDdkConfigError(e)) return { file, issues: e.issues, warnings: config.warnings };
     throw e;
