@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Stack, Stage } from 'aws-cdk-lib';
@@ -26,6 +26,23 @@ describe('the default app', () => {
   test('the seed\'s ddk.json synthesizes with zero findings too', () => {
     const { app } = buildApp({ file: file('seed.json', SEED_DDK_JSON), context: CDK_CONTEXT, outdir: join(tmp, 'out-seed') });
     expect(() => app.synth()).not.toThrow();
+  });
+
+  test('inside CodeBuild (DDK_PIPELINE_NAME set by the pipeline), a file without a name keeps the deployed name, not the checkout folder\'s', () => {
+    // GIVEN the seed's file (no pipeline.name, no tag) checked out into a folder named src
+    const src = join(tmp, 'src');
+    mkdirSync(src, { recursive: true });
+    const path = join(src, 'ddk.json');
+    writeFileSync(path, JSON.stringify(SEED_DDK_JSON));
+    const warnings: string[] = [];
+    const local = buildApp({ file: path, context: CDK_CONTEXT, outdir: join(tmp, 'out-src-local'), warn: w => warnings.push(w), env: {} });
+    expect(local.stack.stackName).toBe('src-pipeline');
+    expect(warnings.join('\n')).toContain('pipeline.name is not set and there is no "application" or "project" tag');
+    // WHEN the pipeline's own build synthesizes it with the name it was deployed under
+    const built = buildApp({ file: path, context: CDK_CONTEXT, outdir: join(tmp, 'out-src-built'), warn: () => undefined, env: { DDK_PIPELINE_NAME: 'my-data-app' } });
+    // THEN the stack and pipeline keep that name
+    expect(built.stack.stackName).toBe('my-data-app-pipeline');
+    expect(built.plan.name).toBe('my-data-app');
   });
 
   test.each(['codepipeline-trunk', 'codepipeline-gitflow'])('the %s strategy (with rollback and notifications) synthesizes with zero findings', strategy => {

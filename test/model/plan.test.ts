@@ -1,5 +1,5 @@
 import { DdkConfig } from '../../lib/config';
-import { DeliveryPlan, PipelineStrategy, PlanExecutionMode, SourceKind } from '../../lib/model';
+import { DeliveryPlan, PIPELINE_NAME_VARIABLE, PipelineNameSource, PipelineStrategy, PlanExecutionMode, SourceKind } from '../../lib/model';
 
 const CONNECTION_ARN = 'arn:aws:codeconnections:eu-west-1:111111111111:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
 
@@ -123,6 +123,36 @@ describe('the default name', () => {
 
   test('is a fixed name when the folder name has no usable character', () => {
     expect(plan({ environments: environments() }, '/projects/###/ddk.json').name).toBe('ddk-pipeline');
+  });
+
+  test('inside the pipeline\'s own build (DDK_PIPELINE_NAME recorded), the checkout folder does not rename it', () => {
+    // GIVEN a DDK-style file without pipeline.name or tag, deployed from my-data-app/, checked out by CodeBuild into src/
+    const doc = { environments: environments() };
+    const local = plan(doc, '/home/me/my-data-app/ddk.json');
+    expect(local.name).toBe('my-data-app');
+    expect(local.nameSource).toBe(PipelineNameSource.FOLDER);
+    expect(local.buildEnvironmentVariables).toEqual({ DDK_PIPELINE_NAME: 'my-data-app' });
+    const inCodeBuild = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc, '/codebuild/output/src123/src/ddk.json'), { recordedName: local.buildEnvironmentVariables[PIPELINE_NAME_VARIABLE] });
+    // THEN the build synthesizes the same name, stack and repository
+    expect(inCodeBuild.name).toBe('my-data-app');
+    expect(inCodeBuild.cicdStackName).toBe(local.cicdStackName);
+    expect(inCodeBuild.source.repository).toBe(local.source.repository);
+    expect(inCodeBuild.nameSource).toBe(PipelineNameSource.RECORDED);
+    expect(inCodeBuild.nameWarning).toBeUndefined();
+  });
+
+  test('a folder-derived name is warned about, with the fix', () => {
+    expect(plan({ environments: environments() }, '/home/me/my-data-app/ddk.json').nameWarning).toBe(
+      '/home/me/my-data-app/ddk.json: pipeline.name is not set and there is no "application" or "project" tag: the pipeline is named "my-data-app" after the folder holding the file. '
+      + 'The pipeline\'s own builds keep this name (they get DDK_PIPELINE_NAME=my-data-app), but a clone in another folder would deploy a second pipeline. Fix: set "pipeline": {"name": "my-data-app"}');
+    expect(plan({ tags: { application: 'x' }, environments: environments() }, '/a/b/ddk.json').nameWarning).toBeUndefined();
+  });
+
+  test('a recorded name replaces only the folder: a tag or pipeline.name still wins', () => {
+    const withTag = DeliveryPlan.fromConfig(DdkConfig.fromObject({ tags: { application: 'tagged' }, environments: environments() }, '/x/src/ddk.json'), { recordedName: 'old' });
+    expect([withTag.name, withTag.nameSource]).toEqual(['tagged', PipelineNameSource.TAG]);
+    const named = DeliveryPlan.fromConfig(DdkConfig.fromObject({ environments: environments(), pipeline: { name: 'named' } }, '/x/src/ddk.json'), { recordedName: 'old' });
+    expect([named.name, named.nameSource]).toEqual(['named', PipelineNameSource.FILE]);
   });
 
   test('yields to the defaultName option, which yields to pipeline.name', () => {
