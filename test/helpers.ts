@@ -35,7 +35,7 @@ export function exampleDdkJson(): any {
 export function render(doc: object, application: IApplicationFactory = new SampleApplication(), props: Partial<DeliveryPipelineStackProps> = {}) {
   const app = new App({ context: CDK_CONTEXT });
   const plan = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc, 'ddk.json'));
-  const stack = new DeliveryPipelineStack(app, `${plan.name}-pipeline`, { plan, application, ...props });
+  const stack = new DeliveryPipelineStack(app, plan.cicdStackName, { plan, application, ...props });
   return { app, plan, stack, template: Template.fromStack(stack) };
 }
 
