@@ -44,7 +44,7 @@ export const DETAIL_TYPES = {
   GATE_DECIDED: 'Gate Decided',
 } as const;
 
-/** Input patterns (JSON Schema / ECMAScript syntax), shared by the API's request models and the handlers. */
+/** Input patterns (ECMAScript syntax) the handlers validate requests with; `name` and `context` are ddk.json's. */
 export const PATTERNS = {
   /** A pipeline or stage name (CodePipeline's pattern; the same as ddk.json's). */
   name: '^[A-Za-z0-9.@_-]{1,100}$',
