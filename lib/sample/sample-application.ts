@@ -1,9 +1,10 @@
-import { Stack, Stage, Validations } from 'aws-cdk-lib';
+import { Stack, Stage } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/ddk-config';
 import type { IApplicationFactory } from '../pipelines/application-stage';
 import { EnvironmentResources } from '../pipelines/environment-resources';
+import { accessLogBucket } from '../pipelines/shared';
 
 /**
  * The application deployed by the default app: one stack with the seed's `ddk-bucket`,
@@ -27,11 +28,8 @@ export class SampleDataStack extends Stack {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
     };
-    const logs = new s3.Bucket(this, 'AccessLogs', { ...secure, objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED });
-    Validations.of(logs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This bucket is the server-access-log destination of ddk-bucket; logging it into itself would loop.',
-    });
+    // The same access-log bucket as the CICD stack's (SSL-only, private, logs kept a year).
+    const logs = accessLogBucket(this, 'AccessLogs', 'ddk-bucket');
     this.bucket = new s3.Bucket(this, 'ddk-bucket', {
       ...secure,
       serverAccessLogsBucket: logs,

@@ -258,3 +258,18 @@ describe('CodePipeline limits on the rendered pipeline', () => {
     for (const p of Object.values(problems) as any[]) expect(pipelineLimitProblems(p.Properties, 'ddk.json')).toEqual([]);
   });
 });
+
+describe('the sample application', () => {
+  test('its access-log bucket is configured like the CICD stack\'s (private, SSL-only, logs expire after a year)', () => {
+    const r = renderOnce('codepipeline-trunk');
+    const logBucketOf = (t: Template) => {
+      const buckets = t.findResources('AWS::S3::Bucket');
+      const logged = Object.values(buckets).find((b: any) => b.Properties.LoggingConfiguration) as any;
+      return (buckets[logged.Properties.LoggingConfiguration.DestinationBucketName.Ref] as any).Properties;
+    };
+    const sample = r.stack.delivery.applicationStages.dev.node.findAll().find((c): c is Stack => Stack.isStack(c))!;
+    const cicdLogs = logBucketOf(r.template);
+    expect(cicdLogs.LifecycleConfiguration).toEqual({ Rules: [{ ExpirationInDays: 365, Status: 'Enabled' }] });
+    expect(logBucketOf(Template.fromStack(sample))).toEqual(cicdLogs);
+  });
+});
