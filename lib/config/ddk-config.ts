@@ -1,6 +1,7 @@
 import { readFileSync } from 'fs';
 import { parse, ParseError, ParseErrorCode, printParseErrorCode } from 'jsonc-parser';
 import { ConfigIssue, DdkConfigError, didYouMean, formatIssue, jsonPath } from './issues';
+import { CFN_TYPE, convertResource } from './prop-keys';
 import type { RawDdkFile, RawEnvironment } from './schema';
 import { CICD_ENVIRONMENT_ID, validateDocument } from './validate';
 
@@ -272,8 +273,12 @@ export class EnvironmentConfig {
   }
 
   /**
-   * The props written under `resources.<id>` with snake_case keys turned into camelCase
-   * (`removal_policy` → `removalPolicy`); values are returned as written.
+   * The props written under `resources.<id>`, keys in camelCase at every depth
+   * (`point_in_time_recovery_specification: {point_in_time_recovery_enabled}` →
+   * `pointInTimeRecoverySpecification: {pointInTimeRecoveryEnabled}`), except the keys of maps of
+   * names you choose (`tags`, a function's `environment`); values are returned as written.
+   * PascalCase top-level keys are CloudFormation properties, not props: they are left out.
+   * For a CloudFormation type id (`AWS::S3::Bucket`) the entry is returned as written.
    *
    * @param constructId id of the construct the props are for
    * @returns the props, or undefined when the environment has none for that id
@@ -281,9 +286,8 @@ export class EnvironmentConfig {
   public resourceProps(constructId: string): { [key: string]: any } | undefined {
     const props = this.resources[constructId];
     if (props === undefined) return undefined;
-    const out: { [key: string]: any } = {};
-    for (const [k, v] of Object.entries(props)) out[camelCase(k)] = v;
-    return out;
+    if (CFN_TYPE.test(constructId)) return { ...props };
+    return convertResource(props, 'camel', ['environments', this.id, 'resources', constructId]).props;
   }
 }
 
@@ -426,10 +430,7 @@ export class DdkConfig {
   }
 }
 
-/** snake_case → camelCase; camelCase stays as it is. */
-export function camelCase(key: string): string {
-  return key.replace(/[_-]+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
-}
+export { camelCase } from './prop-keys';
 
 function parseJson(text: string, file: string): unknown {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;

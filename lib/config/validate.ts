@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { closest, ConfigIssue, didYouMean, jsonPath, renderValue } from './issues';
+import { CFN_TYPE, cfnTypeFindings, convertResource, formatFinding } from './prop-keys';
 import { AWS_REGIONS, isKnownRegion, partitionOf } from './regions';
 import { DdkFileSchema, describeType, KNOWN_ENVIRONMENT_KEYS, KNOWN_TOP_LEVEL_KEYS } from './schema';
 import { isReference, looksSecret } from './secrets';
@@ -254,6 +255,14 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
       for (const key of Object.keys(env)) {
         if (!KNOWN_ENVIRONMENT_KEYS.has(key)) {
           warnings.push(`${file}: ${jsonPath(['environments', id, key])}: unknown key "${key}"${didYouMean(key, KNOWN_ENVIRONMENT_KEYS)} is kept and readable through EnvironmentConfig.attribute(), but ddk-pipelines does not use it`);
+        }
+      }
+      if (isObject(env.resources)) {
+        for (const [constructId, entry] of Object.entries(env.resources)) {
+          if (!isObject(entry)) continue;
+          const path = ['environments', id, 'resources', constructId];
+          const findings = CFN_TYPE.test(constructId) ? cfnTypeFindings(entry, path) : convertResource(entry, 'camel', path).findings;
+          for (const f of findings) warnings.push(formatFinding(file, f));
         }
       }
       if (isObject(env.env_vars)) {

@@ -1,20 +1,26 @@
 import { Annotations, Aspects, CfnResource, IAspect, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import type { EnvironmentConfig } from '../config/ddk-config';
-import { didYouMean } from '../config/issues';
+import { didYouMean, jsonPath } from '../config/issues';
+import { CFN_TYPE, cfnTypeProperties, convertResource, KeyCase } from '../config/prop-keys';
 
-const CFN_TYPE = /^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$/;
 const SYMBOL = Symbol.for('ddk-pipelines.EnvironmentResources');
 
 /**
  * The per-environment construct settings of `ddk.json` (`environments.<id>.resources`),
  * as props for the constructs of one environment.
  *
- * `resources.<construct-id>` holds props for the construct with that id (snake_case keys
- * become camelCase, `removal_policy` becomes a `RemovalPolicy`). A key that is a
- * CloudFormation type (`AWS::S3::Bucket`) is applied, as the DDK did, as property overrides
- * on every resource of that type. Entries no construct read are reported when the
- * environment is synthesized, with a "did you mean" suggestion.
+ * `resources.<construct-id>` holds props for the construct with that id. Keys may be written in
+ * snake_case (as DDK and Python users do), kebab-case or camelCase, at every depth:
+ * `props(id)` returns them in camelCase (`removal_policy` becomes a `RemovalPolicy`). The keys
+ * of maps of names
+ * you choose (`tags`, a Lambda function's `environment`, …) are kept as written. A PascalCase
+ * top-level key (`"PointInTimeRecoverySpecification"`) is, as the AWS DDK 1.x read it, a
+ * CloudFormation property: it is set on the CloudFormation resource of the construct with that id.
+ * A key that is a CloudFormation type (`AWS::S3::Bucket`) is applied, as the DDK did, as
+ * property overrides on every resource of that type. Entries no construct read are reported when
+ * the environment is synthesized, with a "did you mean" suggestion; keys that cannot be mapped
+ * are warnings of `DdkConfig.warnings`.
  */
 export class EnvironmentResources {
   /**
@@ -46,24 +52,38 @@ export class EnvironmentResources {
   /** The environment the resources belong to. */
   public readonly environment: EnvironmentConfig;
   private readonly consumed = new Set<string>();
+  /** Ids whose CloudFormation properties (PascalCase keys) were set on a resource. */
+  private readonly overridden = new Set<string>();
 
   private constructor(private readonly scope: IConstruct, environment: EnvironmentConfig) {
     this.environment = environment;
     const typeKeys = Object.keys(environment.resources).filter(k => CFN_TYPE.test(k));
-    if (typeKeys.length > 0) Aspects.of(scope).add(new CfnTypeOverrides(environment, typeKeys));
+    const overrides = new Map<string, { [key: string]: unknown }>();
+    for (const [id, entry] of Object.entries(environment.resources)) {
+      if (CFN_TYPE.test(id)) continue;
+      const o = convertResource(entry, 'camel', []).overrides;
+      if (Object.keys(o).length > 0) overrides.set(id, o);
+    }
+    if (typeKeys.length > 0 || overrides.size > 0) {
+      Aspects.of(scope).add(new CloudFormationOverrides(environment, typeKeys, overrides, id => {
+        this.consumed.add(id);
+        this.overridden.add(id);
+      }));
+    }
     for (const k of typeKeys) this.consumed.add(k);
-    scope.node.addValidation({ validate: () => this.reportUnconsumed() });
+    scope.node.addValidation({ validate: () => this.report() });
   }
 
   /**
-   * Props for the construct with id `constructId`, ready to spread into its props.
+   * Props for the construct with id `constructId`, ready to spread into its props (TypeScript).
+   *
+   * Keys are camelCase at every depth; `removal_policy` is a `RemovalPolicy`.
    *
    * @param constructId the construct's id (the key under `resources`)
    * @returns the props (empty when ddk.json sets none)
    */
   public props(constructId: string): { [key: string]: any } {
-    this.consumed.add(constructId);
-    const props = this.environment.resourceProps(constructId) ?? {};
+    const props = this.convert(constructId, 'camel');
     if (typeof props.removalPolicy === 'string') props.removalPolicy = toRemovalPolicy(props.removalPolicy);
     return props;
   }
@@ -73,16 +93,34 @@ export class EnvironmentResources {
     return Object.keys(this.environment.resources).filter(k => !this.consumed.has(k));
   }
 
-  private reportUnconsumed(): string[] {
-    const unused = this.unconsumed;
-    if (unused.length === 0) return [];
+  private convert(constructId: string, keyCase: KeyCase): { [key: string]: any } {
+    this.consumed.add(constructId);
+    const entry = this.environment.resources[constructId];
+    if (entry === undefined || CFN_TYPE.test(constructId)) return {};
+    return { ...convertResource(entry, keyCase, []).props };
+  }
+
+  private report(): string[] {
     const all = this.scope.node.findAll();
-    const ids = new Set([...all.map(c => c.node.id), ...this.consumed]);
     const stack = all.find(c => Stack.isStack(c)) ?? this.scope;
-    for (const id of unused) {
-      Annotations.of(stack).addWarningV2('ddk-pipelines:unusedResourceSettings',
-        `${this.environment.id}: environments.${this.environment.id}.resources["${id}"] was not used by any construct${didYouMean(id, ids)}. ` +
-        'Fix: give the construct this id and pass EnvironmentResources.of(this).props(id) to it, or correct or remove the entry');
+    const where = (id: string) => `${this.environment.id}: ${jsonPath(['environments', this.environment.id, 'resources', id])}`;
+    const unused = this.unconsumed;
+    if (unused.length > 0) {
+      const ids = new Set([...all.map(c => c.node.id), ...this.consumed]);
+      for (const id of unused) {
+        Annotations.of(stack).addWarningV2('ddk-pipelines:unusedResourceSettings',
+          `${where(id)} was not used by any construct${didYouMean(id, ids)}. ` +
+          'Fix: give the construct this id and pass EnvironmentResources.of(this).props(id) to it, or correct or remove the entry');
+      }
+    }
+    for (const [id, entry] of Object.entries(this.environment.resources)) {
+      if (!this.consumed.has(id) || CFN_TYPE.test(id)) continue;
+      const pascal = Object.keys(convertResource(entry, 'camel', []).overrides);
+      if (pascal.length > 0 && !this.overridden.has(id)) {
+        Annotations.of(stack).addWarningV2('ddk-pipelines:cloudFormationPropertiesNotApplied',
+          `${where(id)}: the CloudFormation properties ${pascal.map(k => `"${k}"`).join(', ')} were set on no resource: no construct with id "${id}" has a CloudFormation resource as its default child. ` +
+          'Fix: write them as construct props (snake_case or camelCase), or under the resource type (e.g. "AWS::DynamoDB::Table")');
+      }
     }
     return [];
   }
@@ -98,14 +136,32 @@ function toRemovalPolicy(value: string): RemovalPolicy {
   }
 }
 
-/** DDK compatibility: `resources["AWS::X::Y"]` sets raw properties on every resource of that type. */
-class CfnTypeOverrides implements IAspect {
-  constructor(private readonly environment: EnvironmentConfig, private readonly types: string[]) {}
+/**
+ * DDK compatibility: `resources["AWS::X::Y"]` sets CloudFormation properties on every resource of
+ * that type; PascalCase keys under a construct id set them on that construct's resource (its
+ * default child, or the construct itself when it is a CloudFormation resource).
+ */
+class CloudFormationOverrides implements IAspect {
+  constructor(
+    private readonly environment: EnvironmentConfig,
+    private readonly types: string[],
+    private readonly byId: Map<string, { [key: string]: unknown }>,
+    private readonly applied: (id: string) => void,
+  ) {}
 
   public visit(node: IConstruct): void {
-    if (!CfnResource.isCfnResource(node) || !this.types.includes(node.cfnResourceType)) return;
-    for (const [prop, value] of Object.entries(this.environment.resources[node.cfnResourceType])) {
-      node.addPropertyOverride(prop, value);
+    if (!CfnResource.isCfnResource(node)) return;
+    if (this.types.includes(node.cfnResourceType)) {
+      for (const [prop, value] of Object.entries(cfnTypeProperties(this.environment.resources[node.cfnResourceType]))) {
+        node.addPropertyOverride(prop, value);
+      }
     }
+    const parent = node.node.scope;
+    const owner = this.byId.has(node.node.id) ? node.node.id
+      : parent && this.byId.has(parent.node.id) && parent.node.defaultChild === node ? parent.node.id
+        : undefined;
+    if (owner === undefined) return;
+    for (const [prop, value] of Object.entries(this.byId.get(owner)!)) node.addPropertyOverride(prop, value);
+    this.applied(owner);
   }
 }
