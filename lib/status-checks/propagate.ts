@@ -1,5 +1,5 @@
 // eslint-disable-next-line import/no-extraneous-dependencies -- handler-only module: esbuild bundles it, with the SDK, into dist/lambda; the library entry point never loads it
-import { CodeCommitClient, PostCommentForComparedCommitCommand } from '@aws-sdk/client-codecommit';
+import { CodeCommitClient, GetCommitCommand, PostCommentForComparedCommitCommand } from '@aws-sdk/client-codecommit';
 import { shortRevision } from './decision';
 import type { CheckRecord, CheckState } from './shared';
 
@@ -13,16 +13,20 @@ export interface CommentPoster {
 }
 
 /**
- * Comments on a CodeCommit commit with PostCommentForComparedCommit and only `afterCommitId`:
- * the API for a comment on one commit (PostCommentForPullRequest needs a pull request, which a
- * pipeline revision does not have).
+ * Comments on a CodeCommit commit with PostCommentForComparedCommit, the API for a comment on a
+ * commit outside a pull request (a pipeline revision has none). CodeCommit requires
+ * `beforeCommitId` for every commit but a repository's first: the comment goes on the comparison
+ * of the commit with its first parent, which GetCommit reads.
  */
 export class CodeCommitCommentPoster implements CommentPoster {
   constructor(private readonly client: CodeCommitClient) {}
 
   public async postCommitComment(repository: string, commitId: string, content: string, token: string): Promise<void> {
+    const { commit } = await this.client.send(new GetCommitCommand({ repositoryName: repository, commitId }));
+    const parent = commit?.parents?.[0];
     await this.client.send(new PostCommentForComparedCommitCommand({
       repositoryName: repository,
+      ...(parent ? { beforeCommitId: parent } : {}),
       afterCommitId: commitId,
       content,
       clientRequestToken: token,

@@ -272,7 +272,8 @@ export class StatusChecks extends Construct {
     if (this.repository) {
       this.apiFunction.addToRolePolicy(new iam.PolicyStatement({
         sid: 'CommentOnCommits',
-        actions: ['codecommit:PostCommentForComparedCommit'],
+        // GetCommit reads the commit's parent, which PostCommentForComparedCommit needs as beforeCommitId
+        actions: ['codecommit:GetCommit', 'codecommit:PostCommentForComparedCommit'],
         resources: [this.repository.repositoryArn],
       }));
     }

@@ -1,4 +1,4 @@
-import { CodeCommitClient, PostCommentForComparedCommitCommand } from '@aws-sdk/client-codecommit';
+import { CodeCommitClient, GetCommitCommand, PostCommentForComparedCommitCommand } from '@aws-sdk/client-codecommit';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
@@ -39,7 +39,11 @@ beforeEach(() => {
   eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
   codeCommit.reset();
   codeCommit.on(PostCommentForComparedCommitCommand).resolves({});
+  // every commit has a parent unless a test says otherwise (a repository's first commit)
+  codeCommit.on(GetCommitCommand).callsFake(input => ({ commit: { commitId: input.commitId, parents: [PARENT] } }));
 });
+
+const PARENT = 'f'.repeat(40);
 
 /** A fresh commit id per test, so tests do not see each other's reports. */
 function revision(): string {
@@ -215,6 +219,7 @@ describe('POST /checks', () => {
     expect(calls).toHaveLength(2);
     expect(calls[0]).toEqual({
       repositoryName: 'myapp',
+      beforeCommitId: PARENT,
       afterCommitId: rev,
       clientRequestToken: r.body.check.id,
       content: expect.stringContaining('❌ **ci/integration**: failure — 2 tests failed'),
@@ -223,6 +228,24 @@ describe('POST /checks', () => {
     expect(calls[0].content).toContain(`Reported by ${CI}`);
     // the same token on the retry: CodeCommit does not post a second comment
     expect(calls[1].clientRequestToken).toBe(calls[0].clientRequestToken);
+  });
+
+  test('propagate on a repository\'s first commit: the comment names no beforeCommitId (CodeCommit requires it for every other commit)', async () => {
+    const rev = revision();
+    codeCommit.on(GetCommitCommand, { repositoryName: 'myapp', commitId: rev }).resolves({ commit: { commitId: rev, parents: [] } });
+    const r = await report({ pipeline: 'myapp', revision: rev, context: 'ci/integration', state: 'success', propagate: true });
+    expect(r.body.propagation).toEqual({ posted: true, repository: 'myapp' });
+    expect(codeCommit.commandCalls(GetCommitCommand).map(c => c.args[0].input)).toEqual([{ repositoryName: 'myapp', commitId: rev }]);
+    const [post] = codeCommit.commandCalls(PostCommentForComparedCommitCommand).map(c => c.args[0].input);
+    expect(post).toEqual({ repositoryName: 'myapp', afterCommitId: rev, clientRequestToken: r.body.check.id, content: expect.any(String) });
+  });
+
+  test('a commit CodeCommit does not know: nothing posted, the report kept', async () => {
+    codeCommit.on(GetCommitCommand).rejects(Object.assign(new Error('Could not find commit'), { name: 'CommitIdDoesNotExistException' }));
+    const r = await report({ pipeline: 'myapp', revision: revision(), context: 'ci/integration', state: 'success', propagate: true });
+    expect(r.status).toBe(201);
+    expect(r.body.propagation).toEqual({ posted: false, repository: 'myapp', reason: 'CodeCommit refused the comment (CommitIdDoesNotExistException: Could not find commit)' });
+    expect(codeCommit.commandCalls(PostCommentForComparedCommitCommand)).toHaveLength(0);
   });
 
   test('a propagation CodeCommit refuses does not lose the report', async () => {
