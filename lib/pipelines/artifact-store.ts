@@ -45,7 +45,9 @@ export class ArtifactStore extends Construct {
     this.key = new kms.Key(this, 'Key', {
       description: 'Encrypts the pipeline artifacts shared with the target accounts',
       enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
+      // Kept with what it encrypts (the retained artifact bucket and build logs): deleting it
+      // with the stack would leave them unreadable.
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
       pendingWindow: Duration.days(7),
     });
     this.accessLogs = accessLogBucket(this, 'AccessLogs', 'the artifact bucket');

@@ -151,6 +151,15 @@ describe('CDK Pipelines: replication buckets in the targets\' other regions', ()
 });
 
 describe('the artifact bucket', () => {
+  test.each(STRATEGIES)('%s: the artifact key is retained like the bucket and build logs it encrypts', strategy => {
+    const { template } = renderOnce(strategy);
+    const policyOf = (type: string, match: (r: any) => boolean) => Object.values(template.findResources(type)).filter(match).map((r: any) => r.DeletionPolicy);
+    const kms = (r: any) => r.Properties.BucketEncryption?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault?.SSEAlgorithm === 'aws:kms';
+    expect(policyOf('AWS::S3::Bucket', kms)).toEqual(['RetainExceptOnCreate']);
+    expect(policyOf('AWS::Logs::LogGroup', r => String(r.Properties.LogGroupName).endsWith('/builds'))).toEqual(['RetainExceptOnCreate']);
+    expect(policyOf('AWS::KMS::Key', r => r.Properties.Description?.startsWith('Encrypts the pipeline artifacts'))).toEqual(['RetainExceptOnCreate']);
+  });
+
   test.each(STRATEGIES)('%s: artifacts expire after artifactRetentionDays (default 90), old versions after 30 days', strategy => {
     const { template } = renderOnce(strategy);
     const buckets = Object.values(template.findResources('AWS::S3::Bucket')).filter((b: any) => b.Properties.BucketEncryption?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault?.SSEAlgorithm === 'aws:kms');
