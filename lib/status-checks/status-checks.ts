@@ -277,16 +277,12 @@ export class StatusChecks extends Construct {
         resources: [this.repository.repositoryArn],
       }));
     }
-    // what aws-cdk-lib's LambdaInvokeAction adds when a pipeline uses the gate; stated here so
-    // the role is complete on its own and the acknowledgement sits next to it
-    this.gateFunction.addToRolePolicy(new iam.PolicyStatement({
-      sid: 'ReportGateResults',
-      actions: ['codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult'],
-      resources: ['*'],
-    }));
+    // codepipeline:PutJobSuccessResult and PutJobFailureResult: aws-cdk-lib's LambdaInvokeAction
+    // grants them to this role when a pipeline uses the gate (GateStep, gateAction); stating them
+    // here too rendered the statement twice
     Validations.of(this.gateFunction.role!).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'codepipeline:PutJobSuccessResult and PutJobFailureResult support no resource-level permissions (a job is identified only by its id); they are the only actions on "*".',
+      reason: 'codepipeline:PutJobSuccessResult and PutJobFailureResult, which aws-cdk-lib\'s LambdaInvokeAction grants the gate function, support no resource-level permissions (a job is identified only by its id); they are the only actions on "*".',
     });
     // the role CodePipeline assumes for every gate action (instead of one generated per action)
     this.gateActionRole = new iam.Role(this, 'GateActionRole', {

@@ -32,6 +32,12 @@ function build(props: Partial<StatusChecksProps> = {}, doc?: object) {
   return { app, stack, checks, template: Template.fromStack(stack) };
 }
 
+/** The gate function role's statements that allow a CodePipeline job result. */
+function jobResultStatements(template: Template): any[] {
+  return statementsOf(template, 'StatusChecksGateFunctionRole')
+    .filter(st => [st.Action].flat().some((a: string) => a.startsWith('codepipeline:PutJob')));
+}
+
 /** The statements of the default policy of a role whose logical id starts with `prefix`. */
 function statementsOf(template: Template, rolePrefix: string): any[] {
   const policies = Object.values(template.findResources('AWS::IAM::Policy')) as any[];
@@ -197,14 +203,13 @@ describe('StatusChecks, example ddk.json', () => {
     }
   });
 
-  test('least privilege: the gate function (no GetItem/UpdateItem, "*" only for the CodePipeline job results)', () => {
+  test('least privilege: the gate function (no GetItem/UpdateItem; the job results come with the pipeline\'s action)', () => {
     const statements = statementsOf(template, 'StatusChecksGateFunctionRole');
     expect(statements.map(s => [s.Action, s.Resource === '*' ? '*' : 'scoped'])).toEqual([
       [['logs:CreateLogStream', 'logs:PutLogEvents'], 'scoped'],
       [['dynamodb:PutItem', 'dynamodb:Query'], 'scoped'],
       [['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], 'scoped'],
       ['events:PutEvents', 'scoped'],
-      [['codepipeline:PutJobFailureResult', 'codepipeline:PutJobSuccessResult'], '*'],
     ]);
     // the action role may invoke the gate function and nothing else
     expect(statementsOf(template, 'StatusChecksGateActionRole')).toEqual([
@@ -440,6 +445,12 @@ describe('GateStep in a CDK Pipelines wave', () => {
     expect(params.revision).toBe(`#{${sourceAction.Namespace}.CommitId}`);
   });
 
+  test('the gate function may report job results, in exactly one statement ("*": the only resource they accept)', () => {
+    expect(jobResultStatements(template)).toEqual([
+      { Effect: 'Allow', Action: ['codepipeline:PutJobFailureResult', 'codepipeline:PutJobSuccessResult'], Resource: '*' },
+    ]);
+  });
+
   test('the gate adds no cdk-nag finding (the action role\'s lambda:ListFunctions is acknowledged)', () => {
     const nag = gatedPipeline(true);
     let report: any = { pluginReports: [] };
@@ -509,6 +520,7 @@ describe('gateAction for a pipeline built with aws-codepipeline', () => {
     const stage = (Object.values(t.findResources('AWS::CodePipeline::Pipeline')) as any[])[0].Properties.Stages[1];
     const gate = stage.Actions.find((a: any) => a.Name === 'StatusChecks');
     expect(gate.RunOrder).toBe(1);
+    expect(jobResultStatements(t)).toHaveLength(1);
     expect(JSON.parse(gate.Configuration.UserParameters)).toEqual({
       pipeline: 'myapp', stage: 'production', revision: '#{Source_Source_NS.CommitId}', executionId: '#{codepipeline.PipelineExecutionId}', timeoutMinutes: 90,
     });
