@@ -1,0 +1,134 @@
+import { AccessInput, AccessTarget, bootstrapRole, checkAccess, simulate } from './access';
+import type { StackTemplate } from './synthesize';
+
+/*
+ * The access simulation (IAM's evaluation logic, @cloud-copilot/iam-simulate) on tiny templates
+ * shaped like the pipelines' own: it passes the policies that grant what they should and finds
+ * the ones that grant too much or too little.
+ */
+
+const CICD = { account: '111111111111', region: 'eu-west-1' };
+const dev: AccessTarget = { id: 'dev', account: '222222222222', region: 'eu-west-1', qualifier: 'hnb659fds', stage: 'dev' };
+const prod: AccessTarget = { id: 'prod', account: '333333333333', region: 'eu-west-1', qualifier: 'hnb659fds', stage: 'prod' };
+
+const cicdStack = (resources: Record<string, any>): StackTemplate =>
+  ({ stackName: 'app-pipeline', displayName: 'app-pipeline', kind: 'cicd', ...CICD, template: { Resources: resources }, bytes: 0, templateFile: '' });
+const doc = (...Statement: any[]) => ({ Version: '2012-10-17', Statement });
+
+/** A CDK Pipelines-like artifact store whose grants to the targets' deploy roles match `deployRolePattern`. */
+function artifacts(deployRolePattern: string): Record<string, any> {
+  const grant = (Action: string[], Resource: any) => ({
+    Effect: 'Allow',
+    Principal: { AWS: ['arn:aws:iam::222222222222:root', 'arn:aws:iam::333333333333:root'] },
+    Action,
+    Resource,
+    Condition: { ArnLike: { 'aws:PrincipalArn': [deployRolePattern] } },
+  });
+  const bucketArn = { 'Fn::GetAtt': ['Bucket', 'Arn'] };
+  return {
+    Key: { Type: 'AWS::KMS::Key', Properties: { KeyPolicy: doc({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111111111111:root' }, Action: 'kms:*', Resource: '*' }, grant(['kms:Decrypt', 'kms:DescribeKey'], '*')) } },
+    Bucket: { Type: 'AWS::S3::Bucket', Properties: {} },
+    BucketPolicy: {
+      Type: 'AWS::S3::BucketPolicy',
+      Properties: {
+        Bucket: { Ref: 'Bucket' },
+        PolicyDocument: doc(
+          { Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*', Resource: [bucketArn, { 'Fn::Join': ['', [bucketArn, '/*']] }], Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+          grant(['s3:GetObject*', 's3:GetBucket*', 's3:List*'], [bucketArn, { 'Fn::Join': ['', [bucketArn, '/*']] }]),
+        ),
+      },
+    },
+    Pipeline: {
+      Type: 'AWS::CodePipeline::Pipeline',
+      Properties: { Name: 'app', ArtifactStore: { Type: 'S3', Location: { Ref: 'Bucket' }, EncryptionKey: { Id: { 'Fn::GetAtt': ['Key', 'Arn'] }, Type: 'KMS' } }, Stages: [] },
+    },
+  };
+}
+
+const input = (strategy: string, resources: Record<string, any>, targets = [dev, prod]): AccessInput =>
+  ({ strategy, cicd: CICD, targets, stacks: [cicdStack(resources)] });
+
+describe('artifacts', () => {
+  test('grants scoped to each target\'s region: the deploy roles read and decrypt, nobody else', async () => {
+    expect(await checkAccess(input('cdk-pipelines', artifacts('arn:aws:iam::*:role/cdk-hnb659fds-deploy-role-*-eu-west-1')))).toEqual([]);
+  });
+
+  test('grants that match every region let another region\'s deploy role read (issue 9 item 13)', async () => {
+    const findings = await checkAccess(input('cdk-pipelines', artifacts('arn:aws:iam::*:role/cdk-hnb659fds-deploy-role-*')));
+    expect(findings.map(f => f.contract)).toEqual(Array(4).fill('access.artifacts'));
+    expect(findings[0].message).toMatch(/deploy role of another region \(ap-southeast-2\).*CAN s3:GetObject/);
+  });
+
+  test('grants to the wrong role name leave the targets unable to read', async () => {
+    const findings = await checkAccess(input('cdk-pipelines', artifacts('arn:aws:iam::*:role/cdk-hnb659fds-cfn-exec-role-*')));
+    expect(findings.map(f => f.message).join('\n')).toMatch(/target dev's deploy role reads its region's artifacts.*cannot s3:GetObject[\s\S]*cannot kms:Decrypt/);
+  });
+});
+
+describe('deploy projects', () => {
+  const project = (resources: string[]) => ({
+    Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: doc({ Effect: 'Allow', Principal: { Service: 'codebuild.amazonaws.com' }, Action: 'sts:AssumeRole' }) } },
+    RolePolicy: { Type: 'AWS::IAM::Policy', Properties: { Roles: [{ Ref: 'Role' }], PolicyDocument: doc({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: resources }) } },
+    Project: { Type: 'AWS::CodeBuild::Project', Properties: { ServiceRole: { 'Fn::GetAtt': ['Role', 'Arn'] } } },
+    Pipeline: {
+      Type: 'AWS::CodePipeline::Pipeline',
+      Properties: {
+        Name: 'app',
+        Stages: [{
+          Name: 'dev',
+          Actions: [{ Name: 'Deploy-dev', ActionTypeId: { Provider: 'CodeBuild' }, Configuration: { ProjectName: { Ref: 'Project' }, EnvironmentVariables: JSON.stringify([{ name: 'DDK_ENVIRONMENT', value: 'dev', type: 'PLAINTEXT' }]) } }],
+        }],
+      },
+    },
+  });
+
+  test('a role that may assume its stage\'s bootstrap roles only passes', async () => {
+    expect(await checkAccess(input('codepipeline-trunk', project(['arn:aws:iam::222222222222:role/cdk-hnb659fds-*-role-222222222222-eu-west-1'])))).toEqual([]);
+  });
+
+  test('a role that may assume any role of the targets\' accounts is found', async () => {
+    const findings = await checkAccess(input('codepipeline-trunk', project(['arn:aws:iam::222222222222:role/*', 'arn:aws:iam::333333333333:role/*'])));
+    expect(findings.map(f => f.message).join('\n')).toMatch(/no bootstrap role: .* CAN sts:AssumeRole[\s\S]*another stage's target prod .* CAN sts:AssumeRole/);
+  });
+});
+
+describe('connection sources', () => {
+  const source = (arn: string, action: string) => ({
+    Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: doc({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111111111111:root' }, Action: 'sts:AssumeRole' }) } },
+    RolePolicy: { Type: 'AWS::IAM::Policy', Properties: { Roles: [{ Ref: 'Role' }], PolicyDocument: doc({ Effect: 'Allow', Action: action, Resource: arn }) } },
+    Pipeline: {
+      Type: 'AWS::CodePipeline::Pipeline',
+      Properties: {
+        Name: 'app',
+        Stages: [{ Name: 'Source', Actions: [{ Name: 'GitHub', RoleArn: { 'Fn::GetAtt': ['Role', 'Arn'] }, ActionTypeId: { Provider: 'CodeStarSourceConnection' }, Configuration: { ConnectionArn: arn } }] }],
+      },
+    },
+  });
+  const codestar = 'arn:aws:codestar-connections:eu-west-1:111111111111:connection/11111111-2222-3333-4444-555555555555';
+  const codeconnections = 'arn:aws:codeconnections:eu-west-1:111111111111:connection/11111111-2222-3333-4444-555555555555';
+
+  test('the action prefix of the connection\'s ARN passes', async () => {
+    expect(await checkAccess(input('codepipeline-trunk', source(codestar, 'codestar-connections:UseConnection')))).toEqual([]);
+    expect(await checkAccess(input('codepipeline-trunk', source(codeconnections, 'codeconnections:UseConnection')))).toEqual([]);
+  });
+
+  test('codestar-connections:UseConnection on a codeconnections ARN is found (issue 9 item 3)', async () => {
+    const findings = await checkAccess(input('codepipeline-trunk', source(codeconnections, 'codestar-connections:UseConnection')));
+    expect(findings.map(f => f.contract)).toEqual(['access.connection']);
+    expect(findings[0].message).toMatch(/cannot codeconnections:UseConnection/);
+  });
+});
+
+test('a simulation IAM refuses is reported, not taken for a denial', async () => {
+  const problem = await simulate({
+    description: 'mismatched prefix',
+    principal: 'arn:aws:iam::111111111111:role/r',
+    action: 'codestar-connections:UseConnection',
+    resource: 'arn:aws:codeconnections:eu-west-1:111111111111:connection/x',
+    resourceAccount: '111111111111',
+    expect: 'Denied',
+    identityPolicies: [],
+  });
+  expect(problem).toMatch(/was refused/);
+  expect(bootstrapRole('deploy', '222222222222', 'us-east-1', 'q1')).toBe('arn:aws:iam::222222222222:role/cdk-q1-deploy-role-222222222222-us-east-1');
+});

@@ -1,0 +1,294 @@
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { asArray, resourcesOf, Resolver } from './cfn';
+import { Finding } from './findings';
+import { policiesOf, rolePolicies } from './policies';
+import type { StackTemplate } from './synthesize';
+
+/*
+ * Access simulation with @cloud-copilot/iam-simulate (IAM's policy evaluation logic: identity and
+ * resource policies, same- and cross-account) over the policies of the synthesized templates:
+ * - artifacts: a CDK Pipelines target's bootstrap deploy role is CodePipeline's cross-account
+ *   action role, so it reads the input artifacts from the artifact bucket of its region and
+ *   decrypts them with that region's key ("Create a pipeline in CodePipeline that uses resources
+ *   from another AWS account"); the bucket policy and key policy must allow it (its own policy is
+ *   assumed to allow), and must not allow a role of another account, another region's deploy role
+ *   of the same account, or an unrelated role of the target account. With codepipeline-trunk and
+ *   -gitflow the CICD account's deploy projects read the artifacts, and no target account does.
+ * - deploy projects (codepipeline-trunk/-gitflow): each project's role may assume its stage's
+ *   targets' CDK bootstrap roles (deploy, file publishing, lookup), which trust the CICD account
+ *   (`cdk bootstrap --trust`), and no other stage's, no other account's, no other role.
+ * - sources: the source action's role may use its connection, with the action prefix of the
+ *   connection's ARN (IAM matches the action's service prefix against the resource's).
+ */
+
+/** A deployment target, as the access contracts need it. */
+export interface AccessTarget {
+  readonly id: string;
+  readonly account: string;
+  readonly region: string;
+  /** CDK bootstrap qualifier. */
+  readonly qualifier: string;
+  /** The plan stage deploying it. */
+  readonly stage: string;
+}
+
+/** What the access contracts read: the templates, the CICD environment and the targets. */
+export interface AccessInput {
+  readonly strategy: string;
+  readonly cicd: { readonly account: string; readonly region: string };
+  readonly targets: AccessTarget[];
+  readonly stacks: StackTemplate[];
+}
+
+/** One simulated request and its expected result. */
+export interface AccessCase {
+  readonly description: string;
+  readonly principal: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly resourceAccount: string;
+  readonly expect: 'Allowed' | 'Denied';
+  readonly identityPolicies: Array<{ name: string; policy: any }>;
+  readonly resourcePolicy?: any;
+}
+
+/** The bootstrap role of a CDK environment. */
+export function bootstrapRole(kind: string, account: string, region: string, qualifier: string, partition = 'aws'): string {
+  return `arn:${partition}:iam::${account}:role/cdk-${qualifier}-${kind}-role-${account}-${region}`;
+}
+
+const ALLOW_ALL = { name: 'the role\'s own policy (assumed to allow)', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } };
+
+/** Runs one case; returns a finding message when the result differs from the expectation. */
+export async function simulate(c: AccessCase): Promise<string | undefined> {
+  const principalAccount = c.principal.split(':')[4];
+  const result = await runSimulation({
+    request: {
+      principal: c.principal,
+      action: c.action,
+      resource: { resource: c.resource, accountId: c.resourceAccount },
+      contextVariables: { 'aws:PrincipalArn': c.principal, 'aws:PrincipalAccount': principalAccount, 'aws:SecureTransport': 'true' },
+    },
+    identityPolicies: c.identityPolicies,
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    resourcePolicy: c.resourcePolicy,
+  }, {});
+  if (result.resultType === 'error') {
+    return `${c.description}: the simulation of ${c.action} on ${c.resource} was refused (${result.errors.message}); expected ${c.expect}`;
+  }
+  const allowed = result.overallResult === 'Allowed';
+  if (allowed === (c.expect === 'Allowed')) return undefined;
+  return `${c.description}: ${c.principal} ${allowed ? 'CAN' : 'cannot'} ${c.action} ${c.resource} (${result.overallResult}); expected ${c.expect}`;
+}
+
+interface Store {
+  readonly region: string;
+  readonly bucket: string;
+  readonly bucketPolicy?: any;
+  readonly keyArn?: string;
+  readonly keyPolicy?: any;
+  readonly pipelineName: string;
+}
+
+/** The artifact stores (bucket, key and their policies) of every pipeline of the output. */
+export function artifactStores(input: AccessInput): Store[] {
+  const resolvers = new Map(input.stacks.map(s => [s, new Resolver(s)]));
+  const out: Store[] = [];
+  for (const stack of input.stacks.filter(s => s.kind === 'cicd')) {
+    const r = resolvers.get(stack)!;
+    for (const p of resourcesOf(stack.template, 'AWS::CodePipeline::Pipeline')) {
+      const stores = p.properties.ArtifactStores
+        ? asArray<any>(p.properties.ArtifactStores).map(s => ({ region: s.Region, store: s.ArtifactStore }))
+        : [{ region: stack.region, store: p.properties.ArtifactStore }];
+      for (const { region, store } of stores) {
+        const bucket = r.string(store?.Location);
+        const keyRef = r.string(store?.EncryptionKey?.Id);
+        if (!bucket) continue;
+        const holder = input.stacks.find(s => s.region === region && resourcesOf(s.template, 'AWS::S3::Bucket').some(b => resolvers.get(s)!.physicalName(b.logicalId) === bucket));
+        const hr = holder ? resolvers.get(holder)! : undefined;
+        const bucketId = holder ? resourcesOf(holder.template, 'AWS::S3::Bucket').find(b => hr!.physicalName(b.logicalId) === bucket)!.logicalId : undefined;
+        const bucketPolicy = holder ? policiesOf(holder.template).find(x => x.type === 'AWS::S3::BucketPolicy' && x.protects.includes(bucketId!)) : undefined;
+        const key = holder && keyRef ? findKey(holder, hr!, keyRef) : undefined;
+        out.push({
+          region,
+          bucket,
+          bucketPolicy: bucketPolicy ? hr!.resolveLoosely(bucketPolicy.document) : undefined,
+          keyArn: key?.arn ?? keyRef,
+          keyPolicy: key ? hr!.resolveLoosely(key.policy) : undefined,
+          pipelineName: r.string(p.properties.Name) ?? p.logicalId,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** The key a store's `EncryptionKey.Id` names (a key ARN or an alias ARN) in the stack holding it. */
+function findKey(stack: StackTemplate, r: Resolver, keyRef: string): { arn: string; policy: any } | undefined {
+  const keys = resourcesOf(stack.template, 'AWS::KMS::Key');
+  const direct = keys.find(k => r.getAtt(k.logicalId, 'Arn') === keyRef);
+  if (direct) return { arn: keyRef, policy: direct.properties.KeyPolicy };
+  const alias = /:alias\/(.+)$/.exec(keyRef)?.[1];
+  if (!alias) return undefined;
+  const a = resourcesOf(stack.template, 'AWS::KMS::Alias').find(x => r.string(x.properties.AliasName) === `alias/${alias}`);
+  const target = a?.properties.TargetKeyId;
+  const keyId = target?.Ref ?? target?.['Fn::GetAtt']?.[0];
+  const key = keys.find(k => k.logicalId === keyId);
+  return key ? { arn: r.getAtt(key.logicalId, 'Arn')!, policy: key.properties.KeyPolicy } : undefined;
+}
+
+function unusedAccount(input: AccessInput): string {
+  const used = new Set([input.cicd.account, ...input.targets.map(t => t.account)]);
+  let n = 999999999999;
+  while (used.has(String(n))) n--;
+  return String(n);
+}
+
+function otherRegion(region: string, preferred: string[]): string {
+  return [...preferred, 'ap-southeast-2', 'eu-central-1'].find(r => r !== region)!;
+}
+
+/** Who may and who may not read and decrypt the artifacts of each store. */
+export function artifactCases(input: AccessInput): AccessCase[] {
+  const cases: AccessCase[] = [];
+  const cdkPipelines = input.strategy === 'cdk-pipelines';
+  const stranger = unusedAccount(input);
+  const qualifier = input.targets[0]?.qualifier ?? 'hnb659fds';
+  for (const store of artifactStores(input)) {
+    const object = `arn:aws:s3:::${store.bucket}/${store.pipelineName.slice(0, 20)}/Synth_Outp/Ab12Cd3`;
+    const read = (description: string, principal: string, expect: 'Allowed' | 'Denied', identity = [ALLOW_ALL]) => {
+      cases.push({ description: `${description} (s3:GetObject, ${store.region} artifacts)`, principal, action: 's3:GetObject', resource: object, resourceAccount: input.cicd.account, expect, identityPolicies: identity, resourcePolicy: store.bucketPolicy });
+      if (store.keyArn) {
+        cases.push({ description: `${description} (kms:Decrypt, ${store.region} artifact key)`, principal, action: 'kms:Decrypt', resource: store.keyArn, resourceAccount: input.cicd.account, expect, identityPolicies: identity, resourcePolicy: store.keyPolicy });
+      }
+    };
+    const readers = input.targets.filter(t => cdkPipelines && t.region === store.region);
+    for (const t of readers) read(`target ${t.id}'s deploy role reads its region's artifacts`, bootstrapRole('deploy', t.account, t.region, t.qualifier), 'Allowed');
+    read('a deploy role of an account that is no target', bootstrapRole('deploy', stranger, store.region, qualifier), 'Denied');
+    const seen = new Set<string>();
+    for (const t of input.targets.filter(x => x.account !== input.cicd.account)) {
+      if (seen.has(t.account)) continue;
+      seen.add(t.account);
+      const ownRegions = input.targets.filter(x => x.account === t.account).map(x => x.region);
+      const elsewhere = otherRegion(store.region, ownRegions);
+      read(`target account ${t.account}'s deploy role of another region (${elsewhere})`, bootstrapRole('deploy', t.account, elsewhere, t.qualifier), 'Denied');
+      read(`an unrelated role of target account ${t.account}`, `arn:aws:iam::${t.account}:role/unrelated-application-role`, 'Denied');
+      if (!cdkPipelines) read(`target ${t.id}'s deploy role (codepipeline strategies: the CICD account's deploy projects read the artifacts)`, bootstrapRole('deploy', t.account, t.region, t.qualifier), 'Denied');
+    }
+    if (!cdkPipelines && store.region === input.cicd.region) {
+      for (const d of deployProjects(input)) read(`deploy project ${d.project} reads the cloud assembly`, d.principal, 'Allowed', d.identity);
+    }
+  }
+  return cases;
+}
+
+interface DeployProject {
+  readonly stack: StackTemplate;
+  readonly project: string;
+  /** The project role's ARN. */
+  readonly principal: string;
+  readonly identity: Array<{ name: string; policy: any }>;
+  /** The environments its deploy actions deploy (their DDK_ENVIRONMENT). */
+  readonly envIds: Set<string>;
+}
+
+/** The CodeBuild projects of the CICD stack that deploy environments, with their roles' policies. */
+export function deployProjects(input: AccessInput): DeployProject[] {
+  const out: DeployProject[] = [];
+  for (const stack of input.stacks.filter(s => s.kind === 'cicd')) {
+    const r = new Resolver(stack);
+    const projects = new Map<string, Set<string>>();
+    for (const p of resourcesOf(stack.template, 'AWS::CodePipeline::Pipeline')) {
+      for (const stage of asArray<any>(p.properties.Stages)) {
+        for (const a of asArray<any>(stage.Actions)) {
+          if (a.ActionTypeId?.Provider !== 'CodeBuild') continue;
+          let vars: any[] = [];
+          try {
+            vars = JSON.parse(r.string(a.Configuration?.EnvironmentVariables) ?? '[]');
+          } catch {
+            vars = [];
+          }
+          const env = vars.find(v => v.name === 'DDK_ENVIRONMENT')?.value;
+          const project = a.Configuration?.ProjectName?.Ref;
+          if (env === undefined || typeof project !== 'string') continue;
+          projects.set(project, new Set([...(projects.get(project) ?? []), env]));
+        }
+      }
+    }
+    for (const [project, envIds] of projects) {
+      const roleId = stack.template.Resources[project]?.Properties?.ServiceRole?.['Fn::GetAtt']?.[0];
+      if (typeof roleId !== 'string') continue;
+      out.push({ stack, project, principal: r.getAtt(roleId, 'Arn')!, identity: rolePolicies(stack, r, roleId), envIds });
+    }
+  }
+  return out;
+}
+
+/** The deploy projects of the codepipeline strategies: each may assume only its stage's targets' bootstrap roles. */
+export function deployRoleCases(input: AccessInput): AccessCase[] {
+  if (input.strategy === 'cdk-pipelines') return [];
+  const cases: AccessCase[] = [];
+  const byId = new Map(input.targets.map(t => [t.id, t]));
+  const stranger = unusedAccount(input);
+  for (const { project, principal, identity, envIds } of deployProjects(input)) {
+    const own = [...envIds].map(id => byId.get(id)).filter((t): t is AccessTarget => t !== undefined);
+    const ownPairs = new Set(own.map(t => `${t.account}/${t.region}`));
+    const trust = (account: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${input.cicd.account}:root` }, Action: 'sts:AssumeRole', Resource: `arn:aws:iam::${account}:role/*` }] });
+    const assume = (description: string, role: string, account: string, expect: 'Allowed' | 'Denied') =>
+      cases.push({ description: `deploy project ${project}: ${description}`, principal, action: 'sts:AssumeRole', resource: role, resourceAccount: account, expect, identityPolicies: identity, resourcePolicy: trust(account) });
+    for (const t of own) {
+      for (const kind of ['deploy', 'file-publishing', 'lookup']) assume(`assumes target ${t.id}'s ${kind} role`, bootstrapRole(kind, t.account, t.region, t.qualifier), t.account, 'Allowed');
+      assume(`a role of target account ${t.account} that is no bootstrap role`, `arn:aws:iam::${t.account}:role/Admin`, t.account, 'Denied');
+      assume('the bootstrap role of an account that is no target', bootstrapRole('deploy', stranger, t.region, t.qualifier), stranger, 'Denied');
+    }
+    for (const t of input.targets.filter(x => !ownPairs.has(`${x.account}/${x.region}`))) {
+      assume(`another stage's target ${t.id} (stage ${t.stage})`, bootstrapRole('deploy', t.account, t.region, t.qualifier), t.account, 'Denied');
+    }
+  }
+  return cases;
+}
+
+/** Each connection source action's role may use its connection, with the ARN's own prefix. */
+export function connectionCases(input: AccessInput): AccessCase[] {
+  const cases: AccessCase[] = [];
+  for (const stack of input.stacks.filter(s => s.kind === 'cicd')) {
+    const r = new Resolver(stack);
+    for (const p of resourcesOf(stack.template, 'AWS::CodePipeline::Pipeline')) {
+      for (const stage of asArray<any>(p.properties.Stages)) {
+        for (const a of asArray<any>(stage.Actions)) {
+          if (a.ActionTypeId?.Provider !== 'CodeStarSourceConnection') continue;
+          const connection = r.string(a.Configuration?.ConnectionArn);
+          const roleRef = a.RoleArn ?? p.properties.RoleArn;
+          const roleId = roleRef?.['Fn::GetAtt']?.[0];
+          if (!connection || typeof roleId !== 'string') continue;
+          const prefix = connection.split(':')[2];
+          cases.push({
+            description: `source action ${r.string(a.Name)} of pipeline ${r.string(p.properties.Name) ?? p.logicalId} uses its connection`,
+            principal: r.getAtt(roleId, 'Arn')!,
+            action: `${prefix}:UseConnection`,
+            resource: connection,
+            resourceAccount: connection.split(':')[4],
+            expect: 'Allowed',
+            identityPolicies: rolePolicies(stack, r, roleId),
+          });
+        }
+      }
+    }
+  }
+  return cases;
+}
+
+/** Every access case of an output that does not come out as expected, as findings. */
+export async function checkAccess(input: AccessInput): Promise<Finding[]> {
+  const cicd = input.stacks.find(s => s.kind === 'cicd');
+  const findings: Finding[] = [];
+  const groups: Array<[string, AccessCase[]]> = [['access.artifacts', artifactCases(input)], ['access.deploy-roles', deployRoleCases(input)], ['access.connection', connectionCases(input)]];
+  for (const [contract, cases] of groups) {
+    for (const c of cases) {
+      const problem = await simulate(c);
+      if (problem) findings.push({ contract, stack: cicd?.displayName ?? '(output)', where: c.resource, message: problem });
+    }
+  }
+  return findings;
+}
