@@ -106,7 +106,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.package.addField('license', 'Apache-2.0');
 // The package ships the compiled library in dist/, never jsii-pacmak's outputs.
 project.npmignore!.removePatterns('dist');
-project.npmignore!.exclude('/dist/app.js', '/dist/cli/', '/dist-pkg/', '/cdk.out/', '/.bench/', '/bin/', '/lambda/**/*.ts', '/lambda/tsconfig.json', '/ddk.json', '/cdk.json', '/.ci/');
+// `dist-pkg` exactly as jsii-pacmak writes it: pacmak appends the line to .npmignore unless present.
+project.npmignore!.exclude('/dist/app.js', '/dist/cli/', 'dist-pkg', '/cdk.out/', '/.bench/', '/bin/', '/lambda/**/*.ts', '/lambda/tsconfig.json', '/ddk.json', '/cdk.json', '/.ci/');
 project.gitignore.exclude('/dist-pkg/');
 project.npmignore!.include('/dist/cli/ddk-pipelines.js');
 
@@ -181,6 +182,18 @@ project.testTask.spawn(bundle);
 project.testTask.spawn(project.compileTask);
 project.testTask.exec('jest --ci', { receiveArgs: true });
 project.testTask.spawn(project.eslint!.eslintTask);
+
+// `npm run build` is projen's full build (bundle, compile, test, package). Packaging is offline and
+// leaves the work tree as it was: jsii-pacmak's npm tarball (dist-pkg/js) and the Python sources
+// (dist-pkg/python; `--code-only`, since building a wheel needs PyPI), always both.
+const pacmak = (targets: string[]) => `jsii-pacmak ${targets.map(t => `--target ${t}`).join(' ')} --code-only`;
+project.tasks.tryFind('package:python')!.reset(pacmak(['python']));
+project.tasks.tryFind('package-all')!.reset(pacmak(['js', 'python']));
+project.packageTask.reset();
+project.packageTask.spawn(project.tasks.tryFind('package-all')!);
+// `npm pack` on an unbuilt or stale tree first bundles and compiles (bin/check-built.js), so no
+// tarball ships without dist/ or with a dist/ older than its sources.
+project.package.setScript('prepack', 'node bin/check-built.js --build');
 
 // The JSON Schema of ddk.json is generated from the zod schema, committed (editors use it in this
 // repository) and shipped in dist/; test/config/schema.test.ts fails when it is stale.
