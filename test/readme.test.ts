@@ -1,5 +1,6 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
+import * as ts from 'typescript';
 import { runCli } from './cli/helpers';
 import { DdkConfig } from '../lib/config';
 import { ROOT } from './helpers';
@@ -86,5 +87,30 @@ describe('README examples', () => {
         expect({ line: l.line, option, known: new RegExp(`(^|[\\s,])${option.replace(/[-]/g, '\\-')}([\\s,<[=]|$)`, 'm').test(help) }).toEqual({ line: l.line, option, known: true });
       }
     }
+  });
+
+  test('the default-app examples (bin/app.ts variants) type-check against this repository', () => {
+    // GIVEN each TypeScript block written for bin/app.ts, as a virtual file in bin/
+    const examples = ALL.filter(b => b.lang === 'ts' && b.text.includes("from './build-app'"));
+    expect(examples.length).toBeGreaterThanOrEqual(2);
+    const files = new Map(examples.map((b, i) => [join(ROOT, 'bin', `readme-example-${i}.ts`), b.text]));
+    const options: ts.CompilerOptions = {
+      strict: true, noUnusedLocals: true, noEmit: true, skipLibCheck: true, esModuleInterop: true,
+      module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16, target: ts.ScriptTarget.ES2022, types: ['node'],
+    };
+    const host = ts.createCompilerHost(options);
+    const readFile = host.readFile.bind(host);
+    const fileExists = host.fileExists.bind(host);
+    host.readFile = f => files.get(f) ?? readFile(f);
+    host.fileExists = f => files.has(f) || fileExists(f);
+    const getSourceFile = host.getSourceFile.bind(host);
+    host.getSourceFile = (f, lang, ...rest) => files.has(f) ? ts.createSourceFile(f, files.get(f)!, lang) : getSourceFile(f, lang, ...rest);
+    // WHEN they are type-checked together with the library
+    const program = ts.createProgram([...files.keys()], options, host);
+    const problems = ts.getPreEmitDiagnostics(program)
+      .filter(d => d.file && files.has(d.file.fileName))
+      .map(d => `README block ${examples[[...files.keys()].indexOf(d.file!.fileName)].line}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+    // THEN there is no error
+    expect(problems).toEqual([]);
   });
 });
