@@ -74,11 +74,21 @@ Commands that call AWS use your default credential chain (AWS_PROFILE, SSO, envi
     .option('-a, --cicd-account <account>', 'the CICD account to trust (default: environments.cicd.account)')
     .option('--dry-run', 'print the commands instead of running them')
     .option('--execution-policy <arn...>', 'managed policy ARNs for the CloudFormation execution role (default: AdministratorAccess)')
-    .option('--profile <profile>', 'AWS profile passed to cdk')
+    .option('--profile <[env=]profile>', 'AWS profile that reaches an environment\'s account, as <env>=<profile> (repeatable; wins over '
+      + 'environments.<env>.bootstrap.profile of ddk.json), or <profile> for every environment without one', (v: string, prev?: string[]) => [...(prev ?? []), v])
     .option('--cdk <command>', 'the CDK CLI command', 'npx cdk')
+    .option('--no-account-check', 'with several accounts, do not check that each profile reaches its account (a CDK credential plugin, e.g. in cdk.json, reaches them; implied by --plugin in --cdk)')
     .option('-c, --config <file>', 'the ddk.json to read (default: ./ddk.json)')
     .option('--json', 'with --dry-run: print the commands as JSON')
-    .addHelpText('after', '\nExample: ddk-pipelines bootstrap -e dev -a 111111111111 --dry-run')
+    .addHelpText('after', `
+Each account needs credentials of its own: one set of credentials reaches one account. Name a profile
+per environment in ddk.json ("bootstrap": {"profile": "dev-admin"}) or here (--profile dev=dev-admin);
+environments in one account share it. With several accounts, each profile's account is checked (STS
+GetCallerIdentity) before anything runs.
+
+Examples:
+  ddk-pipelines bootstrap -e dev -a 111111111111 --dry-run
+  ddk-pipelines bootstrap --profile cicd=cicd-admin --profile dev=dev-admin --profile prod-eu=prod-eu-admin --profile prod-us=prod-us-admin`)
     .action(async opts => done(await bootstrapFromFile({ ...opts, executionPolicies: opts.executionPolicy }, io)));
 
   const checks = program.command('checks')

@@ -79,11 +79,18 @@ const ResourcePropsSchema = z.looseObject({
 }, { error: typeRule('an object of construct props, e.g. {"versioned": true}', 'write the props as a JSON object') })
   .meta({ description: 'Props for the construct with this id (snake_case or camelCase), or CloudFormation property overrides when the key is a resource type such as AWS::S3::Bucket.' });
 
+/** An AWS CLI profile name as `bootstrap.profile` and `--profile <env>=<profile>` accept it. */
+export const PROFILE_PATTERN = /^[A-Za-z0-9_.@+,:/-]{1,128}$/;
+const PROFILE_EXPECTED = 'the name of a profile in your AWS config, e.g. "dev-admin" (letters, digits and _ . @ + , : / -, at most 128 characters)';
+
 const BootstrapSchema = z.looseObject({
   qualifier: z.string().regex(/^[A-Za-z0-9]{1,10}$/, {
     error: rule('is not a CDK bootstrap qualifier', 'up to 10 letters or digits, e.g. "hnb659fds"', 'use the --qualifier given to cdk bootstrap'),
   }).optional(),
-}).meta({ description: 'CDK bootstrap settings of this environment (qualifier …).' });
+  profile: z.string({ error: typeRule(PROFILE_EXPECTED, 'write the profile name as a string, e.g. "dev-admin"') }).regex(PROFILE_PATTERN, {
+    error: rule('is not an AWS profile name', PROFILE_EXPECTED, 'write the name as `aws configure list-profiles` prints it'),
+  }).optional().meta({ description: 'The AWS profile (in ~/.aws/config) whose credentials reach this environment\'s account: `ddk-pipelines bootstrap` runs this environment\'s `cdk bootstrap` with `--profile <it>`. Default: the current credentials.' }),
+}).meta({ description: 'CDK bootstrap settings of this environment (qualifier, profile …).' });
 
 export const EnvironmentSchema = z.looseObject({
   account: AccountSchema,

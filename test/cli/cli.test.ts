@@ -22,6 +22,17 @@ function decodeEntities(text: string): string {
 
 const run = (args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) => execCli(cli, args, options);
 
+/** Runs the bundle without blocking this process (a test server in it must answer the child). */
+type AsyncResult = { code: number | null; stdout: string; stderr: string };
+const runAsync = (args: string[], env: NodeJS.ProcessEnv, cwd = ROOT) => new Promise<AsyncResult>((resolve) => {
+  const child = spawn(process.execPath, [cli, ...args], { cwd, env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', d => { stdout += d; });
+  child.stderr.on('data', d => { stderr += d; });
+  child.on('close', code => resolve({ code, stdout, stderr }));
+});
+
 describe('help and usage', () => {
   const commands = ['validate', 'plan', 'graph', 'bootstrap', 'checks', 'checks report', 'checks list', 'checks require', 'checks unrequire',
     'override', 'status', 'executions', 'approve', 'reject', 'rollback'];
@@ -72,7 +83,7 @@ describe('output into a closed pipe (`ddk-pipelines plan | head -1`)', () => {
     child.on('close', (code, signal) => resolve({ code, signal, stderr }));
   });
 
-  test.each(['plan', 'graph -f dot', 'bootstrap --dry-run', '--help'])('%s: exits quietly with its own code, no EPIPE stack trace', async (command) => {
+  test.each(['plan', 'graph -f dot', 'bootstrap -e dev --dry-run', '--help'])('%s: exits quietly with its own code, no EPIPE stack trace', async (command) => {
     const r = await runIntoClosedPipe(command.split(' '));
     expect(r).toEqual({ code: 0, signal: null, stderr: '' });
   });
@@ -234,9 +245,10 @@ describe('bootstrap', () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toBe('cdk bootstrap aws://222222222222/eu-west-1 --trust 111111111111 --cloudformation-execution-policies arn:aws:iam::aws:policy/AdministratorAccess\n');
     expect(ok.stderr).toContain('[1/1] dev: trusts the CICD account 111111111111\n$ ');
-    const all = run(['bootstrap', '--cdk', `${process.execPath} ${fake}`]);
+    // (a credential plugin reaches every account: no profiles needed, nothing checked first)
+    const all = run(['bootstrap', '--cdk', `${process.execPath} ${fake} --plugin cred-plugin`]);
     expect(all.code).toBe(3);
-    expect(all.stdout.trimEnd().split('\n').map(l => l.split(' ')[2])).toEqual([
+    expect(all.stdout.trimEnd().split('\n').map(l => l.split(' ')[4])).toEqual([
       'aws://111111111111/eu-west-1', 'aws://111111111111/us-east-1', 'aws://222222222222/eu-west-1', 'aws://333333333333/eu-west-1',
     ]);
     expect(all.stderr).toContain('exited with code 3; 1 bootstrap(s) not run');
@@ -246,6 +258,109 @@ describe('bootstrap', () => {
     const r = run(['bootstrap', '-e', 'dev', '--cdk', '/nonexistent/cdk']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error: cannot run /nonexistent/cdk: spawn /nonexistent/cdk ENOENT. Fix: install the AWS CDK CLI or pass --cdk <command>');
+  });
+
+  test('--dry-run shows the profile of each account (from ddk.json, or --profile <env>=<profile>, which wins) in the exact commands', () => {
+    const doc = exampleDoc();
+    doc.environments.cicd.bootstrap = { profile: 'cicd-admin' };
+    doc.environments.dev.bootstrap = { profile: 'dev-file' };
+    const { dir } = writeDdk(doc);
+    const r = run(['bootstrap', '--dry-run', '--profile', 'dev=dev-admin', '--profile', 'prod-eu=prod-eu-admin', '--profile', 'prod-us=prod-us-admin'], { cwd: dir });
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const tail = `--cloudformation-execution-policies ${'arn:aws:iam::aws:policy/AdministratorAccess'}`;
+    expect(r.stdout.split('\n').filter(l => !l.startsWith('#') && l !== '')).toEqual([
+      `npx cdk bootstrap aws://111111111111/eu-west-1 ${tail} --profile cicd-admin`,
+      `npx cdk bootstrap aws://111111111111/us-east-1 ${tail} --profile cicd-admin`,
+      `npx cdk bootstrap aws://222222222222/eu-west-1 --trust 111111111111 ${tail} --profile dev-admin`,
+      `npx cdk bootstrap aws://333333333333/eu-west-1 --trust 111111111111 ${tail} --profile prod-eu-admin`,
+      `npx cdk bootstrap aws://444444444444/us-east-1 --trust 111111111111 ${tail} --profile prod-us-admin`,
+    ]);
+    const json = JSON.parse(run(['bootstrap', '--dry-run', '--json', '--profile', 'prod-eu=p'], { cwd: dir }).stdout);
+    expect(json.map((c: any) => c.profile)).toEqual(['cicd-admin', 'cicd-admin', 'dev-file', 'p', undefined]);
+  });
+
+  test('several accounts without profiles: --dry-run says what is needed; a real run refuses before running anything', () => {
+    const dry = run(['bootstrap', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('# dev: trusts the CICD account 111111111111 (with your current credentials, which must be for 222222222222)\n');
+    expect(dry.stderr).toBe('warning: 4 accounts would be bootstrapped with your current credentials, which reach one account: '
+      + '111111111111 (cicd), 222222222222 (dev), 333333333333 (prod-eu), 444444444444 (prod-us). '
+      + 'Fix: give the environments of each other account a profile that reaches it: "bootstrap": {"profile": "<profile>"} under environments.<id> in ddk.json, '
+      + 'or --profile <env>=<profile> on the command line (e.g. --profile dev=dev-admin; environments in one account share a profile). '
+      + 'With a CDK credential plugin that reaches every account, pass --no-account-check\n');
+    // GIVEN a stand-in for the CDK CLI that records that it ran
+    const dir = mkdtempSync(join(tmpdir(), 'fake-cdk-'));
+    const fake = join(dir, 'fake-cdk.js');
+    writeFileSync(fake, `require('fs').appendFileSync(${JSON.stringify(join(dir, 'ran'))}, process.argv.slice(2).join(' ') + '\\n');`);
+    const real = run(['bootstrap', '--cdk', `${process.execPath} ${fake}`, '--profile', 'prod-eu=shared', '--profile', 'prod-us=shared']);
+    expect(real.code).toBe(2);
+    expect(real.stderr).toContain('error: cannot bootstrap as given (nothing was run):\n'
+      + '  - 2 accounts would be bootstrapped with your current credentials, which reach one account: 111111111111 (cicd), 222222222222 (dev)\n'
+      + '  - profile "shared" would be used for 2 accounts, and a profile reaches one account: 333333333333 (prod-eu), 444444444444 (prod-us)\nFix: ');
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+    // --no-account-check (a credential plugin configured in cdk.json reaches every account): it runs
+    const unchecked = run(['bootstrap', '--no-account-check', '--cdk', `${process.execPath} ${fake}`]);
+    expect(unchecked.code).toBe(0);
+    expect(readFileSync(join(dir, 'ran'), 'utf-8').trimEnd().split('\n')).toHaveLength(5);
+  });
+
+  test('several accounts: each profile\'s account is checked with STS GetCallerIdentity (SigV4) before anything runs', async () => {
+    // GIVEN profiles with fake keys, and a local STS that tells the account from the access key
+    const home = mkdtempSync(join(tmpdir(), 'ddk-aws-'));
+    const key = (name: string) => `AKID${name.toUpperCase().replace(/[^A-Z]/g, '')}TEST`;
+    const SECRET = 'fakeSecretKeyForTestsOnly0000000000000000';
+    const profiles = ['cicd-admin', 'dev-admin', 'prod-eu-admin', 'prod-us-admin', 'wrong'];
+    writeFileSync(join(home, 'credentials'), profiles.map(p => `[${p}]\naws_access_key_id = ${key(p)}\naws_secret_access_key = ${SECRET}\n`).join('\n'));
+    writeFileSync(join(home, 'config'), '');
+    const accounts: Record<string, string> = {
+      [key('cicd-admin')]: '111111111111',
+      [key('dev-admin')]: '222222222222',
+      [key('prod-eu-admin')]: '333333333333',
+      [key('prod-us-admin')]: '444444444444',
+      [key('wrong')]: '999999999999',
+    };
+    const server = await startServer(req => {
+      const id = /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      return [200, `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::${accounts[id]}:user/x</Arn>`
+        + `<UserId>AIDAEXAMPLE</UserId><Account>${accounts[id]}</Account></GetCallerIdentityResult></GetCallerIdentityResponse>`, 'text/xml'];
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'fake-cdk-'));
+    const fake = join(dir, 'fake-cdk.js');
+    writeFileSync(fake, 'console.log("cdk " + process.argv.slice(2).join(" "));');
+    const env = {
+      PATH: process.env.PATH,
+      HOME: home,
+      AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+      AWS_CONFIG_FILE: join(home, 'config'),
+      AWS_ENDPOINT_URL_STS: server.url,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    const bootstrap = (...profileArgs: string[]) => runAsync(['bootstrap', '--cdk', `${process.execPath} ${fake}`, ...profileArgs.flatMap(p => ['--profile', p])], env);
+    try {
+      // WHEN prod-us is given a profile of another account
+      const wrong = await bootstrap('cicd=cicd-admin', 'dev=dev-admin', 'prod-eu=prod-eu-admin', 'prod-us=wrong');
+      // THEN nothing runs, and the error names the profile, its account and the one needed
+      expect(wrong.code).toBe(1);
+      expect(wrong.stdout).toBe('');
+      expect(wrong.stderr).toContain('error: cannot bootstrap as given (nothing was run):\n  - profile "wrong" is for account 999999999999, not 444444444444 (prod-us)\nFix: ');
+      // WHEN every profile is for its account THEN every command runs with its profile
+      server.requests.length = 0;
+      const ok = await bootstrap('cicd=cicd-admin', 'dev=dev-admin', 'prod-eu=prod-eu-admin', 'prod-us=prod-us-admin');
+      expect(ok.code).toBe(0);
+      expect(ok.stdout.trimEnd().split('\n').map(l => l.split(' ').slice(-2).join(' '))).toEqual([
+        '--profile cicd-admin', '--profile cicd-admin', '--profile dev-admin', '--profile prod-eu-admin', '--profile prod-us-admin',
+      ]);
+      // one signed GetCallerIdentity per profile, in the region of its first target
+      expect(server.requests).toHaveLength(4);
+      for (const req of server.requests) {
+        expect(req.method).toBe('POST');
+        expect(req.body).toBe('Action=GetCallerIdentity&Version=2011-06-15');
+        expect(verifySigV4(req, SECRET)).toMatchObject({ service: 'sts' });
+      }
+      expect(server.requests.map(r => verifySigV4(r, SECRET).region)).toEqual(['eu-west-1', 'eu-west-1', 'eu-west-1', 'us-east-1']);
+    } finally {
+      await server.close();
+    }
   });
 
   test('an unknown environment: exit 2 with a suggestion', () => {

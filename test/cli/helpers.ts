@@ -98,8 +98,13 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a recording server; `reply` returns [status, body] for each request. */
-export async function startServer(reply: (req: RecordedRequest) => [number, unknown] = () => [200, {}]): Promise<TestServer> {
+/**
+ * Starts a recording server; `reply` returns [status, body] for each request (the body sent as
+ * JSON), or [status, text, content type] to send a text as it is (e.g. an XML answer).
+ */
+export async function startServer(
+  reply: (req: RecordedRequest) => [number, unknown] | [number, string, string] = () => [200, {}],
+): Promise<TestServer> {
   const requests: RecordedRequest[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -109,9 +114,9 @@ export async function startServer(reply: (req: RecordedRequest) => [number, unkn
       for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(',') : String(v);
       const recorded = { method: req.method ?? '', url: req.url ?? '', headers, body: Buffer.concat(chunks).toString('utf-8') };
       requests.push(recorded);
-      const [status, body] = reply(recorded);
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(body === undefined ? '' : JSON.stringify(body));
+      const [status, body, contentType] = reply(recorded);
+      res.writeHead(status, { 'content-type': contentType ?? 'application/json' });
+      res.end(contentType !== undefined ? String(body) : body === undefined ? '' : JSON.stringify(body));
     });
   });
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
