@@ -187,8 +187,13 @@ project.testTask.spawn(project.eslint!.eslintTask);
 // leaves the work tree as it was: jsii-pacmak's npm tarball (dist-pkg/js) and the Python sources
 // (dist-pkg/python; `--code-only`, since building a wheel needs PyPI), always both.
 const pacmak = (targets: string[]) => `jsii-pacmak ${targets.map(t => `--target ${t}`).join(' ')} --code-only`;
+// The README's Python example is then checked against the generated module (names, methods,
+// keyword arguments; the bindings cannot be imported without PyPI's jsii runtime).
+const checkPythonExample = 'python3 test/python/check_example.py README.md dist-pkg/python/src/ddk_pipelines/__init__.py';
 project.tasks.tryFind('package:python')!.reset(pacmak(['python']));
+project.tasks.tryFind('package:python')!.exec(checkPythonExample);
 project.tasks.tryFind('package-all')!.reset(pacmak(['js', 'python']));
+project.tasks.tryFind('package-all')!.exec(checkPythonExample);
 project.packageTask.reset();
 project.packageTask.spawn(project.tasks.tryFind('package-all')!);
 // `npm pack` on an unbuilt or stale tree first bundles and compiles (bin/check-built.js), so no
