@@ -193,12 +193,12 @@ export interface PipelineSettings {
    */
   readonly rollbackOnFailure?: boolean;
   /**
-  /**
    * Days after which pipeline artifacts expire (CodePipeline writes a new set per execution).
    *
    * @default 90
    */
   readonly artifactRetentionDays?: number;
+  /**
    * Pipeline, stage and approval events sent to SNS.
    *
    * @default - no notifications

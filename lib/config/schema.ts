@@ -196,6 +196,12 @@ export const PipelineSchema = z.strictObject({
     .meta({ description: 'Deploy each stack through a CloudFormation change set (two actions: prepare, execute) or directly (one action). Default: true.' }),
   rollbackOnFailure: z.boolean({ error: rule('is not true or false', 'true or false', 'write true or false without quotes') }).optional()
     .meta({ description: 'Roll a stage back to its last successful execution when its deployment fails (not in PARALLEL mode). Default: false.' }),
+  artifactRetentionDays: z.number({ error: rule('is not a number of days', 'a whole number of days from 1 to 3650', 'write a number without quotes, e.g. 90') })
+    .int({ error: rule('is not a whole number of days', 'a whole number of days from 1 to 3650', 'round it, e.g. 90') })
+    .min(1, { error: rule('is too short', 'a whole number of days from 1 to 3650', 'keep artifacts at least a day') })
+    .max(3650, { error: rule('is too long', 'a whole number of days from 1 to 3650', 'use at most 3650 (ten years)') })
+    .optional()
+    .meta({ description: 'Days after which pipeline artifacts (source and build outputs, one set per execution) expire from the artifact and replication buckets; a stage cannot be rolled back to an execution whose artifacts expired. Default: 90.' }),
   notifications: z.strictObject({
     emails: z.array(z.string().regex(EMAIL, { error: rule('is not an email address', 'an email address such as "team@example.com"', 'fix the address') })).optional()
       .meta({ description: 'Addresses subscribed to the pipeline\'s notification topic.' }),
@@ -203,12 +209,6 @@ export const PipelineSchema = z.strictObject({
       error: rule('is not an SNS topic ARN', '"arn:aws:sns:REGION:ACCOUNT:NAME"', 'copy the topic ARN from the SNS console'),
     }).optional().meta({ description: 'An existing SNS topic to notify instead of a created one.' }),
     events: z.array(z.enum(NOTIFICATION_EVENTS, {
-  artifactRetentionDays: z.number({ error: rule('is not a number of days', 'a whole number of days from 1 to 3650', 'write a number without quotes, e.g. 90') })
-    .int({ error: rule('is not a whole number of days', 'a whole number of days from 1 to 3650', 'round it, e.g. 90') })
-    .min(1, { error: rule('is too short', 'a whole number of days from 1 to 3650', 'keep artifacts at least a day') })
-    .max(3650, { error: rule('is too long', 'a whole number of days from 1 to 3650', 'use at most 3650 (ten years)') })
-    .optional()
-    .meta({ description: 'Days after which pipeline artifacts (source and build outputs, one set per execution) expire from the artifact and replication buckets; a stage cannot be rolled back to an execution whose artifacts expired. Default: 90.' }),
       error: rule('is not a notification event', NOTIFICATION_EVENTS.map(e => `"${e}"`).join(', '), 'use one of the listed events'),
     })).min(1).optional().meta({ description: 'Events notified. Default: execution-failed, execution-succeeded, approval-needed.' }),
   }).optional().meta({ description: 'Pipeline, stage and approval events sent to an encrypted SNS topic (CodeStar notification rule).' }),
