@@ -1,9 +1,11 @@
 /*
- * Custom-resource handler (aws-cdk-lib custom_resources.Provider, onEvent) of `RepositorySeeder`:
- * reads the CodeCommit repository's state, asks RepositorySeedPlanner what to do, does it.
- *
- * Errors propagate: the provider framework then reports FAILED to CloudFormation. Nothing here
- * catches an error to report success.
+ * Custom-resource handler (aws-cdk-lib custom_resources.Provider, onEvent) of `RepositorySeeder`,
+ * for its two resource types:
+ * - the seed (`Custom::DdkRepositorySeed`): reads the CodeCommit repository's state, asks
+ *   RepositorySeedPlanner what to do, does it. Errors propagate: the provider framework then
+ *   reports FAILED to CloudFormation. Nothing here catches an error to report success.
+ * - the first-execution hold (`Custom::DdkHoldSeedExecution`, ./hold.ts): stops the new
+ *   pipelines' executions of the seed commit; it never fails the deployment.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
@@ -16,15 +18,19 @@ import {
   ListBranchesCommand,
 } from '@aws-sdk/client-codecommit';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { createPipelineClient, holdFirstExecutions, HoldResponse, isServiceError } from './hold';
+import { HOLD_RESOURCE_TYPE } from '../../lib/pipelines/first-execution-hold';
 import {
+  cutList,
   RepositorySeedPlanner,
   RepositorySeedSpec,
   RepositoryState,
   SeedActionType,
   SeedRequestType,
+  SEED_RESOURCE_TYPE,
 } from '../../lib/pipelines/repository-seed';
 
-/** Attempts per CodeCommit call (the SDK's standard retry strategy: throttling and transient errors, with backoff). */
+/** Attempts per CodeCommit and CodePipeline call (the SDK's standard retry strategy: throttling and transient errors, with backoff). */
 export const MAX_ATTEMPTS = 8;
 
 /**
@@ -55,9 +61,19 @@ export function createClient(config: CodeCommitClientConfig = {}): CodeCommitCli
 }
 
 let defaultClient: CodeCommitClient | undefined;
+let pipelineClient: ReturnType<typeof createPipelineClient> | undefined;
 
-/** The Lambda entry point. */
-export async function handler(event: CloudFormationCustomResourceEvent): Promise<SeedResponse> {
+/** The Lambda entry point: the seed or the hold, by the event's resource type. */
+export async function handler(event: CloudFormationCustomResourceEvent): Promise<SeedResponse | HoldResponse> {
+  if (event.ResourceType === HOLD_RESOURCE_TYPE) {
+    logger.resetKeys(); // temporary keys of an earlier invocation of this warm instance
+    logger.appendKeys({ requestType: event.RequestType, logicalResourceId: event.LogicalResourceId, resourceType: event.ResourceType });
+    pipelineClient ??= createPipelineClient(MAX_ATTEMPTS);
+    return holdFirstExecutions(event, { client: pipelineClient, logger, sleep: wait, now: Date.now });
+  }
+  if (event.ResourceType !== SEED_RESOURCE_TYPE) {
+    throw new Error(`ddk-pipelines: the seeding function received a ${JSON.stringify(event.ResourceType)} resource; expected ${SEED_RESOURCE_TYPE} or ${HOLD_RESOURCE_TYPE}. Fix: point only RepositorySeeder's resources at its provider`);
+  }
   defaultClient ??= createClient();
   return seedRepository(event, defaultClient);
 }
@@ -84,7 +100,7 @@ export async function seedRepository(
     logger.info('Repository seeded', { ...result });
     return {
       PhysicalResourceId: spec.repositoryName,
-      Data: { SeedCommitId: result.seedCommitId, CreatedBranches: listed(result.created), ExistingBranches: listed(result.existing) },
+      Data: { SeedCommitId: result.seedCommitId, CreatedBranches: cutList(result.created), ExistingBranches: cutList(result.existing) },
     };
   } catch (err) {
     logger.error('Seeding failed', err as Error);
@@ -103,7 +119,7 @@ async function seedWhenAllowed(
     try {
       return await seed(client, requestType, spec);
     } catch (err) {
-      if (!isError(err, 'AccessDeniedException') || attempt >= ACCESS_DENIED_WAITS.length) throw err;
+      if (!isServiceError(err, 'AccessDeniedException') || attempt >= ACCESS_DENIED_WAITS.length) throw err;
       logger.warn('AccessDenied: the handler role\'s policy may not be in effect yet; trying again', { waitSeconds: ACCESS_DENIED_WAITS[attempt], attempt: attempt + 1 });
       await sleep(ACCESS_DENIED_WAITS[attempt]);
     }
@@ -154,7 +170,7 @@ async function seed(client: CodeCommitClient, requestType: SeedRequestType, spec
             await client.send(new CreateBranchCommand({ repositoryName, branchName: action.branch, commitId }));
             created.push(action.branch);
           } catch (err) {
-            if (!isError(err, 'BranchNameExistsException')) throw err;
+            if (!isServiceError(err, 'BranchNameExistsException')) throw err;
             // created by someone else since we listed the branches: theirs stays as it is
             logger.warn('Branch appeared meanwhile; left untouched', { branch: action.branch });
           }
@@ -162,7 +178,7 @@ async function seed(client: CodeCommitClient, requestType: SeedRequestType, spec
       }
       return { seedCommitId, created, existing: plan.existingBranches };
     } catch (err) {
-      if (isError(err, 'ParentCommitIdRequiredException') && round === 1) {
+      if (isServiceError(err, 'ParentCommitIdRequiredException') && round === 1) {
         logger.warn('The repository received its first commit while seeding; planning again without the initial commit');
         continue;
       }
@@ -192,21 +208,4 @@ async function headOf(client: CodeCommitClient, repositoryName: string, branchNa
 function required<T>(value: T | undefined, message: string): T {
   if (value === undefined || value === null || value === '') throw new Error(`ddk-pipelines: ${message}`);
   return value;
-}
-
-/**
- * Branch names, comma-separated, cut to 1,000 characters: CloudFormation refuses a custom-resource
- * response over 4,096 bytes, which would fail a seed that succeeded. The full lists are in the logs.
- */
-export function listed(names: string[]): string {
-  const all = names.join(',');
-  if (all.length <= 1000) return all;
-  const cut = all.slice(0, 1000);
-  const kept = cut.slice(0, Math.max(0, cut.lastIndexOf(','))).split(',').filter(n => n !== '');
-  return `${kept.join(',')},…(+${names.length - kept.length} more)`;
-}
-
-/** Whether `err` is the service error `name` (by name: the bundled SDK's classes are not the ones a test imports). */
-function isError(err: unknown, name: string): boolean {
-  return err instanceof Error && err.name === name;
 }

@@ -6,6 +6,9 @@
  * lambda/seed-repository (which parses those properties and executes the plan).
  */
 
+/** The custom resource type of the seed. */
+export const SEED_RESOURCE_TYPE = 'Custom::DdkRepositorySeed';
+
 /** A file of the initial commit. */
 export interface SeedFile {
   /** Path in the repository, relative, `/`-separated (e.g. `ddk.json`, `docs/README.md`). */
@@ -217,6 +220,22 @@ export class RepositorySeedPlanner {
     // CodeCommit always reports a default branch once a branch exists, and refuses to delete it.
     throw new Error(`ddk-pipelines: repository ${spec.repositoryName} has branches (${state.branches.join(', ')}) but neither "${spec.defaultBranch}" nor a default branch to create the missing ones from. Fix: create "${spec.defaultBranch}" in the repository, then retry the deployment`);
   }
+}
+
+/** Longest list `cutList` returns before its "more" note, in characters. */
+const MAX_LISTED = 1000;
+
+/**
+ * Names, comma-separated, cut to 1,000 characters (whole names only, then `…(+N more)`): a
+ * custom-resource response over 4,096 bytes is refused by CloudFormation, which would fail a
+ * request that succeeded. The full lists belong in the logs.
+ */
+export function cutList(names: string[]): string {
+  const all = names.join(',');
+  if (all.length <= MAX_LISTED) return all;
+  const cut = all.slice(0, MAX_LISTED);
+  const kept = cut.slice(0, Math.max(0, cut.lastIndexOf(','))).split(',').filter(n => n !== '');
+  return `${kept.join(',')},…(+${names.length - kept.length} more)`;
 }
 
 /** Why `path` cannot be a seed file path, or undefined when it can. */

@@ -1,12 +1,14 @@
-import { CustomResource, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, CustomResource, Duration, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as codecommit from 'aws-cdk-lib/aws-codecommit';
+import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { handlerCode } from '../lambda-assets';
-import { RepositorySeedPlanner, RepositorySeedSpec } from './repository-seed';
+import { FirstExecutionHold, HOLD_RESOURCE_TYPE } from './first-execution-hold';
+import { RepositorySeedPlanner, RepositorySeedSpec, SEED_RESOURCE_TYPE } from './repository-seed';
 
 /** Props of a `RepositorySeeder`. */
 export interface RepositorySeederProps {
@@ -73,17 +75,26 @@ export interface RepositorySeederProps {
  * stack (or this construct) deletes neither branches nor the repository.
  *
  * The function may call only `codecommit:GetRepository`, `ListBranches`, `GetBranch`,
- * `CreateCommit` and `CreateBranch`, on this repository only.
+ * `CreateCommit` and `CreateBranch`, on this repository only; and, once `holdFirstExecutions` is
+ * called, `codepipeline:ListPipelineExecutions` and `StopPipelineExecution` on the pipelines
+ * given.
  */
 export class RepositorySeeder extends Construct {
-  /** The custom resource type. */
-  public static readonly RESOURCE_TYPE = 'Custom::DdkRepositorySeed';
+  /** The custom resource type of the seed. */
+  public static readonly RESOURCE_TYPE = SEED_RESOURCE_TYPE;
+
+  /** The custom resource type of the first-execution hold (see `holdFirstExecutions`). */
+  public static readonly HOLD_RESOURCE_TYPE = HOLD_RESOURCE_TYPE;
 
   /** The seeding function (the provider's onEvent handler). */
   public readonly handler: lambda.Function;
 
   /** The custom resource; depend on it to act after the branches exist. */
   public readonly resource: CustomResource;
+
+  private readonly role: iam.Role;
+  private readonly serviceToken: string;
+  private hold?: { readonly resource: CustomResource; readonly statement: iam.PolicyStatement; readonly names: string[] };
 
   constructor(scope: Construct, id: string, props: RepositorySeederProps) {
     super(scope, id);
@@ -99,7 +110,7 @@ export class RepositorySeeder extends Construct {
     const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
 
     const logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention });
-    const role = new iam.Role(this, 'HandlerRole', {
+    const role = this.role = new iam.Role(this, 'HandlerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Seeds the CodeCommit repository of ${this.node.path}`,
     });
@@ -149,11 +160,100 @@ export class RepositorySeeder extends Construct {
       reason: 'aws-cdk-lib\'s provider framework may invoke the seeding function\'s versions and aliases (grantInvoke adds `<function ARN>:*`); the statement names that one function only.',
     });
 
+    this.serviceToken = provider.serviceToken;
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: RepositorySeeder.RESOURCE_TYPE,
       properties: { ...spec },
     });
+  }
+
+  /**
+   * Holds the first execution of `pipelines` until the team's first push.
+   *
+   * CodePipeline starts an execution when it creates a pipeline. When this seeder has just made
+   * the initial commit, that execution would build a repository that holds only the seed files,
+   * and fail. This adds a second custom resource (`Custom::DdkHoldSeedExecution`, construct id
+   * `HoldFirstExecutions`, served by the same function) that, when it is created, stops (abandoning
+   * in-progress actions, with the reason "ddk-pipelines: waiting for the team's first push; the
+   * repository holds only the seed commit <id>") every in-progress execution of these pipelines
+   * whose source revision is the seed commit. It looks for them every 5 seconds for up to 150
+   * seconds. A Stopped execution is not a failed one; the team's first push starts a normal
+   * execution. When the repository had commits before (no seed commit), or on update and delete,
+   * it does nothing. It never fails the deployment: what it could not do is logged and reported
+   * in its attributes `StoppedExecutions`, `EndedExecutions` and `NotHeldPipelines`.
+   *
+   * Each pipeline's `AWS::CodePipeline::Pipeline` resource is made to depend on the seed (its
+   * branches must exist when CodePipeline starts the creation execution, or Source fails), and
+   * the hold on the pipelines. The function may then call `codepipeline:ListPipelineExecutions`
+   * and `codepipeline:StopPipelineExecution` on these pipelines only, named by ARNs built from
+   * their names (a reference to the pipeline resources would make a dependency cycle: pipeline →
+   * seed → function → its policy → pipeline). So each pipeline needs a `pipelineName` and must be
+   * in this construct's stack.
+   *
+   * May be called more than once: the pipelines of every call share one hold resource.
+   *
+   * @param pipelines the pipelines that run from the seeded repository, created in this stack
+   * @returns the hold's custom resource
+   */
+  public holdFirstExecutions(pipelines: codepipeline.Pipeline[]): CustomResource {
+    const where = `RepositorySeeder ${this.node.path}: holdFirstExecutions`;
+    const stack = Stack.of(this);
+    const problems: string[] = [];
+    if (pipelines.length === 0) problems.push(`${where}: no pipelines given; expected the pipelines that run from the seeded repository. Fix: pass them, or do not call holdFirstExecutions`);
+    const held: { name: string; cfn: CfnResource }[] = [];
+    for (const pipeline of pipelines) {
+      const cfn = pipeline.node.defaultChild;
+      if (!CfnResource.isCfnResource(cfn) || cfn.cfnResourceType !== 'AWS::CodePipeline::Pipeline') {
+        problems.push(`${where}: ${pipeline.node.path} is not a pipeline this app creates (no AWS::CodePipeline::Pipeline resource); expected a codepipeline.Pipeline. Fix: pass the pipelines created with the repository`);
+        continue;
+      }
+      const name: string | undefined = (cfn as codepipeline.CfnPipeline).name;
+      // without pipelineName, the L2 renders a token that resolves to nothing (CloudFormation names it)
+      if (name === undefined || (Token.isUnresolved(name) && stack.resolve(name) === undefined)) {
+        problems.push(`${where}: pipeline ${pipeline.node.path} has no pipelineName; the hold's permissions name each pipeline by an ARN built from its name (a reference to the pipeline would make a dependency cycle). Fix: give the pipeline a pipelineName`);
+        continue;
+      }
+      if (Stack.of(pipeline) !== stack) {
+        problems.push(`${where}: pipeline ${pipeline.node.path} is in stack ${Stack.of(pipeline).node.path}, not in ${stack.node.path}; the pipeline must wait for the seed and the hold for the pipeline, which across stacks is a cycle. Fix: create the pipeline in the seeder's stack`);
+        continue;
+      }
+      held.push({ name, cfn });
+    }
+    const literal = held.map(h => h.name).filter(n => !Token.isUnresolved(n));
+    problems.push(...FirstExecutionHold.nameProblems([...(this.hold?.names ?? []), ...literal], where));
+    if (problems.length > 0) {
+      throw new Error(`ddk-pipelines: invalid holdFirstExecutions call (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`);
+    }
+
+    const hold = this.hold ??= this.createHold();
+    const seed = this.resource.node.defaultChild as CfnResource;
+    const holdResource = hold.resource.node.defaultChild as CfnResource;
+    for (const { name, cfn } of held) {
+      hold.names.push(name);
+      hold.statement.addResources(stack.formatArn({ service: 'codepipeline', resource: name, arnFormat: ArnFormat.NO_RESOURCE_NAME }));
+      cfn.addResourceDependency(seed, 'the branches must exist when CodePipeline starts the creation execution');
+      holdResource.addResourceDependency(cfn, 'the hold stops the execution CodePipeline starts when it creates the pipeline');
+    }
+    return hold.resource;
+  }
+
+  /** The hold's custom resource and its statement in the function's policy (resources added per pipeline). */
+  private createHold(): NonNullable<RepositorySeeder['hold']> {
+    const names: string[] = [];
+    const statement = new iam.PolicyStatement({
+      actions: ['codepipeline:ListPipelineExecutions', 'codepipeline:StopPipelineExecution'],
+    });
+    this.role.addToPolicy(statement);
+    const resource = new CustomResource(this, 'HoldFirstExecutions', {
+      serviceToken: this.serviceToken,
+      resourceType: HOLD_RESOURCE_TYPE,
+      properties: {
+        pipelineNames: Lazy.list({ produce: () => names }),
+        seedCommitId: this.resource.getAttString('SeedCommitId'),
+      },
+    });
+    return { resource, statement, names };
   }
 
   /** Throws every problem of the props together (values that are tokens are checked at deployment). */

@@ -14,7 +14,7 @@ import { HttpRequest, HttpResponse } from '@smithy/protocol-http';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { AwsStub, mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { ACCESS_DENIED_WAITS, createClient, handler, logger, MAX_ATTEMPTS, seedRepository } from '../../lambda/seed-repository';
+import { ACCESS_DENIED_WAITS, createClient, handler as entryPoint, logger, MAX_ATTEMPTS, seedRepository, SeedResponse } from '../../lambda/seed-repository';
 import type { RepositorySeedSpec } from '../../lib/pipelines/repository-seed';
 
 const PROPS: RepositorySeedSpec = {
@@ -44,6 +44,11 @@ function event(requestType: 'Create' | 'Update' | 'Delete', props: RepositorySee
 }
 
 beforeAll(() => logger.setLogLevel('SILENT'));
+
+/** The Lambda entry point, with a seed event. */
+function handler(e: CloudFormationCustomResourceEvent): Promise<SeedResponse> {
+  return entryPoint(e) as Promise<SeedResponse>;
+}
 
 describe('seed-repository handler (CodeCommit mocked)', () => {
   let cc: AwsStub<any, any, any>;
