@@ -12,8 +12,8 @@ const SYMBOL = Symbol.for('ddk-pipelines.EnvironmentResources');
  *
  * `resources.<construct-id>` holds props for the construct with that id. Keys may be written in
  * snake_case (as DDK and Python users do), kebab-case or camelCase, at every depth:
- * `props(id)` returns them in camelCase (`removal_policy` becomes a `RemovalPolicy`). The keys
- * of maps of names
+ * `props(id)` returns them in camelCase for TypeScript (`removal_policy` becomes a
+ * `RemovalPolicy`), `propsSnakeCase(id)` in snake_case for Python. The keys of maps of names
  * you choose (`tags`, a Lambda function's `environment`, …) are kept as written. A PascalCase
  * top-level key (`"PointInTimeRecoverySpecification"`) is, as the AWS DDK 1.x read it, a
  * CloudFormation property: it is set on the CloudFormation resource of the construct with that id.
@@ -52,6 +52,8 @@ export class EnvironmentResources {
   /** The environment the resources belong to. */
   public readonly environment: EnvironmentConfig;
   private readonly consumed = new Set<string>();
+  /** Ids whose `removal_policy` a caller received (through `props()` or `removalPolicy()`). */
+  private readonly removalPolicyRead = new Set<string>();
   /** Ids whose CloudFormation properties (PascalCase keys) were set on a resource. */
   private readonly overridden = new Set<string>();
 
@@ -84,8 +86,42 @@ export class EnvironmentResources {
    */
   public props(constructId: string): { [key: string]: any } {
     const props = this.convert(constructId, 'camel');
-    if (typeof props.removalPolicy === 'string') props.removalPolicy = toRemovalPolicy(props.removalPolicy);
+    if (typeof props.removalPolicy === 'string') {
+      props.removalPolicy = toRemovalPolicy(props.removalPolicy);
+      this.removalPolicyRead.add(constructId);
+    }
     return props;
+  }
+
+  /**
+   * Props for the construct with id `constructId` with snake_case keys at every depth, for
+   * Python, where keyword arguments and struct dictionaries are snake_case:
+   * `s3.Bucket(self, "ddk-bucket", removal_policy=resources.removal_policy("ddk-bucket"), **resources.props_snake_case("ddk-bucket"))`.
+   *
+   * `removal_policy` is left out: jsii carries an enum inside a map as a plain string, which a
+   * Python construct refuses. Pass `removalPolicy(constructId)` (`removal_policy` in Python)
+   * beside it; synthesis warns when an entry's removal policy is read by neither.
+   *
+   * @param constructId the construct's id (the key under `resources`)
+   * @returns the props (empty when ddk.json sets none)
+   */
+  public propsSnakeCase(constructId: string): { [key: string]: any } {
+    const props = this.convert(constructId, 'snake');
+    delete props.removal_policy;
+    return props;
+  }
+
+  /**
+   * The `removal_policy` of the construct with id `constructId`.
+   *
+   * @param constructId the construct's id (the key under `resources`)
+   * @returns the removal policy, or undefined when ddk.json sets none
+   */
+  public removalPolicy(constructId: string): RemovalPolicy | undefined {
+    this.consumed.add(constructId);
+    this.removalPolicyRead.add(constructId);
+    const value = this.environment.resources[constructId]?.removal_policy ?? this.environment.resources[constructId]?.removalPolicy;
+    return typeof value === 'string' ? toRemovalPolicy(value) : undefined;
   }
 
   /** Ids under `resources` that no construct asked for. */
@@ -115,6 +151,12 @@ export class EnvironmentResources {
     }
     for (const [id, entry] of Object.entries(this.environment.resources)) {
       if (!this.consumed.has(id) || CFN_TYPE.test(id)) continue;
+      const hasPolicy = entry.removal_policy !== undefined || entry.removalPolicy !== undefined;
+      if (hasPolicy && !this.removalPolicyRead.has(id)) {
+        Annotations.of(stack).addWarningV2('ddk-pipelines:removalPolicyNotRead',
+          `${where(id)}.removal_policy was read by no construct (props() applies it; propsSnakeCase() leaves it out). ` +
+          `Fix: in Python pass removal_policy=EnvironmentResources.of(self).removal_policy("${id}") beside **props_snake_case("${id}"); in TypeScript spread props("${id}")`);
+      }
       const pascal = Object.keys(convertResource(entry, 'camel', []).overrides);
       if (pascal.length > 0 && !this.overridden.has(id)) {
         Annotations.of(stack).addWarningV2('ddk-pipelines:cloudFormationPropertiesNotApplied',

@@ -1,4 +1,4 @@
-import { App, Stack, Stage } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -50,6 +50,39 @@ describe('props(): nested snake_case keys reach the construct', () => {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
     template.hasResourceProperties('AWS::S3::Bucket', { VersioningConfiguration: { Status: 'Enabled' } });
+  });
+});
+
+describe('propsSnakeCase() and removalPolicy(): for Python', () => {
+  test('snake_case keys at every depth, without removal_policy, which removalPolicy() gives as the enum', () => {
+    const { res } = devStage({
+      'events-table': { pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true }, removal_policy: 'destroy', tags: { CostCenter: '42' } },
+    });
+
+    expect(res.propsSnakeCase('events-table')).toEqual({
+      point_in_time_recovery_specification: { point_in_time_recovery_enabled: true },
+      tags: { CostCenter: '42' },
+    });
+    expect(res.removalPolicy('events-table')).toBe(RemovalPolicy.DESTROY);
+    expect(res.removalPolicy('other')).toBeUndefined();
+    expect(res.propsSnakeCase('other')).toEqual({});
+  });
+
+  test('a removal policy read by no construct is a synth warning naming the entry and the fix', () => {
+    // GIVEN a Python-style use that forgets removal_policy
+    const { stack, res } = devStage({ 'ddk-bucket': { versioned: true, removal_policy: 'retain' } });
+    new s3.Bucket(stack, 'ddk-bucket', { versioned: res.propsSnakeCase('ddk-bucket').versioned });
+
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp(
+      'dev: environments\\.dev\\.resources\\.ddk-bucket\\.removal_policy was read by no construct .*removal_policy=EnvironmentResources\\.of\\(self\\)\\.removal_policy\\("ddk-bucket"\\)'));
+  });
+
+  test('no such warning when removalPolicy() was read', () => {
+    const { stack, res } = devStage({ 'ddk-bucket': { versioned: true, removal_policy: 'retain' } });
+    new s3.Bucket(stack, 'ddk-bucket', { versioned: true, removalPolicy: res.removalPolicy('ddk-bucket') });
+    res.propsSnakeCase('ddk-bucket');
+
+    Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
   });
 });
 
