@@ -263,6 +263,26 @@ export class EnvironmentConfig {
   }
 
   /**
+   * The DDK's `manual_approvals`: `true` puts a manual approval before the stage that deploys
+   * this environment, `false` leaves it out of the default plan (see `DeliveryPlan`).
+   *
+   * @default - undefined: the plan's default applies
+   */
+  public get manualApprovals(): boolean | undefined {
+    return this.raw.manual_approvals;
+  }
+
+  /**
+   * The DDK's `notifications_topic_arn`: on the `cicd` environment, the existing SNS topic the
+   * pipeline's events go to (as `pipeline.notifications.topicArn` would).
+   *
+   * @default - undefined: no topic named here
+   */
+  public get notificationsTopicArn(): string | undefined {
+    return this.raw.notifications_topic_arn;
+  }
+
+  /**
    * Any attribute of the environment exactly as written in `ddk.json` (e.g. `props`, `manual_approvals`).
    *
    * @param key the attribute name

@@ -41,7 +41,10 @@ export function validateDocument(file: string, doc: unknown): Validation {
   if (!parsed.success) {
     for (const zi of parsed.error.issues) issues.push(...fromZodIssue(file, doc, zi as ZodIssueLike, []));
   }
-  if (isObject(doc)) crossChecks(file, doc, issues, warnings);
+  if (isObject(doc)) {
+    crossChecks(file, doc, issues, warnings);
+    ddkAttributeChecks(file, doc, issues, warnings);
+  }
   return { issues: dedupe(issues), warnings };
 }
 
@@ -389,4 +392,72 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
       }
     }
   }
+}
+
+/** An SNS topic ARN, as `pipeline.notifications.topicArn` accepts it. */
+const SNS_TOPIC_ARN = /^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
+
+/**
+ * The DDK's per-environment `manual_approvals` and `notifications_topic_arn`, where they meet the
+ * pipeline: the plan honours them (see `DeliveryPlan`); here, what contradicts the `pipeline`
+ * section is an error and what has no effect is a warning naming the key.
+ */
+function ddkAttributeChecks(file: string, doc: Record<string, any>, issues: ConfigIssue[], warnings: string[]): void {
+  const envs = isObject(doc.environments) ? doc.environments : undefined;
+  if (!envs) return;
+  const pipeline = isObject(doc.pipeline) ? doc.pipeline : {};
+  const notifications = isObject(pipeline.notifications) ? pipeline.notifications : undefined;
+  const add = (path: PropertyKey[], value: unknown, problem: string, expected: string, fix: string) =>
+    issues.push({ file, path: jsonPath(path), value: safeValue(path, value), problem, expected, fix });
+  const warn = (path: PropertyKey[], text: string) => warnings.push(`${file}: ${jsonPath(path)}: ${text}`);
+
+  // notifications_topic_arn: the cicd environment's names the pipeline's topic
+  const topicOf = (id: string) => (isObject(envs[id]) ? envs[id].notifications_topic_arn : undefined);
+  for (const id of Object.keys(envs)) {
+    const arn = topicOf(id);
+    if (typeof arn === 'string' && !SNS_TOPIC_ARN.test(arn)) {
+      add(['environments', id, 'notifications_topic_arn'], arn, 'is not an SNS topic ARN', '"arn:aws:sns:REGION:ACCOUNT:NAME"', 'copy the topic ARN from the SNS console');
+    }
+  }
+  const cicdTopic = topicOf(CICD_ENVIRONMENT_ID);
+  const cicdTopicPath = ['environments', CICD_ENVIRONMENT_ID, 'notifications_topic_arn'];
+  if (typeof cicdTopic === 'string' && notifications) {
+    if (typeof notifications.topicArn === 'string' && notifications.topicArn !== cicdTopic) {
+      add(cicdTopicPath, cicdTopic, `names another topic than pipeline.notifications.topicArn (${notifications.topicArn}); the pipeline notifies one topic`,
+        'one topic, named in one of the two places', 'remove one of the two, or make them the same ARN');
+    } else if (notifications.emails !== undefined && notifications.topicArn === undefined) {
+      add(cicdTopicPath, cicdTopic, 'names an existing topic for the pipeline\'s notifications, but pipeline.notifications.emails asks for a created one',
+        'either a created topic with "emails", or an existing topic', 'subscribe the addresses to your existing topic and remove "emails", or remove notifications_topic_arn');
+    }
+  }
+  const pipelineTopic = typeof notifications?.topicArn === 'string' ? notifications.topicArn : cicdTopic;
+  for (const id of Object.keys(envs).filter(e => e !== CICD_ENVIRONMENT_ID)) {
+    const arn = topicOf(id);
+    if (typeof arn !== 'string' || arn === pipelineTopic) continue;
+    warn(['environments', id, 'notifications_topic_arn'],
+      'is not used: ddk-pipelines sends the events of the whole pipeline (every stage) to one topic, named by environments.cicd.notifications_topic_arn or pipeline.notifications.topicArn. '
+      + 'Fix: move it to the cicd environment, or remove it');
+  }
+
+  // manual_approvals: an approval before the stage that deploys the environment
+  if (isObject(envs[CICD_ENVIRONMENT_ID]) && envs[CICD_ENVIRONMENT_ID].manual_approvals === true) {
+    warn(['environments', CICD_ENVIRONMENT_ID, 'manual_approvals'],
+      'has no effect: the cicd environment hosts the pipeline and is never deployed by a stage. Fix: set it on the environment whose deployment should wait, or remove it');
+  }
+  if (!Array.isArray(pipeline.stages)) return;
+  pipeline.stages.forEach((stage: unknown, i: number) => {
+    if (!isObject(stage) || !Array.isArray(stage.environments)) return;
+    const name = typeof stage.name === 'string' ? `"${stage.name}"` : `#${i}`;
+    for (const envId of stage.environments) {
+      const manual = typeof envId === 'string' && isObject(envs[envId]) ? envs[envId].manual_approvals : undefined;
+      if (manual === true && stage.approval === false) {
+        add(['pipeline', 'stages', i, 'approval'], false, `is false, but environments.${envId}.manual_approvals is true: the stage would deploy ${envId} without the approval it asks for`,
+          'an approval before a stage that deploys an environment with "manual_approvals": true',
+          `remove "approval": false (stage ${name} then waits for a manual approval), or set environments.${envId}.manual_approvals to false`);
+      } else if (manual === false && stage.approval !== undefined && stage.approval !== false) {
+        warn(['environments', envId, 'manual_approvals'],
+          `is false, but pipeline.stages[${i}] (${name}) asks for an approval: the stage waits for it before deploying ${envId}. Fix: remove manual_approvals, or the stage's approval`);
+      }
+    }
+  });
 }

@@ -225,11 +225,13 @@ export class DeliveryPlan {
     this.synthCommands = [...(p.synth?.commands ?? DEFAULT_SYNTH)];
     this.useChangeSets = p.changeSets ?? true;
     this.artifactRetentionDays = p.artifactRetentionDays ?? DEFAULT_ARTIFACT_RETENTION_DAYS;
-    if (p.notifications) {
+    // DDK: the cicd environment's notifications_topic_arn is the pipeline's existing topic
+    const ddkTopic = config.cicd.notificationsTopicArn;
+    if (p.notifications || ddkTopic) {
       this.notifications = {
-        emails: [...(p.notifications.emails ?? [])],
-        topicArn: p.notifications.topicArn,
-        events: [...(p.notifications.events ?? DEFAULT_EVENTS)],
+        emails: [...(p.notifications?.emails ?? [])],
+        topicArn: p.notifications?.topicArn ?? ddkTopic,
+        events: [...(p.notifications?.events ?? DEFAULT_EVENTS)],
       };
     }
     const rollback = p.rollbackOnFailure ?? false;
@@ -246,7 +248,8 @@ export class DeliveryPlan {
       this.stages = p.stages.map((s, i, all) => ({
         name: s.name,
         targets: s.environments.map(id => target(config.environment(id))),
-        approval: approval(s.approval, s.name),
+        // DDK: an environment's manual_approvals: true asks for the approval its stage does not set
+        approval: approval(s.approval ?? (s.environments.some(id => config.environment(id).manualApprovals === true) || undefined), s.name),
         requiredChecks: [...(s.requiredChecks ?? [])],
         tests: [...(s.tests ?? [])],
         branch: branchOf(s.name, i, all.length, s.branch),
@@ -257,7 +260,8 @@ export class DeliveryPlan {
       this.stages = targets.map((env, i) => ({
         name: env.id,
         targets: [target(env)],
-        approval: i === 0 ? undefined : approval(true, env.id),
+        // DDK: manual_approvals (true or false) overrides the default of an approval before all but the first
+        approval: approval(env.manualApprovals ?? i > 0, env.id),
         requiredChecks: [],
         tests: [],
         branch: branchOf(env.id, i, targets.length),

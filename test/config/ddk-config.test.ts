@@ -207,7 +207,7 @@ describe('warnings', () => {
     expect(config.environment('dev').region).toBe('eu-west-1');
   });
 
-  test('DDK attributes are accepted without warnings and readable through attribute()', () => {
+  test('DDK attributes are accepted and readable through attribute()', () => {
     // GIVEN an environment using the attributes of AWS DDK files
     const ddk = {
       props: { memorySize: 512, nested: { a: [1, 2] } },
@@ -223,7 +223,11 @@ describe('warnings', () => {
     const config = DdkConfig.fromObject(doc, FILE);
 
     const dev = config.environment('dev');
-    expect(config.warnings).toEqual([]);
+    // a target environment's notifications_topic_arn is the one DDK attribute ddk-pipelines does not use
+    expect(config.warnings).toEqual([expect.stringMatching(/^ddk\.json: environments\.dev\.notifications_topic_arn: is not used/)]);
+    expect(dev.manualApprovals).toBe(true);
+    expect(dev.notificationsTopicArn).toBe(ddk.notifications_topic_arn);
+    expect(config.cicd.manualApprovals).toBeUndefined();
     expect(dev.attribute('props')).toEqual(ddk.props);
     expect(dev.attribute('manual_approvals')).toBe(true);
     expect(dev.attribute('notifications_topic_arn')).toBe(ddk.notifications_topic_arn);
