@@ -186,11 +186,17 @@ export async function run(argv: string[], options: ProcessIoOptions = {}): Promi
   }
 }
 
-if (require.main === module) {
+/**
+ * Runs the CLI as the `ddk-pipelines` command: on the process's arguments and streams, setting
+ * the exit code. Called when the bundle is run directly, and by the bin/ddk-pipelines.js launcher.
+ */
+export function main(): Promise<void> {
   // The SDK's notice about its own future Node.js support is for developers, not for CLI users.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // `ddk-pipelines plan | head -1`: the reader may leave before we finish writing.
   quietOnClosedPipe(process.stdout, line => { try { process.stderr.write(line); } catch { /* stderr gone too */ } }, code => process.exit(code));
   quietOnClosedPipe(process.stderr, () => undefined, () => undefined);
-  void run(process.argv.slice(2)).then(code => { process.exitCode = code; });
+  return run(process.argv.slice(2)).then(code => { process.exitCode = code; });
 }
+
+if (require.main === module) void main();

@@ -1,5 +1,5 @@
 import { execSync, spawn } from 'child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import {
@@ -399,6 +399,62 @@ describe('AWS commands from the bundle', () => {
     const r = run(['status'], { cwd: tmpdir() });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('error: no --pipeline given and there is no ddk.json in');
+  });
+});
+
+describe('bin/ddk-pipelines.js: the command exists from the first checkout and builds the bundle it runs', () => {
+  /**
+   * A checkout without dist/ in a fresh folder: the launcher, the tasks and package.json copied,
+   * bin/cli.ts, lib/ and node_modules linked to this repository's.
+   */
+  function checkout(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'ddk-checkout-'));
+    mkdirSync(join(dir, 'bin'));
+    mkdirSync(join(dir, '.projen'));
+    copyFileSync(join(ROOT, 'bin', 'ddk-pipelines.js'), join(dir, 'bin', 'ddk-pipelines.js'));
+    copyFileSync(join(ROOT, 'bin', 'cli.ts'), join(dir, 'bin', 'cli.ts'));
+    copyFileSync(join(ROOT, '.projen', 'tasks.json'), join(dir, '.projen', 'tasks.json'));
+    copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+    symlinkSync(join(ROOT, 'lib'), join(dir, 'lib'));
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    return dir;
+  }
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf-8'));
+  const BUILDING = 'ddk-pipelines: building dist/cli/ddk-pipelines.js';
+
+  test('no bundle yet: it builds dist/cli/ddk-pipelines.js with the bundle task\'s step, then runs it; up to date: it just runs', () => {
+    const dir = checkout();
+    const first = execCli(join(dir, 'bin', 'ddk-pipelines.js'), ['--version'], { cwd: tmpdir() });
+    expect(first).toMatchObject({ code: 0, stdout: `${version}\n` });
+    expect(first.stderr).toBe(`${BUILDING} (dist/cli/ddk-pipelines.js does not exist yet) ...\n`);
+    expect(existsSync(join(dir, 'dist', 'cli', 'ddk-pipelines.js'))).toBe(true);
+    const again = execCli(join(dir, 'bin', 'ddk-pipelines.js'), ['plan', EXAMPLE], { cwd: tmpdir() });
+    expect(again).toMatchObject({ code: 0, stderr: '' });
+    expect(again.stdout).toContain('pipeline myapp');
+    // WHEN a source is newer than the bundle THEN it is rebuilt first
+    utimesSync(join(dir, 'dist', 'cli', 'ddk-pipelines.js'), new Date('2001-01-01'), new Date('2001-01-01'));
+    const stale = execCli(join(dir, 'bin', 'ddk-pipelines.js'), ['--version'], { cwd: tmpdir() });
+    expect(stale).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: `${BUILDING} (dist/cli/ddk-pipelines.js is older than its sources) ...\n` });
+  }, 90_000);
+
+  test('a checkout without npm ci: a clear error instead of "not found"', () => {
+    const dir = checkout();
+    unlinkSync(join(dir, 'node_modules'));
+    const r = execCli(join(dir, 'bin', 'ddk-pipelines.js'), ['--version'], { cwd: tmpdir() });
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toBe(`ddk-pipelines: dist/cli/ddk-pipelines.js does not exist yet and esbuild is not installed. Fix: run \`npm ci\` in ${dir} first\n`);
+  });
+
+  test('an installed package (no sources, no tasks) never builds: it runs the shipped bundle, or says the package is broken', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ddk-installed-'));
+    mkdirSync(join(dir, 'bin'));
+    copyFileSync(join(ROOT, 'bin', 'ddk-pipelines.js'), join(dir, 'bin', 'ddk-pipelines.js'));
+    const broken = execCli(join(dir, 'bin', 'ddk-pipelines.js'), ['--version'], { cwd: tmpdir() });
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain('dist/cli/ddk-pipelines.js is missing: this package was packed without its build');
+    mkdirSync(join(dir, 'dist', 'cli'), { recursive: true });
+    copyFileSync(cli, join(dir, 'dist', 'cli', 'ddk-pipelines.js'));
+    expect(execCli(join(dir, 'bin', 'ddk-pipelines.js'), ['--version'], { cwd: tmpdir() })).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
   });
 });
 
