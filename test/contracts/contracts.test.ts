@@ -1,7 +1,7 @@
 import { Resolver } from './cfn';
 import { checkGatewayResponses, substitute, templateProblems } from './contracts/apigateway';
 import { checkTemplateQuotas, CLOUDFORMATION } from './contracts/cloudformation';
-import { checkCodeBuild, pinnedNodeMajor } from './contracts/codebuild';
+import { checkCodeBuild, cliPinProblem, pinnedNodeMajor } from './contracts/codebuild';
 import { checkCodePipeline } from './contracts/codepipeline';
 import { actionProblem, checkIamActionsAndConditions, checkPolicySizes, conditionKeyProblem, isConditionOperator } from './contracts/iam';
 import { checkLambda, checkServiceProperties } from './contracts/services';
@@ -218,6 +218,14 @@ describe('CodeBuild contract', () => {
     expect(messages(checkCodeBuild(noRetention))).toMatch(/has no RetentionInDays/);
   });
 
+  test('the AWS CDK CLI is installed at an exact version (issue 9 item 10)', () => {
+    const withCommands = (commands: string[]) => ({ ...pinned(22), phases: { ...pinned(22).phases, build: { commands } } });
+    expect(checkCodeBuild(project(withCommands(['npx --yes aws-cdk@2.1148.1 deploy --all', 'npm ci'])))).toEqual([]);
+    expect(messages(checkCodeBuild(project(withCommands(['npm install -g aws-cdk@2']))))).toMatch(/version "2", not an exact version/);
+    expect(messages(checkCodeBuild(project(withCommands(['npm install -g aws-cdk']))))).toMatch(/without a version/);
+    expect(cliPinProblem('cdk -a . deploy my-pipeline --require-approval=never')).toBeUndefined();
+  });
+
   test('a buildspec this contract cannot read fails rather than passing unread', () => {
     expect(contracts(checkCodeBuild(project('buildspec.yml')))).toEqual(['codebuild.buildspec']);
     expect(contracts(checkCodeBuild(project('version: 0.2\nphases:\n  build: {}\n')))).toEqual(['codebuild.buildspec']);
@@ -264,8 +272,9 @@ describe('Lambda and other services', () => {
 });
 
 describe('status-check gates can be reported through the API', () => {
-  const api = (contexts: string[], where: 'parameters' | 'environment') => stack({
-    Model: { Type: 'AWS::ApiGateway::Model', Properties: { Name: 'CheckReport', Schema: { properties: { context: { type: 'string', pattern: '^[A-Za-z0-9._-]+/[A-Za-z0-9._/-]+$', maxLength: 255 }, stage: { type: 'string', pattern: '^[A-Za-z0-9.@_-]{1,100}$' } } } } },
+  const api = (contexts: string[], where: 'parameters' | 'environment', model = true) => stack({
+    Api: { Type: 'AWS::ApiGateway::RestApi', Properties: { Name: 'checks' } },
+    ...(model ? { Model: { Type: 'AWS::ApiGateway::Model', Properties: { Name: 'CheckReport', Schema: { properties: { context: { type: 'string', pattern: '^[a-z]+/[a-z]+$' } } } } } } : {}),
     ...(where === 'environment'
       ? { Fn: { Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: { SETTINGS: JSON.stringify({ pipeline: 'p', stages: [{ name: 'prod', requiredChecks: contexts }] }) } } } } }
       : {
@@ -276,10 +285,14 @@ describe('status-check gates can be reported through the API', () => {
       }),
   });
 
-  test.each(['parameters', 'environment'] as const)('a context longer than the model allows fails (%s)', where => {
-    expect(checkStatusCheckGates(api(['ci/integration'], where))).toEqual([]);
-    const f = checkStatusCheckGates(api([`ci/${'x'.repeat(300)}`], where));
+  test.each(['parameters', 'environment'] as const)('a context longer than the API function accepts fails (%s)', where => {
+    expect(checkStatusCheckGates(api(['ci/integration'], where, false))).toEqual([]);
+    const f = checkStatusCheckGates(api([`ci/${'x'.repeat(300)}`], where, false));
     expect(contracts(f)).toEqual(['status-checks.reportable']);
-    expect(messages(f)).toMatch(/more than the model's maxLength 255/);
+    expect(messages(f)).toMatch(/is 303 characters, more than the 255 allowed \(the API function's validation\)/);
+  });
+
+  test('a context the API\'s request model rejects fails', () => {
+    expect(messages(checkStatusCheckGates(api(['ci/Integration-2'], 'parameters')))).toMatch(/does not match \^\[a-z\]\+\/\[a-z\]\+\$ \(the API's request model\)/);
   });
 });

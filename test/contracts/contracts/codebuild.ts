@@ -13,6 +13,8 @@ import type { StackTemplate } from '../synthesize';
  * - "View build logs" / LogsConfig: without a CloudWatch Logs group of its own, CodeBuild writes to
  *   `/aws/codebuild/<project>`, which it creates without a retention (never expires); each project
  *   names a log group of its template that has a retention (issue 9, item 12).
+ * And one contract of the project's own (issue 9, item 10): a buildspec that installs or runs the
+ * AWS CDK CLI names an exact version (the one the project pins and tests), never a range or `latest`.
  */
 
 /** The Node.js version the project needs in every build. */
@@ -55,6 +57,19 @@ export function pinnedNodeMajor(value: unknown): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** Why the AWS CDK CLI a buildspec command installs or runs is not pinned, if it is not. */
+export function cliPinProblem(command: string): string | undefined {
+  for (const m of command.matchAll(/(?:^|[\s"'])aws-cdk(?:@(\S+))?(?=$|[\s"'])/g)) {
+    const version = m[1];
+    if (version === undefined) {
+      if (/\b(npm|npx|yarn|pnpm)\b/.test(command)) return `installs the AWS CDK CLI without a version: ${show(command, 100)}`;
+    } else if (!/^\d+\.\d+\.\d+$/.test(version.replace(/["']$/, ''))) {
+      return `installs AWS CDK CLI version ${show(version)}, not an exact version: ${show(command, 100)}`;
+    }
+  }
+  return undefined;
+}
+
 /** Every CodeBuild project of a template: Node.js pinned and offered, timeouts, logs retained. */
 export function checkCodeBuild(stack: Input): Finding[] {
   const sink = new FindingSink(stack.displayName);
@@ -77,6 +92,12 @@ export function checkCodeBuild(stack: Input): Finding[] {
         sink.add('codebuild.node-runtime', `${p.logicalId}.Source.BuildSpec`, `runtime-versions.nodejs ${show(pin)} pins no major version`);
       } else if (major < REQUIRED_NODE_MAJOR) {
         sink.add('codebuild.node-runtime', `${p.logicalId}.Source.BuildSpec`, `runtime-versions.nodejs pins Node.js ${major}; the project needs ${REQUIRED_NODE_MAJOR} or newer`);
+      }
+      for (const phase of Object.values<any>(spec?.phases ?? {})) {
+        for (const command of phase?.commands ?? []) {
+          const cli = typeof command === 'string' ? cliPinProblem(command) : undefined;
+          if (cli) sink.add('codebuild.cli-pin', `${p.logicalId}.Source.BuildSpec`, `buildspec ${cli}`);
+        }
       }
       const offered = CURATED_IMAGE_NODE_VERSIONS[image];
       if (!offered) {
