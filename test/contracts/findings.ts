@@ -10,6 +10,12 @@ export interface Finding {
   readonly where: string;
   /** What is wrong, with the value and the documented limit. */
   readonly message: string;
+  /**
+   * The template file, when the finding comes from a tool that reads files (the guard rules).
+   *
+   * @default - not recorded
+   */
+  readonly templateFile?: string;
 }
 
 /** One line per finding: `[contract] stack: where: message`. */

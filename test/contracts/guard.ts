@@ -32,7 +32,7 @@ interface RuleFile {
   /** Rule file id, e.g. `ct-s3-pr-2`. */
   readonly id: string;
   readonly path: string;
-  /** The CloudFormation types the rule evaluates. */
+  /** The CloudFormation types the rule reports on (its header's "Reports on"). */
   readonly types: Set<string>;
   /** The guard rule names the file defines. */
   readonly ruleNames: string[];
@@ -49,7 +49,7 @@ export function bundledRules(): RuleFile[] {
       return {
         id: file.replace(/\.guard$/, ''),
         path,
-        types: new Set([...text.matchAll(/AWS::[A-Za-z0-9]+::[A-Za-z0-9]+/g)].map(m => m[0])),
+        types: reportsOn(text),
         ruleNames: [...text.matchAll(/^rule\s+([A-Za-z0-9_]+)/gm)].map(m => m[1]),
       };
     }));
@@ -57,8 +57,15 @@ export function bundledRules(): RuleFile[] {
   return ruleIndex;
 }
 
+/** The types a rule file's header says it reports on (every type it names, when it has no such header). */
+function reportsOn(text: string): Set<string> {
+  const header = /^#\s*Reports on:\s*\n#\s*(.+)$/m.exec(text);
+  const source = header ? header[1] : text;
+  return new Set([...source.matchAll(/AWS::[A-Za-z0-9]+::[A-Za-z0-9]+/g)].map(m => m[0]));
+}
+
 /**
- * Runs the bundled Control Tower rules over template files: every rule that evaluates a type the
+ * Runs the bundled Control Tower rules over template files: every rule that reports on a type the
  * templates declare (the others would only SKIP) and that is not exempt for every resource.
  */
 export function runGuard(templatePaths: string[], exemptions: Record<string, GuardExemption> = GUARD_EXEMPTIONS): GuardViolation[] {
@@ -94,6 +101,7 @@ export function checkGuardRules(stacks: StackTemplate[], exemptions: Record<stri
       stack: stack?.displayName ?? v.templatePath,
       where: v.logicalId ?? '(template)',
       message: `${controlId(v.rule)} (${v.ruleName}): ${v.description}`,
+      templateFile: v.templatePath,
     });
   }
   return findings;
