@@ -214,7 +214,7 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
     issues.push({ file, path: jsonPath(path), value: safeValue(path, value), problem, expected, fix });
 
   for (const key of Object.keys(doc)) {
-    if (!KNOWN_TOP_LEVEL_KEYS.has(key)) {
+    if (!KNOWN_TOP_LEVEL_KEYS.has(key) && !(key in DDK_TOP_LEVEL_NOTES)) {
       warnings.push(`${file}: ${jsonPath([key])}: unknown top-level key "${key}"${didYouMean(key, KNOWN_TOP_LEVEL_KEYS)} is kept and readable through DdkConfig.attribute(), but ddk-pipelines does not use it`);
     }
   }
@@ -256,7 +256,7 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
           'an AWS region code such as "eu-west-1"', 'use the region code, not its name');
       }
       for (const key of Object.keys(env)) {
-        if (!KNOWN_ENVIRONMENT_KEYS.has(key)) {
+        if (!KNOWN_ENVIRONMENT_KEYS.has(key) && !(key in DDK_ENVIRONMENT_NOTES)) {
           warnings.push(`${file}: ${jsonPath(['environments', id, key])}: unknown key "${key}"${didYouMean(key, KNOWN_ENVIRONMENT_KEYS)} is kept and readable through EnvironmentConfig.attribute(), but ddk-pipelines does not use it`);
         }
       }
@@ -394,6 +394,27 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
   }
 }
 
+const CDK_BOOTSTRAP_ROLES = 'ddk-pipelines deploys through the standard CDK bootstrap roles ("cdk-<qualifier>-…"), which "ddk bootstrap" does not create. '
+  + 'Fix: bootstrap the account with cdk bootstrap (`npx ddk-pipelines bootstrap --dry-run` prints the command) and remove it';
+
+/** AWS DDK top-level keys ddk-pipelines does not act on, and what to do instead. */
+const DDK_TOP_LEVEL_NOTES: { [key: string]: string } = {
+  cdk_version: 'is the AWS DDK\'s CDK version for its pipeline and is not used: the pipeline installs the CDK CLI ddk-pipelines pins, '
+    + 'and the app\'s aws-cdk-lib comes from its package.json. Fix: remove it',
+  account: 'is not used: accounts are read from environments.<id>.account. Fix: remove it',
+  region: 'is not used: regions are read from environments.<id>.region. Fix: remove it',
+  bootstrap: `is the AWS DDK's bootstrap settings and is not used: ${CDK_BOOTSTRAP_ROLES}`,
+};
+
+/** AWS DDK environment keys ddk-pipelines does not act on, and what to do instead. */
+const DDK_ENVIRONMENT_NOTES: { [key: string]: string } = {
+  execute_security_lint: 'is the AWS DDK\'s switch for a cfn-nag and bandit stage and is not used: ddk-pipelines adds no such stage; '
+    + 'its security lint is cdk-nag (AwsSolutions) at every synthesis of the app. Fix: remove it',
+  execute_tests: 'is the AWS DDK\'s switch for a test stage and is not used: ddk-pipelines runs tests in pipeline.synth.commands (default: npm test) '
+    + 'and after a stage\'s deployments (pipeline.stages[].tests). Fix: move your test command there and remove it',
+  prefix: `is the AWS DDK's bootstrap role prefix and is not used: ${CDK_BOOTSTRAP_ROLES}`,
+};
+
 /** An SNS topic ARN, as `pipeline.notifications.topicArn` accepts it. */
 const SNS_TOPIC_ARN = /^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
 
@@ -410,6 +431,18 @@ function ddkAttributeChecks(file: string, doc: Record<string, any>, issues: Conf
   const add = (path: PropertyKey[], value: unknown, problem: string, expected: string, fix: string) =>
     issues.push({ file, path: jsonPath(path), value: safeValue(path, value), problem, expected, fix });
   const warn = (path: PropertyKey[], text: string) => warnings.push(`${file}: ${jsonPath(path)}: ${text}`);
+
+  // DDK keys that map onto nothing of ours: named, with what to do instead
+  for (const key of Object.keys(doc).filter(k => k in DDK_TOP_LEVEL_NOTES)) warn([key], DDK_TOP_LEVEL_NOTES[key]);
+  for (const [id, env] of Object.entries(envs)) {
+    if (!isObject(env)) continue;
+    for (const key of Object.keys(env).filter(k => k in DDK_ENVIRONMENT_NOTES)) warn(['environments', id, key], DDK_ENVIRONMENT_NOTES[key]);
+    if (!isObject(env.bootstrap)) continue;
+    const used = knownKeysAt(['environments', id, 'bootstrap']);
+    for (const key of Object.keys(env.bootstrap).filter(k => !used.includes(k))) {
+      warn(['environments', id, 'bootstrap', key], `is not used (ddk-pipelines reads only ${used.map(k => `bootstrap.${k}`).join(' and ')}): ${CDK_BOOTSTRAP_ROLES}`);
+    }
+  }
 
   // notifications_topic_arn: the cicd environment's names the pipeline's topic
   const topicOf = (id: string) => (isObject(envs[id]) ? envs[id].notifications_topic_arn : undefined);

@@ -223,8 +223,17 @@ describe('warnings', () => {
     const config = DdkConfig.fromObject(doc, FILE);
 
     const dev = config.environment('dev');
-    // a target environment's notifications_topic_arn is the one DDK attribute ddk-pipelines does not use
-    expect(config.warnings).toEqual([expect.stringMatching(/^ddk\.json: environments\.dev\.notifications_topic_arn: is not used/)]);
+    // the DDK keys ddk-pipelines does not act on are each a warning naming the key
+    expect(config.warnings.map(w => w.split(': ').slice(0, 3).join(': '))).toEqual([
+      'ddk.json: account: is not used',
+      'ddk.json: region: is not used',
+      'ddk.json: bootstrap: is the AWS DDK\'s bootstrap settings and is not used',
+      'ddk.json: environments.dev.prefix: is the AWS DDK\'s bootstrap role prefix and is not used',
+      'ddk.json: environments.dev.execute_security_lint: is the AWS DDK\'s switch for a cfn-nag and bandit stage and is not used',
+      'ddk.json: environments.dev.bootstrap.question_customer: is not used (ddk-pipelines reads only bootstrap.qualifier and bootstrap.profile)',
+      'ddk.json: environments.dev.notifications_topic_arn: is not used',
+    ]);
+    expect(config.warnings.find(w => w.includes('.prefix:'))).toContain('Fix: bootstrap the account with cdk bootstrap');
     expect(dev.manualApprovals).toBe(true);
     expect(dev.notificationsTopicArn).toBe(ddk.notifications_topic_arn);
     expect(config.cicd.manualApprovals).toBeUndefined();
