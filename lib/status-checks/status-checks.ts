@@ -266,7 +266,9 @@ export class StatusChecks extends Construct {
         sid: 'PublishStatusCheckEvents',
         actions: ['events:PutEvents'],
         resources: [this.eventBus.eventBusArn],
-        conditions: { StringEquals: { 'events:source': EVENT_SOURCE } },
+        // events:source is multivalued (one value per entry of a PutEvents call): every entry's
+        // source must be ours, and the key must be there (ForAllValues alone is true on none)
+        conditions: { 'ForAllValues:StringEquals': { 'events:source': [EVENT_SOURCE] }, 'Null': { 'events:source': 'false' } },
       }));
     }
     if (this.repository) {

@@ -192,7 +192,7 @@ describe('StatusChecks, example ddk.json', () => {
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StatusChecksKey/), 'Arn'] },
         Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['dynamodb.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
       },
-      { Sid: 'PublishStatusCheckEvents', Effect: 'Allow', Action: 'events:PutEvents', Resource: 'arn:aws:events:eu-west-1:111111111111:event-bus/default', Condition: { StringEquals: { 'events:source': EVENT_SOURCE } } },
+      { Sid: 'PublishStatusCheckEvents', Effect: 'Allow', Action: 'events:PutEvents', Resource: 'arn:aws:events:eu-west-1:111111111111:event-bus/default', Condition: { 'ForAllValues:StringEquals': { 'events:source': [EVENT_SOURCE] }, 'Null': { 'events:source': 'false' } } },
       { Sid: 'CommentOnCommits', Effect: 'Allow', Action: ['codecommit:GetCommit', 'codecommit:PostCommentForComparedCommit'], Resource: 'arn:aws:codecommit:eu-west-1:111111111111:myapp' },
     ]);
     // no managed policies on the function roles
