@@ -48,8 +48,9 @@ export const handler = async (event: APIGatewayProxyEvent, context?: Context): P
       pathParameters: decoded(event.pathParameters),
       query: event.queryStringParameters,
       body: event.body !== null && event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf-8') : event.body,
-      // the caller's IAM identity as API Gateway verified it; never anything from the body
-      principal: identity?.userArn ?? identity?.caller ?? undefined,
+      // the caller's IAM principal ARN as API Gateway verified it (AWS_IAM authorization); never
+      // anything from the body, nor identity.caller (a principal id, not an ARN)
+      principal: identity?.userArn ?? undefined,
     }, dependencies()));
   } catch (e) {
     // only a deployment defect gets here (e.g. a missing environment variable)

@@ -57,7 +57,7 @@ export async function handleApiRequest(req: ApiRequest, deps: ApiDependencies): 
   try {
     const principal = req.principal?.trim();
     if (!principal) {
-      throw new HttpError(403, 'requestContext.identity: the request carries no IAM principal; expected a SigV4-signed request (the API uses IAM authorization). Fix: sign the request with AWS credentials (e.g. awscurl or the AWS SDK) through the API Gateway endpoint');
+      throw new HttpError(403, 'requestContext.identity.userArn: the request carries no IAM principal ARN; expected a SigV4-signed request (the API uses IAM authorization). Fix: sign the request with AWS credentials (e.g. awscurl or the AWS SDK) through the API Gateway endpoint');
     }
     switch (route) {
       case 'POST /checks': return await reportCheck(req, principal, deps);

@@ -190,9 +190,17 @@ describe('POST /checks', () => {
     const rev = revision();
     const r = await report({ pipeline: 'myapp', revision: rev, context: 'ci/integration', state: 'success' }, null);
     expect(r.status).toBe(403);
-    expect(r.body.message).toMatch(/^requestContext\.identity: the request carries no IAM principal; expected a SigV4-signed request/);
+    expect(r.body.message).toMatch(/^requestContext\.identity\.userArn: the request carries no IAM principal ARN; expected a SigV4-signed request/);
     expect((await read({ pipeline: 'myapp', revision: rev })).body.history).toEqual([]);
     expect(publishedEvents()).toEqual([]);
+  });
+
+  test('the reporter is the signer\'s ARN (userArn); a principal id without an ARN is refused, not recorded in its place', async () => {
+    const rev = revision();
+    const r = await call({ method: 'POST', resource: '/checks', body: { pipeline: 'myapp', revision: rev, context: 'ci/integration', state: 'success' }, principal: null, caller: 'AIDAEXAMPLEPRINCIPAL' });
+    expect(r.status).toBe(403);
+    const ok = await report({ pipeline: 'myapp', revision: rev, context: 'ci/integration', state: 'success' });
+    expect(ok.body.check.reportedBy).toBe(CI);
   });
 
   test('an unknown pipeline or stage is 404 naming what exists', async () => {

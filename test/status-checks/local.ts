@@ -79,39 +79,75 @@ export function handlerEnvironment(local: LocalDynamo, settings: PipelineSetting
 export const ALICE = 'arn:aws:sts::111111111111:assumed-role/release-managers/alice';
 export const CI = 'arn:aws:iam::111111111111:user/ci';
 
-/** An API Gateway proxy event as a REST API with IAM authorization sends it. */
+/**
+ * An API Gateway proxy event as a REST API with IAM authorization sends it (the API Gateway
+ * developer guide, "Input format of a Lambda function for proxy integration", AWS_IAM example):
+ * `requestContext.identity` carries the caller's ARN (`userArn`) and its principal id (`caller`).
+ */
 export function apiEvent(options: {
   method: string;
   resource: string;
   body?: unknown;
   query?: Record<string, string>;
   path?: Record<string, string>;
+  /** The signer's ARN (`userArn`); null for an unsigned request. */
   principal?: string | null;
+  /** `identity.caller`, the principal id. @default - an id when signed, null when not */
+  caller?: string | null;
   base64?: boolean;
 }): APIGatewayProxyEvent {
   const raw = options.body === undefined ? null : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
   const body = raw !== null && options.base64 ? Buffer.from(raw).toString('base64') : raw;
   const principal = options.principal === undefined ? CI : options.principal;
+  const caller = options.caller !== undefined ? options.caller : principal === null ? null : 'AIDAEXAMPLEPRINCIPAL';
+  const resolvedPath = Object.entries(options.path ?? {}).reduce((p, [k, v]) => p.replace(`{${k}}`, encodeURIComponent(v)), options.resource);
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', 'Host': 'abc123.execute-api.eu-west-1.amazonaws.com', 'User-Agent': 'ddk-pipelines-test' };
   return {
-    httpMethod: options.method,
     resource: options.resource,
-    path: options.resource,
-    body,
-    isBase64Encoded: !!options.base64,
-    headers: { 'content-type': 'application/json' },
-    multiValueHeaders: {},
+    path: resolvedPath,
+    httpMethod: options.method,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
     queryStringParameters: options.query ?? null,
-    multiValueQueryStringParameters: null,
+    multiValueQueryStringParameters: options.query ? Object.fromEntries(Object.entries(options.query).map(([k, v]) => [k, [v]])) : null,
     pathParameters: options.path ?? null,
     stageVariables: null,
     requestContext: {
+      accountId: '111111111111',
+      apiId: 'abc123',
+      resourceId: 'r3s0rc',
+      resourcePath: options.resource,
+      httpMethod: options.method,
+      stage: 'prod',
+      path: `/prod${resolvedPath}`,
+      protocol: 'HTTP/1.1',
       requestId: 'req-1',
-      identity: { userArn: principal, caller: principal === null ? null : 'AIDAEXAMPLE' },
+      requestTime: '20/Feb/2030:22:48:57 +0000',
+      requestTimeEpoch: 1896043737665,
+      identity: {
+        cognitoIdentityPoolId: null,
+        accountId: principal === null ? null : '111111111111',
+        cognitoIdentityId: null,
+        caller,
+        sourceIp: '192.0.2.10',
+        accessKey: principal === null ? null : 'ASIAEXAMPLEKEY',
+        cognitoAuthenticationType: null,
+        cognitoAuthenticationProvider: null,
+        userArn: principal,
+        userAgent: 'ddk-pipelines-test',
+        user: caller,
+      },
     } as unknown as APIGatewayProxyEvent['requestContext'],
+    body,
+    isBase64Encoded: !!options.base64,
   };
 }
 
-/** A CodePipeline job event for the gate, with UserParameters and an optional continuation token. */
+/**
+ * A CodePipeline job event for the gate, as CodePipeline invokes a Lambda invoke action (the
+ * CodePipeline user guide, "AWS Lambda invoke action reference", example JSON event), with
+ * UserParameters and, on a re-invocation, the continuation token.
+ */
 export function gateEvent(params: Partial<GateParameters> | string, continuationToken?: string, jobId = 'job-1'): CodePipelineEvent {
   const userParameters = typeof params === 'string' ? params : JSON.stringify({
     pipeline: 'myapp', stage: 'production', revision: 'abc', executionId: 'exec-1', timeoutMinutes: 60, ...params,
@@ -124,8 +160,9 @@ export function gateEvent(params: Partial<GateParameters> | string, continuation
         actionConfiguration: { configuration: { FunctionName: 'gate', UserParameters: userParameters } },
         inputArtifacts: [],
         outputArtifacts: [],
-        artifactCredentials: { accessKeyId: 'x', secretAccessKey: 'x', sessionToken: 'x' },
+        artifactCredentials: { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'x', sessionToken: 'x' },
         ...(continuationToken !== undefined ? { continuationToken } : {}),
+        encryptionKey: { id: 'arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab', type: 'KMS' },
       },
     },
   } as CodePipelineEvent;
