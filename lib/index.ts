@@ -3,6 +3,8 @@ export * from './model';
 export * from './pipelines/application-stage';
 export * from './pipelines/approval-step';
 export * from './pipelines/artifact-store';
+export { BuildLogs } from './pipelines/build-environment';
+export type { BuildLogsProps } from './pipelines/build-environment';
 export * from './pipelines/cdk-pipelines';
 export * from './pipelines/codepipeline-delivery';
 export * from './pipelines/delivery-pipeline-stack';

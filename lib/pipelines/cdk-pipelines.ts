@@ -15,7 +15,7 @@ import { CompactCrossAccountGrants, ScopeReplicationKeyGrants, ScopeSelfMutation
 import { grantConnectionUse } from './connections';
 import { CODEPIPELINE_LIMITS, packDeployments, splitStageNames, stageOverhead } from './limits';
 import { PipelineNotifications } from './notifications';
-import { accessLogBucket, approvalTopic, codeCommitRepository, executionMode } from './shared';
+import { accessLogBucket, approvalTopic, codeCommitRepository, executionMode, holdSeedExecutions } from './shared';
 import { CDK_CLI_VERSION } from './versions';
 import { DeliveryPlan, PlanStage, SourceKind } from '../model/plan';
 import { StatusChecks } from '../status-checks/status-checks';
@@ -126,6 +126,7 @@ export class CdkPipelinesDelivery extends Construct {
 
     this.pipeline.buildPipeline();
     if (plan.source.connectionArn) grantConnectionUse(this.codePipeline, plan.source.connectionArn);
+    holdSeedExecutions(this, [this.codePipeline]);
     this.checkStageLimit(plan);
     this.rollBackFailedStages();
     if (plan.notifications) {

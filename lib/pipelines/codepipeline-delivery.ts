@@ -12,7 +12,7 @@ import { BUILD_IMAGE, BuildLogs, nodeRuntimeBuildSpec } from './build-environmen
 import { grantConnectionUse } from './connections';
 import { CODEPIPELINE_LIMITS, packDeployments, splitStageNames, stageOverhead } from './limits';
 import { PipelineNotifications } from './notifications';
-import { approvalTopic, codeCommitRepository, executionMode, manualApprovalAction } from './shared';
+import { approvalTopic, codeCommitRepository, executionMode, holdSeedExecutions, manualApprovalAction } from './shared';
 import { CDK_CLI_VERSION } from './versions';
 import { DeliveryPlan, PipelineStrategy, PlanStage, PlanTarget, SourceKind } from '../model/plan';
 import { StatusChecks } from '../status-checks/status-checks';
@@ -95,6 +95,7 @@ export class CodePipelineDelivery extends Construct {
     } else {
       this.newPipeline('Pipeline', plan.name, plan.source.branch, plan.stages);
     }
+    holdSeedExecutions(this, this.pipelines);
     acknowledgePipelineFindings(this, this.pipelines[0], [this.artifacts.bucket]);
   }
 

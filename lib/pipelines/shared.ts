@@ -38,6 +38,17 @@ export function codeCommitRepository(scope: Construct, plan: DeliveryPlan, branc
   return repository;
 }
 
+/**
+ * Holds the first execution of `pipelines` (CodePipeline starts every new pipeline once) when
+ * `codeCommitRepository` seeded the repository under `scope`: that execution would build the seed
+ * alone (ddk.json and a README) and fail. Nothing is held for an imported repository or a
+ * connection source, whose repository already holds the team's project.
+ */
+export function holdSeedExecutions(scope: Construct, pipelines: codepipeline.Pipeline[]): void {
+  const seeder = scope.node.tryFindChild('Seed');
+  if (seeder instanceof RepositorySeeder) seeder.holdFirstExecutions(pipelines);
+}
+
 /** The encrypted, SSL-only topic that emails the approvers of a stage, when it has any. */
 export function approvalTopic(scope: Construct, stage: PlanStage, artifacts: ArtifactStore): sns.ITopic | undefined {
   const notify = stage.approval?.notify ?? [];
