@@ -221,8 +221,9 @@ export interface PipelineSettings {
 /**
  * One environment of `ddk.json`: an AWS account and region with its settings.
  *
- * DDK attributes this library does not model (`props`, `manual_approvals`, `bootstrap`, any
- * other key) are kept and readable with `attribute()`.
+ * Every attribute, DDK ones (`props`, `manual_approvals`, `bootstrap`, …) and a project's own
+ * keys included, is kept as written and readable with `attribute()`; `manualApprovals`,
+ * `notificationsTopicArn` and `bootstrapQualifier` read the ones the plan uses.
  */
 export class EnvironmentConfig {
   /** Environment id, the key in `environments`. */
