@@ -14,7 +14,7 @@ const SCRIPT = join(ROOT, 'bin', 'check-built.js');
 function tree(): string {
   const root = mkdtempSync(join(tmpdir(), 'ddk-check-built-'));
   const files: Record<string, string> = {
-    'package.json': JSON.stringify({ name: 'x', bin: { x: 'dist/cli/x.js' } }),
+    'package.json': JSON.stringify({ name: 'x' }),
     'lib/index.ts': 'export * from "./config/a";',
     'lib/config/a.ts': 'export const a = 1;',
     'lib/config/ddk.schema.json': '{"type":"object"}\n',
@@ -33,7 +33,7 @@ function write(root: string, path: string, text: string, ageSeconds = 0) {
 }
 
 function build(root: string, ageSeconds = 0) {
-  for (const out of ['dist/index.js', 'dist/config/a.js', '.jsii', 'dist/lambda/handler/index.js', 'dist/cli/x.js']) write(root, out, '//', ageSeconds);
+  for (const out of ['dist/index.js', 'dist/config/a.js', '.jsii', 'dist/lambda/handler/index.js', 'dist/cli/ddk-pipelines.js']) write(root, out, '//', ageSeconds);
   write(root, 'dist/ddk.schema.json', readFileSync(join(root, 'lib/config/ddk.schema.json'), 'utf-8'), ageSeconds);
 }
 
@@ -51,7 +51,7 @@ test('an unbuilt tree is refused, every missing output named, with the fix', () 
     'dist/config/a.js is missing (compiled from lib/config/a.ts)',
     '.jsii (the jsii assembly) is missing',
     'dist/lambda/handler/index.js is missing (bundled by `npx projen bundle`)',
-    'dist/cli/x.js is missing',
+    'dist/cli/ddk-pipelines.js is missing',
     'dist/ddk.schema.json is missing',
   ]) expect(r.err).toContain(line);
   expect(r.err).toContain('Fix: run `npx projen bundle && npx projen compile && npx projen post-compile` (or `npm run build`), then `npm pack` again');
@@ -81,7 +81,7 @@ test('a handler edited after the build makes the bundles stale, not the jsii out
   write(root, 'lambda/handler/index.ts', 'export const handler = 2;');
   const r = run(root);
   expect(r.err).toContain('dist/lambda/handler/index.js is older than the sources it bundles (lib/, lambda/, bin/)');
-  expect(r.err).toContain('dist/cli/x.js is older than the sources it bundles');
+  expect(r.err).toContain('dist/cli/ddk-pipelines.js is older than the sources it bundles');
   expect(r.err).not.toContain('.jsii');
 });
 
