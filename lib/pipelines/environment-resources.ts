@@ -1,7 +1,7 @@
 import { Annotations, Aspects, CfnResource, IAspect, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import type { EnvironmentConfig } from '../config/ddk-config';
-import { didYouMean, jsonPath } from '../config/issues';
+import { didYouMean } from '../config/issues';
 import { CFN_TYPE, cfnTypeProperties, convertResource, KeyCase } from '../config/prop-keys';
 
 const SYMBOL = Symbol.for('ddk-pipelines.EnvironmentResources');
@@ -139,7 +139,7 @@ export class EnvironmentResources {
   private report(): string[] {
     const all = this.scope.node.findAll();
     const stack = all.find(c => Stack.isStack(c)) ?? this.scope;
-    const where = (id: string) => `${this.environment.id}: ${jsonPath(['environments', this.environment.id, 'resources', id])}`;
+    const where = (id: string) => `${this.environment.id}: environments.${this.environment.id}.resources[${JSON.stringify(id)}]`;
     const unused = this.unconsumed;
     if (unused.length > 0) {
       const ids = new Set([...all.map(c => c.node.id), ...this.consumed]);

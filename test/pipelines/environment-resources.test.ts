@@ -74,7 +74,7 @@ describe('propsSnakeCase() and removalPolicy(): for Python', () => {
     new s3.Bucket(stack, 'ddk-bucket', { versioned: res.propsSnakeCase('ddk-bucket').versioned });
 
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp(
-      'dev: environments\\.dev\\.resources\\.ddk-bucket\\.removal_policy was read by no construct .*removal_policy=EnvironmentResources\\.of\\(self\\)\\.removal_policy\\("ddk-bucket"\\)'));
+      'dev: environments\\.dev\\.resources\\["ddk-bucket"\\]\\.removal_policy was read by no construct .*removal_policy=EnvironmentResources\\.of\\(self\\)\\.removal_policy\\("ddk-bucket"\\)'));
   });
 
   test('no such warning when removalPolicy() was read', () => {
@@ -107,7 +107,7 @@ describe('CloudFormation properties', () => {
     new s3.Bucket(stack, 'bucket');
 
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp(
-      'environments\\.dev\\.resources\\.tables: the CloudFormation properties "PointInTimeRecoverySpecification" were set on no resource'));
+      'environments\\.dev\\.resources\\["tables"\\]: the CloudFormation properties "PointInTimeRecoverySpecification" were set on no resource'));
   });
 
   test('a resource type entry applies its PascalCase keys and skips the others', () => {
