@@ -1,0 +1,184 @@
+import * as fc from 'fast-check';
+import { PipelineSchema } from '../../lib/config/schema';
+
+/*
+ * Generated ddk.json documents, valid for the zod schema (lib/config/schema.ts) and the config's
+ * cross-checks: environments (one to `maxTargets` targets besides cicd, several accounts and
+ * regions, the cicd account among them, custom bootstrap qualifiers), stages (names, several
+ * environments each, approvals, many and long required checks, tests, branches, rollback), sources
+ * (CodeCommit created or imported, connections with codestar-connections and codeconnections
+ * ARNs), notifications, execution modes, change sets and all three strategies.
+ *
+ * fast-check shrinks a failing document towards fewer environments, stages, checks and options.
+ */
+
+/** How large generated documents get. */
+export interface DdkArbitraryOptions {
+  /** Targets besides cicd. @default 4 */
+  readonly maxTargets?: number;
+  /** Required checks per stage. @default 12 */
+  readonly maxChecks?: number;
+  /** Characters of a required check's name part (ddk.json sets no limit). @default 300 */
+  readonly maxCheckLength?: number;
+  /** Restricts the strategies. @default all three */
+  readonly strategies?: string[];
+}
+
+const CICD_ACCOUNT = '111111111111';
+const ACCOUNTS = [CICD_ACCOUNT, '222222222222', '333333333333', '444444444444', '555555555555'];
+const REGIONS = ['eu-west-1', 'us-east-1', 'eu-central-1', 'ap-southeast-2'];
+const STRATEGIES = ['cdk-pipelines', 'codepipeline-trunk', 'codepipeline-gitflow'];
+const RESERVED = ['source', 'build', 'updatepipeline', 'assets', 'cicd'];
+
+const chars = (set: string) => fc.constantFrom(...set.split(''));
+const LOWER = 'abcdefghijklmnopqrstuvwxyz';
+const ALNUM = `${LOWER}ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789`;
+
+/** A word of `set` characters starting with a letter. */
+function word(minLength: number, maxLength: number, set = `${ALNUM}-`, size?: fc.SizeForArbitrary): fc.Arbitrary<string> {
+  return fc.tuple(chars(LOWER), fc.string({ unit: chars(set), minLength: minLength - 1, maxLength: maxLength - 1, size })).map(([a, b]) => a + b);
+}
+
+/** An environment id: a letter, then letters, digits and -. */
+const envId = word(1, 20).filter(id => !RESERVED.includes(id.toLowerCase()));
+/** A stage or pipeline name: letters, digits and . @ _ - (CodePipeline's pattern). */
+const stageName = (maxLength: number) => word(1, maxLength, `${ALNUM}.@_-`).filter(n => !RESERVED.includes(n.toLowerCase()) && n.toLowerCase() !== 'main');
+/** A git branch name as ddk.json's BRANCH_PATTERN accepts it. */
+const branch = fc.oneof(
+  fc.constantFrom('main', 'develop', 'release/1.2', 'hotfix/login-fix', 'env/prod_eu'),
+  word(1, 30, `${ALNUM}._-`).map(b => `feature/${b}`),
+).filter(b => !/\.\.|\/\/|\/$|\.lock$|\.$/.test(b));
+/** A status-check context `system/name`, mostly short, sometimes with a name of up to `max` characters. */
+const context = (max: number) => fc.tuple(
+  word(1, 12, `${ALNUM}._-`),
+  fc.oneof({ weight: 3, arbitrary: word(1, 20, `${ALNUM}._/-`) }, { weight: 1, arbitrary: word(Math.min(60, max), max, `${ALNUM}._/-`, 'max') }),
+).map(([s, n]) => `${s}/${n.replace(/\/+$/, '')}`);
+/** A stage's required checks: a few, or many (up to `max`). */
+const requiredChecks = (max: number, length: number) => fc.oneof(
+  { weight: 3, arbitrary: fc.uniqueArray(context(length), { minLength: 1, maxLength: 3 }) },
+  { weight: 1, arbitrary: fc.uniqueArray(context(length), { minLength: Math.ceil(max / 2), maxLength: max, size: 'max' }) },
+);
+const email = fc.tuple(word(1, 12, `${LOWER}0123456789.`), fc.constantFrom('example.com', 'example.org')).map(([u, d]) => `${u.replace(/\.+$/, '')}@${d}`);
+const uuid = fc.uuid();
+
+const approval = fc.oneof(
+  fc.boolean(),
+  fc.record({
+    comment: fc.string({ minLength: 0, maxLength: 512 }),
+    reviewUrl: word(1, 40).map(p => `https://review.example.com/${p}`),
+    notify: fc.uniqueArray(email, { minLength: 1, maxLength: 3 }),
+    timeoutMinutes: fc.oneof(fc.constantFrom(5, 60, 1440, 86400), fc.integer({ min: 5, max: 86400 })),
+  }, { requiredKeys: [] }),
+);
+
+const source = fc.oneof(
+  fc.constant(undefined),
+  fc.record({
+    codecommit: fc.record({
+      repository: word(1, 60, `${ALNUM}._-`),
+      branch,
+      create: fc.boolean(),
+    }, { requiredKeys: ['repository'] }),
+  }),
+  fc.record({
+    connection: fc.record({
+      arn: fc.tuple(fc.constantFrom('codestar-connections', 'codeconnections'), fc.constantFrom(...REGIONS), uuid)
+        .map(([service, region, id]) => `arn:aws:${service}:${region}:${CICD_ACCOUNT}:connection/${id}`),
+      repository: fc.tuple(word(1, 20, `${ALNUM}._-`), word(1, 30, `${ALNUM}._-`)).map(([o, r]) => `${o}/${r}`),
+      branch,
+    }, { requiredKeys: ['arn', 'repository'] }),
+  }),
+);
+
+const notifications = fc.oneof(
+  fc.constant(undefined),
+  fc.record({
+    emails: fc.uniqueArray(email, { minLength: 1, maxLength: 3 }),
+    events: fc.uniqueArray(fc.constantFrom('execution-started', 'execution-succeeded', 'execution-failed', 'execution-superseded', 'stage-failed', 'stage-resumed', 'action-failed', 'approval-needed', 'approval-succeeded'), { minLength: 1, maxLength: 4 }),
+  }, { requiredKeys: [] }),
+  fc.record({
+    topicArn: fc.tuple(fc.constantFrom(...REGIONS), word(1, 40, `${ALNUM}_-`)).map(([r, n]) => `arn:aws:sns:${r}:${CICD_ACCOUNT}:${n}`),
+  }),
+);
+
+/** A generated ddk.json document. */
+export function ddkDocument(options: DdkArbitraryOptions = {}): fc.Arbitrary<any> {
+  const maxTargets = options.maxTargets ?? 4;
+  const maxChecks = options.maxChecks ?? 12;
+  const maxCheckLength = options.maxCheckLength ?? 300;
+  const strategies = options.strategies ?? STRATEGIES;
+  const retention = 'artifactRetentionDays' in PipelineSchema.shape;
+
+  const environment = fc.record({
+    account: fc.constantFrom(...ACCOUNTS),
+    region: fc.constantFrom(...REGIONS),
+    qualifier: fc.option(fc.constantFrom('hnb659fds', 'ddk12345', 'team7'), { nil: undefined }),
+  });
+
+  return fc.record({
+    cicdRegion: fc.constantFrom(...REGIONS),
+    targets: fc.uniqueArray(fc.tuple(envId, environment), { minLength: 1, maxLength: maxTargets, selector: ([id]) => id.toLowerCase() }),
+    strategy: fc.constantFrom(...strategies),
+    name: fc.option(stageName(40), { nil: undefined, freq: 8 }),
+    source,
+    executionMode: fc.option(fc.constantFrom('QUEUED', 'SUPERSEDED', 'PARALLEL'), { nil: undefined }),
+    changeSets: fc.option(fc.boolean(), { nil: undefined }),
+    rollbackOnFailure: fc.option(fc.boolean(), { nil: undefined }),
+    artifactRetentionDays: fc.option(fc.integer({ min: 1, max: 3650 }), { nil: undefined }),
+    notifications,
+    explicitStages: fc.boolean(),
+    stageSeeds: fc.array(fc.record({
+      name: stageName(40),
+      slot: fc.nat(),
+      approval: fc.option(approval, { nil: undefined }),
+      requiredChecks: fc.option(requiredChecks(maxChecks, maxCheckLength), { nil: undefined }),
+      tests: fc.option(fc.array(fc.constantFrom('npm run smoke', 'npm run integ -- --env "$DDK_ENVIRONMENT"', 'curl -fsS https://example.com/health'), { minLength: 1, maxLength: 3 }), { nil: undefined }),
+      branch: fc.option(branch, { nil: undefined }),
+      rollbackOnFailure: fc.option(fc.boolean(), { nil: undefined }),
+    }), { minLength: 1, maxLength: 4 }),
+  }).map(g => {
+    const environments: Record<string, any> = { cicd: { account: CICD_ACCOUNT, region: g.cicdRegion } };
+    for (const [id, e] of g.targets) {
+      environments[id] = { account: e.account, region: e.region, ...(e.qualifier ? { bootstrap: { qualifier: e.qualifier } } : {}) };
+    }
+    const parallel = g.executionMode === 'PARALLEL';
+    const pipeline: Record<string, any> = { strategy: g.strategy };
+    if (g.name !== undefined) pipeline.name = g.name;
+    if (g.source !== undefined) pipeline.source = g.source;
+    if (g.executionMode !== undefined) pipeline.executionMode = g.executionMode;
+    if (g.changeSets !== undefined) pipeline.changeSets = g.changeSets;
+    if (g.rollbackOnFailure !== undefined && !parallel) pipeline.rollbackOnFailure = g.rollbackOnFailure;
+    if (retention && g.artifactRetentionDays !== undefined) pipeline.artifactRetentionDays = g.artifactRetentionDays;
+    if (g.notifications !== undefined) pipeline.notifications = g.notifications;
+    if (g.explicitStages) pipeline.stages = stagesOf(g, parallel);
+    const doc: any = { environments, pipeline };
+    if (g.name === undefined) doc.tags = { application: 'generated-app' };
+    return doc;
+  });
+}
+
+/** Distributes the targets over the generated stages (each target in exactly one, no stage empty). */
+function stagesOf(g: any, parallel: boolean): any[] {
+  const ids: string[] = g.targets.map(([id]: [string]) => id);
+  const seeds = g.stageSeeds.slice(0, ids.length);
+  const names = new Set<string>();
+  const stages = seeds.map((s: any) => ({ ...s, environments: [] as string[] }));
+  ids.forEach((id, i) => stages[i < stages.length ? i : seeds[i % seeds.length].slot % stages.length].environments.push(id));
+  const branches = new Set<string>();
+  return stages.flatMap((s: any, i: number) => {
+    let name = s.name;
+    while (names.has(name.toLowerCase())) name = `${name}-${i}`.slice(-40);
+    names.add(name.toLowerCase());
+    const out: any = { name, environments: s.environments };
+    if (s.approval !== undefined) out.approval = s.approval;
+    if (s.requiredChecks !== undefined) out.requiredChecks = s.requiredChecks;
+    if (s.tests !== undefined) out.tests = s.tests;
+    // codepipeline-gitflow needs one branch per stage (a stage's default branch is its name, the last one's main)
+    if (s.branch !== undefined && g.strategy === 'codepipeline-gitflow' && !branches.has(s.branch) && !names.has(s.branch.toLowerCase())) {
+      out.branch = s.branch;
+      branches.add(s.branch);
+    }
+    if (s.rollbackOnFailure !== undefined && !parallel) out.rollbackOnFailure = s.rollbackOnFailure;
+    return [out];
+  });
+}

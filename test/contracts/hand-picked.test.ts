@@ -1,0 +1,49 @@
+import { checkOutput } from './check-all';
+import { Finding, formatFindings } from './findings';
+import { checkGuardRules } from './guard';
+import { synthesizeDdk, SynthOutput } from './synthesize';
+import { exampleDdkJson } from '../helpers';
+
+/*
+ * Hand-picked configurations, synthesized as `cdk synth` does (aws-cdk-lib's CloudFormation
+ * validation on, cdk-nag's AwsSolutions pack registered) and held to every contract, the access
+ * simulation and AWS Control Tower's guard rules: the repository's example ddk.json with each
+ * strategy, varied towards what the example does not show (connection sources with both ARN
+ * forms, a gated stage with many long required checks, a target in the CICD account). The guard
+ * rules run once over all three outputs (cfn-guard's cost is per rule, hardly per template).
+ */
+
+const STRATEGIES = ['cdk-pipelines', 'codepipeline-trunk', 'codepipeline-gitflow'];
+
+function variant(strategy: string): any {
+  const doc = exampleDdkJson();
+  doc.pipeline.strategy = strategy;
+  if (strategy === 'codepipeline-trunk') {
+    doc.pipeline.source = { connection: { arn: 'arn:aws:codeconnections:eu-west-1:111111111111:connection/0b1d7c2e-6c11-4d3e-9b59-1a2b3c4d5e6f', repository: 'example-org/myapp', branch: 'main' } };
+    doc.pipeline.stages[1].requiredChecks = Array.from({ length: 20 }, (_, i) => `ci/integration-suite-${i}-${'long-name-'.repeat(4)}`);
+  }
+  if (strategy === 'codepipeline-gitflow') {
+    doc.pipeline.source = { connection: { arn: 'arn:aws:codestar-connections:eu-west-1:111111111111:connection/0b1d7c2e-6c11-4d3e-9b59-1a2b3c4d5e6f', repository: 'example-org/myapp' } };
+    doc.environments.dev.account = '111111111111';
+  }
+  return doc;
+}
+
+const outputs = new Map<string, SynthOutput>();
+let guardFindings: Finding[] = [];
+beforeAll(() => {
+  for (const strategy of STRATEGIES) outputs.set(strategy, synthesizeDdk(variant(strategy), { validation: 'full' }));
+  guardFindings = checkGuardRules([...outputs.values()].flatMap(o => o.stacks));
+}, 240_000);
+afterAll(() => outputs.forEach(o => o.dispose()));
+
+test.each(STRATEGIES)('%s: every template keeps every contract, the access simulation and the guard rules', async strategy => {
+  const out = outputs.get(strategy)!;
+  const findings = [
+    ...(await checkOutput(out, { guard: false })),
+    ...guardFindings.filter(f => out.stacks.some(s => s.templateFile === f.templateFile)),
+  ];
+  if (findings.length > 0) throw new Error(`${findings.length} contract finding(s):\n${formatFindings(findings)}`);
+  // the checks had something to check: one application stack per target besides the CICD stack
+  expect(out.stacks.filter(s => s.kind === 'application')).toHaveLength(out.plan.targets.length);
+}, 120_000);
