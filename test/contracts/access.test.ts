@@ -119,6 +119,30 @@ describe('connection sources', () => {
   });
 });
 
+describe('server access logs', () => {
+  const logged = (destinationPolicy: any[]) => ({
+    Logs: { Type: 'AWS::S3::Bucket', Properties: {} },
+    LogsPolicy: { Type: 'AWS::S3::BucketPolicy', Properties: { Bucket: { Ref: 'Logs' }, PolicyDocument: doc(...destinationPolicy) } },
+    Data: { Type: 'AWS::S3::Bucket', Properties: { LoggingConfiguration: { DestinationBucketName: { Ref: 'Logs' }, LogFilePrefix: 'data/' } } },
+  });
+  const logsArn = { 'Fn::GetAtt': ['Logs', 'Arn'] };
+  const tlsOnly = { Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*', Resource: [logsArn, { 'Fn::Join': ['', [logsArn, '/*']] }], Condition: { Bool: { 'aws:SecureTransport': 'false' } } };
+
+  test('a destination whose policy lets S3\'s logging service write the prefix passes', async () => {
+    const delivery = {
+      Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [logsArn, '/data/*']] },
+      Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': ['Data', 'Arn'] } }, StringEquals: { 'aws:SourceAccount': '111111111111' } },
+    };
+    expect(await checkAccess(input('cdk-pipelines', logged([tlsOnly, delivery]), []))).toEqual([]);
+  });
+
+  test('a destination that does not let it write is found (issue 9 item 7)', async () => {
+    const findings = await checkAccess(input('cdk-pipelines', logged([tlsOnly]), []));
+    expect(findings.map(f => f.contract)).toEqual(['access.access-logs']);
+    expect(findings[0].message).toMatch(/logging.s3.amazonaws.com cannot s3:PutObject .*\/data\/2026/);
+  });
+});
+
 test('a simulation IAM refuses is reported, not taken for a denial', async () => {
   const problem = await simulate({
     description: 'mismatched prefix',

@@ -19,6 +19,9 @@ import type { StackTemplate } from './synthesize';
  *   (`cdk bootstrap --trust`), and no other stage's, no other account's, no other role.
  * - sources: the source action's role may use its connection, with the action prefix of the
  *   connection's ARN (IAM matches the action's service prefix against the resource's).
+ * - access logs ("Enabling Amazon S3 server access logging"): S3 delivers a bucket's server access
+ *   logs as the logging service principal, which the destination bucket's policy must allow to
+ *   put objects under the log prefix (for that source bucket and account).
  */
 
 /** A deployment target, as the access contracts need it. */
@@ -50,6 +53,12 @@ export interface AccessCase {
   readonly expect: 'Allowed' | 'Denied';
   readonly identityPolicies: Array<{ name: string; policy: any }>;
   readonly resourcePolicy?: any;
+  /**
+   * Request context beyond the principal's ARN and account and TLS.
+   *
+   * @default - none
+   */
+  readonly context?: Record<string, string>;
 }
 
 /** The bootstrap role of a CDK environment. */
@@ -61,13 +70,13 @@ const ALLOW_ALL = { name: 'the role\'s own policy (assumed to allow)', policy: {
 
 /** Runs one case; returns a finding message when the result differs from the expectation. */
 export async function simulate(c: AccessCase): Promise<string | undefined> {
-  const principalAccount = c.principal.split(':')[4];
+  const principal = c.principal.startsWith('arn:') ? { 'aws:PrincipalArn': c.principal, 'aws:PrincipalAccount': c.principal.split(':')[4] } : {};
   const result = await runSimulation({
     request: {
       principal: c.principal,
       action: c.action,
       resource: { resource: c.resource, accountId: c.resourceAccount },
-      contextVariables: { 'aws:PrincipalArn': c.principal, 'aws:PrincipalAccount': principalAccount, 'aws:SecureTransport': 'true' },
+      contextVariables: { ...principal, 'aws:SecureTransport': 'true', ...c.context },
     },
     identityPolicies: c.identityPolicies,
     serviceControlPolicies: [],
@@ -279,11 +288,47 @@ export function connectionCases(input: AccessInput): AccessCase[] {
   return cases;
 }
 
+/** Every bucket that sends server access logs: S3's logging service can write them to its destination. */
+export function accessLogCases(input: AccessInput): AccessCase[] {
+  const cases: AccessCase[] = [];
+  for (const stack of input.stacks) {
+    const r = new Resolver(stack);
+    const policies = policiesOf(stack.template).filter(p => p.type === 'AWS::S3::BucketPolicy');
+    for (const b of resourcesOf(stack.template, 'AWS::S3::Bucket')) {
+      const logging = b.properties.LoggingConfiguration;
+      const destination = logging?.DestinationBucketName;
+      if (!logging || destination === undefined) continue;
+      const destinationId = destination.Ref;
+      const destinationName = r.string(destination);
+      if (!destinationName) continue;
+      const policy = typeof destinationId === 'string' ? policies.find(p => p.protects.includes(destinationId)) : undefined;
+      const source = r.getAtt(b.logicalId, 'Arn')!;
+      cases.push({
+        description: `${stack.displayName}: S3 delivers the server access logs of ${b.logicalId} to ${destinationId ?? destinationName}`,
+        principal: 'logging.s3.amazonaws.com',
+        action: 's3:PutObject',
+        resource: `arn:${r.partition}:s3:::${destinationName}/${r.string(logging.LogFilePrefix) ?? ''}2026-04-09-12-00-00-0A1B2C3D4E5F6A7B`,
+        resourceAccount: stack.account,
+        expect: 'Allowed',
+        identityPolicies: [],
+        resourcePolicy: policy ? r.resolveLoosely(policy.document) : undefined,
+        context: { 'aws:SourceArn': source, 'aws:SourceAccount': stack.account },
+      });
+    }
+  }
+  return cases;
+}
+
 /** Every access case of an output that does not come out as expected, as findings. */
 export async function checkAccess(input: AccessInput): Promise<Finding[]> {
   const cicd = input.stacks.find(s => s.kind === 'cicd');
   const findings: Finding[] = [];
-  const groups: Array<[string, AccessCase[]]> = [['access.artifacts', artifactCases(input)], ['access.deploy-roles', deployRoleCases(input)], ['access.connection', connectionCases(input)]];
+  const groups: Array<[string, AccessCase[]]> = [
+    ['access.artifacts', artifactCases(input)],
+    ['access.deploy-roles', deployRoleCases(input)],
+    ['access.connection', connectionCases(input)],
+    ['access.access-logs', accessLogCases(input)],
+  ];
   for (const [contract, cases] of groups) {
     for (const c of cases) {
       const problem = await simulate(c);
