@@ -130,7 +130,10 @@ describe('server access logs', () => {
 
   test('a destination whose policy lets S3\'s logging service write the prefix passes', async () => {
     const delivery = {
-      Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [logsArn, '/data/*']] },
+      Effect: 'Allow',
+      Principal: { Service: 'logging.s3.amazonaws.com' },
+      Action: 's3:PutObject',
+      Resource: { 'Fn::Join': ['', [logsArn, '/data/*']] },
       Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': ['Data', 'Arn'] } }, StringEquals: { 'aws:SourceAccount': '111111111111' } },
     };
     expect(await checkAccess(input('cdk-pipelines', logged([tlsOnly, delivery]), []))).toEqual([]);
