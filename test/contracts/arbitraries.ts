@@ -41,17 +41,26 @@ function word(minLength: number, maxLength: number, set = `${ALNUM}-`, size?: fc
 
 /** An environment id: a letter, then letters, digits and -. */
 const envId = word(1, 20).filter(id => !RESERVED.includes(id.toLowerCase()));
-/** A stage or pipeline name: letters, digits and . @ _ - (CodePipeline's pattern). */
-const stageName = (maxLength: number) => word(1, maxLength, `${ALNUM}.@_-`).filter(n => !RESERVED.includes(n.toLowerCase()) && n.toLowerCase() !== 'main');
+/** A stage or pipeline name: letters, digits and . @ _ - (CodePipeline's pattern), mostly short, sometimes up to `maxLength`. */
+const stageName = (maxLength: number) => fc.oneof(
+  { weight: 4, arbitrary: word(1, Math.min(20, maxLength), `${ALNUM}.@_-`) },
+  { weight: 1, arbitrary: fc.tuple(word(1, 12, `${ALNUM}.@_-`), fc.integer({ min: 8, max: maxLength - 13 })).map(([w, n]) => `${w}-${'x'.repeat(n)}`) },
+).filter(n => !RESERVED.includes(n.toLowerCase()) && n.toLowerCase() !== 'main');
 /** A git branch name as ddk.json's BRANCH_PATTERN accepts it. */
 const branch = fc.oneof(
   fc.constantFrom('main', 'develop', 'release/1.2', 'hotfix/login-fix', 'env/prod_eu'),
   word(1, 30, `${ALNUM}._-`).map(b => `feature/${b}`),
 ).filter(b => !/\.\.|\/\/|\/$|\.lock$|\.$/.test(b));
-/** A status-check context `system/name`, mostly short, sometimes with a name of up to `max` characters. */
+/**
+ * A status-check context `system/name`, mostly short, sometimes with a name of up to `max`
+ * characters (made of a word and a run of one character, so that a failure shrinks its length fast).
+ */
 const context = (max: number) => fc.tuple(
   word(1, 12, `${ALNUM}._-`),
-  fc.oneof({ weight: 3, arbitrary: word(1, 20, `${ALNUM}._/-`) }, { weight: 1, arbitrary: word(Math.min(60, max), max, `${ALNUM}._/-`, 'max') }),
+  fc.oneof(
+    { weight: 3, arbitrary: word(1, 20, `${ALNUM}._/-`) },
+    { weight: 1, arbitrary: fc.tuple(word(1, 12, `${ALNUM}._-`), fc.integer({ min: Math.min(40, max - 13), max: max - 13 })).map(([w, n]) => `${w}-${'x'.repeat(n)}`) },
+  ),
 ).map(([s, n]) => `${s}/${n.replace(/\/+$/, '')}`);
 /** A stage's required checks: a few, or many (up to `max`). */
 const requiredChecks = (max: number, length: number) => fc.oneof(
@@ -119,7 +128,7 @@ export function ddkDocument(options: DdkArbitraryOptions = {}): fc.Arbitrary<any
     cicdRegion: fc.constantFrom(...REGIONS),
     targets: fc.uniqueArray(fc.tuple(envId, environment), { minLength: 1, maxLength: maxTargets, selector: ([id]) => id.toLowerCase() }),
     strategy: fc.constantFrom(...strategies),
-    name: fc.option(stageName(40), { nil: undefined, freq: 8 }),
+    name: fc.option(stageName(100), { nil: undefined, freq: 8 }),
     source,
     executionMode: fc.option(fc.constantFrom('QUEUED', 'SUPERSEDED', 'PARALLEL'), { nil: undefined }),
     changeSets: fc.option(fc.boolean(), { nil: undefined }),
@@ -128,7 +137,7 @@ export function ddkDocument(options: DdkArbitraryOptions = {}): fc.Arbitrary<any
     notifications,
     explicitStages: fc.boolean(),
     stageSeeds: fc.array(fc.record({
-      name: stageName(40),
+      name: stageName(100),
       slot: fc.nat(),
       approval: fc.option(approval, { nil: undefined }),
       requiredChecks: fc.option(requiredChecks(maxChecks, maxCheckLength), { nil: undefined }),
@@ -167,7 +176,7 @@ function stagesOf(g: any, parallel: boolean): any[] {
   const branches = new Set<string>();
   return stages.flatMap((s: any, i: number) => {
     let name = s.name;
-    while (names.has(name.toLowerCase())) name = `${name}-${i}`.slice(-40);
+    while (names.has(name.toLowerCase())) name = `${name.slice(0, 90)}-${i}`;
     names.add(name.toLowerCase());
     const out: any = { name, environments: s.environments };
     if (s.approval !== undefined) out.approval = s.approval;

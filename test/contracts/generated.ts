@@ -132,6 +132,6 @@ export function describeFailure(details: fc.RunDetails<any>): string {
 /** One line about a run. */
 export function summarize(stats: RunStats, ms: number): string {
   const refusals = [...stats.refusals.entries()].map(([k, n]) => `${n}× ${k}`).join('; ');
-  return `${stats.checked} checked, ${stats.refused} refused with a clear message, ${stats.failed} failed in ${(ms / 1000).toFixed(1)} s`
+  return `${stats.checked} checked, ${stats.refused} refused with a clear message, ${stats.failed} failed (shrinking included) in ${(ms / 1000).toFixed(1)} s`
     + ` (synthesis ${(stats.synthMs / 1000).toFixed(1)} s, contracts ${(stats.checkMs / 1000).toFixed(1)} s)${refusals ? `; refusals: ${refusals}` : ''}`;
 }
