@@ -51,7 +51,11 @@ test('the tarball holds the compiled library, the bundles, the schema and the CL
     'dist/ddk.schema.json', 'dist/cli/ddk-pipelines.js', 'node_modules/zod/package.json', 'node_modules/jsonc-parser/package.json',
     ...handlers.map(h => `dist/lambda/${h}/index.js`),
   ]));
-  const leftovers = packed.filter(p => /^(lib|bin|test|lambda|dist-pkg|cdk\.out|\.ci|\.projen|coverage|test-reports)\//.test(p) || /^(ddk|cdk|tsconfig)\.json$/.test(p) || p === 'dist/app.js');
+  // the package's commands are packed; no other file of bin/ is
+  const commands: string[] = Object.values(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf-8')).bin);
+  expect(packed).toEqual(expect.arrayContaining(commands));
+  const leftovers = packed.filter(p => !commands.includes(p))
+    .filter(p => /^(lib|bin|test|lambda|dist-pkg|cdk\.out|\.ci|\.projen|coverage|test-reports)\//.test(p) || /^(ddk|cdk|tsconfig)\.json$/.test(p) || p === 'dist/app.js');
   expect(leftovers).toEqual([]);
 });
 
