@@ -70,7 +70,7 @@ const ALLOW_ALL = { name: 'the role\'s own policy (assumed to allow)', policy: {
 
 /** Runs one case; returns a finding message when the result differs from the expectation. */
 export async function simulate(c: AccessCase): Promise<string | undefined> {
-  const principal = c.principal.startsWith('arn:') ? { 'aws:PrincipalArn': c.principal, 'aws:PrincipalAccount': c.principal.split(':')[4] } : {};
+  const principal: Record<string, string> = c.principal.startsWith('arn:') ? { 'aws:PrincipalArn': c.principal, 'aws:PrincipalAccount': c.principal.split(':')[4] } : {};
   const result = await runSimulation({
     request: {
       principal: c.principal,
