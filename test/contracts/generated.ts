@@ -88,9 +88,13 @@ export function contractProperty(options: GeneratedRunOptions, stats: RunStats):
     let result: CaseResult;
     try {
       result = await checkDocument(doc, options);
-    } catch (e) {
+    } catch (e: any) {
       stats.failed++;
-      throw e;
+      if (!options.collect) throw e;
+      // collecting: a crash (no file, no fix named) is recorded like a broken contract
+      const crash: Finding = { contract: 'synthesis.unclear-error', stack: '(synthesis)', where: JSON.stringify(doc).slice(0, 300), message: String(e?.message ?? e).split('\n')[0] };
+      stats.findingsByContract.set(crash.contract, [...(stats.findingsByContract.get(crash.contract) ?? []), crash]);
+      return;
     }
     stats.synthMs += result.synthMs;
     stats.checkMs += result.checkMs;

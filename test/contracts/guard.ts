@@ -91,7 +91,11 @@ export function runGuard(templatePaths: string[], exemptions: Record<string, Gua
 export function checkGuardRules(stacks: StackTemplate[], exemptions: Record<string, GuardExemption> = GUARD_EXEMPTIONS): Finding[] {
   const byPath = new Map(stacks.map(s => [s.templateFile, s]));
   const findings: Finding[] = [];
-  for (const v of runGuard(stacks.map(s => s.templateFile), exemptions)) {
+  const violations = runGuard(stacks.map(s => s.templateFile), exemptions);
+  // cfn-guard also reports some rules once at the template level (no resource): keep that only
+  // when the rule named no resource of the template
+  const located = new Set(violations.filter(v => v.logicalId).map(v => `${v.rule} ${v.templatePath}`));
+  for (const v of violations.filter(x => x.logicalId || !located.has(`${x.rule} ${x.templatePath}`))) {
     const stack = byPath.get(v.templatePath);
     const resource = stack?.template?.Resources?.[v.logicalId];
     const exemption = exemptions[v.rule];
