@@ -93,7 +93,7 @@ test('an app installs the tarball offline and synthesizes the README\'s TypeScri
     include: ['bin/**/*.ts'],
   }));
   execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], { cwd: app, stdio: 'pipe' });
-  const env = { ...process.env, CDK_OUTDIR: join(app, 'cdk.out'), CDK_CONTEXT_JSON: JSON.stringify({ ddkConfig: 'config/ddk.json' }) };
+  const env: NodeJS.ProcessEnv = { ...process.env, CDK_OUTDIR: join(app, 'cdk.out'), CDK_CONTEXT_JSON: JSON.stringify({ ddkConfig: 'config/ddk.json' }) };
   delete env.DDK_PIPELINE_NAME;
   execFileSync(process.execPath, ['bin/app.js'], { cwd: app, env, stdio: 'pipe' });
 
