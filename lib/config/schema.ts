@@ -111,7 +111,8 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const ApprovalSchema = z.union([
   z.boolean(),
   z.strictObject({
-    comment: z.string().max(512).optional().meta({ description: 'Shown to the approver.' }),
+    comment: z.string().min(1, { error: rule('is empty', 'a text for the approver (1 to 512 characters)', 'write what to check, or remove "comment" for the default text') })
+      .max(512).optional().meta({ description: 'Shown to the approver (CodePipeline refuses an empty configuration value).' }),
     reviewUrl: z.url({ error: rule('is not a URL', 'an https:// URL for the reviewer to open', 'write a full URL including https://') }).optional(),
     notify: z.array(z.string().regex(EMAIL, { error: rule('is not an email address', 'an email address such as "team@example.com"', 'fix the address') }), {
       error: typeRule('a list of email addresses', 'write ["team@example.com"]'),
@@ -129,6 +130,8 @@ const ApprovalSchema = z.union([
 export const BRANCH_PATTERN = /^(?!\/|.*\/\/|.*\.\.|.*\/$|.*\.lock$)[A-Za-z0-9._\/-]{1,200}$/;
 export const NAME_PATTERN = /^[A-Za-z0-9.@_-]{1,100}$/;
 export const CONTEXT_PATTERN = /^[A-Za-z0-9._-]+\/[A-Za-z0-9._/-]+$/;
+/** The longest context the status-check API accepts in a report (lib/status-checks LIMITS.context). */
+export const CONTEXT_MAX_LENGTH = 255;
 
 const StageSchema = z.strictObject({
   name: z.string({ error: typeRule('a stage name', 'give the stage a "name"') }).regex(NAME_PATTERN, {
@@ -138,6 +141,9 @@ const StageSchema = z.strictObject({
   approval: ApprovalSchema.optional(),
   requiredChecks: z.array(z.string().regex(CONTEXT_PATTERN, {
     error: rule('is not a status-check context', 'a "system/name" context such as "ci/integration"', 'name the check as system/name'),
+  }).max(CONTEXT_MAX_LENGTH, {
+    // the status-check API accepts no report for a longer context: the gate could never pass
+    error: rule(`is longer than the ${CONTEXT_MAX_LENGTH} characters a reported context may have`, `a "system/name" context of at most ${CONTEXT_MAX_LENGTH} characters`, 'shorten the context'),
   }), { error: typeRule('a list of status-check contexts', 'write ["ci/integration"]') }).optional()
     .meta({ description: 'Status-check contexts that must report success before the stage deploys.' }),
   tests: z.array(z.string().min(1, { error: rule('is an empty command', 'a shell command such as "npm run smoke"', 'remove the empty entry') }),

@@ -54,7 +54,8 @@ export function approvalTopic(scope: Construct, stage: PlanStage, artifacts: Art
   const notify = stage.approval?.notify ?? [];
   if (notify.length === 0) return undefined;
   const topic = new sns.Topic(scope, `Approval-${stage.name}`, {
-    displayName: `Approval needed: ${stage.name}`,
+    // SNS display names hold at most 100 characters; stage names may have 100 themselves.
+    displayName: `Approval needed: ${stage.name}`.slice(0, 100),
     masterKey: artifacts.key,
     enforceSSL: true,
   });
@@ -85,7 +86,7 @@ export function manualApprovalAction(approval: PlanApproval, actionName: string,
 
 /**
  * A bucket that receives the server access logs of `of` (SSL-only, private, S3-managed
- * encryption, kept a year). It does not log itself: that would loop (AwsSolutions-S1).
+ * encryption, versioned, kept a year). It does not log itself: that would loop (AwsSolutions-S1).
  */
 export function accessLogBucket(scope: Construct, id: string, of: string): s3.Bucket {
   const logs = new s3.Bucket(scope, id, {
@@ -94,7 +95,9 @@ export function accessLogBucket(scope: Construct, id: string, of: string): s3.Bu
     enforceSSL: true,
     objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
     removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-    lifecycleRules: [{ expiration: Duration.days(365) }],
+    // versioned (a log deleted or overwritten stays recoverable for 30 days: CT.S3.PR.11)
+    versioned: true,
+    lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
   });
   Validations.of(logs).acknowledge({
     id: 'AwsSolutions-S1',

@@ -1,4 +1,4 @@
-import { Stack, Stage } from 'aws-cdk-lib';
+import { Duration, Stack, Stage } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/ddk-config';
@@ -30,11 +30,17 @@ export class SampleDataStack extends Stack {
     };
     // The same access-log bucket as the CICD stack's (SSL-only, private, logs kept a year).
     const logs = accessLogBucket(this, 'AccessLogs', 'ddk-bucket');
+    const props = EnvironmentResources.of(this).props('ddk-bucket') ?? {};
     this.bucket = new s3.Bucket(this, 'ddk-bucket', {
       ...secure,
       serverAccessLogsBucket: logs,
       serverAccessLogsPrefix: 'ddk-bucket/',
-      ...EnvironmentResources.of(this).props('ddk-bucket'),
+      // incomplete uploads and, when versioned, replaced object versions do not pile up
+      lifecycleRules: [{
+        abortIncompleteMultipartUploadAfter: Duration.days(1),
+        ...(props.versioned ? { noncurrentVersionExpiration: Duration.days(30) } : {}),
+      }],
+      ...props,
     });
   }
 }

@@ -328,6 +328,8 @@ export class StatusChecks extends Construct {
         }),
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
+        // X-Ray traces of the API's requests (AWS Control Tower CT.APIGATEWAY.PR.2)
+        tracingEnabled: true,
         metricsEnabled: true,
       },
     });

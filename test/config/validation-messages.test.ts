@@ -5,6 +5,8 @@
  */
 import { baseEnvironments, docWithDev, docWithPipeline, FILE, issuesOf, onlyIssue, thrown } from './helpers';
 import { DdkConfig } from '../../lib/config';
+import { CONTEXT_MAX_LENGTH } from '../../lib/config/schema';
+import { LIMITS } from '../../lib/status-checks/shared';
 
 const CONNECTION_ARN = 'arn:aws:codeconnections:eu-west-1:111111111111:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
 
@@ -506,5 +508,28 @@ describe('files', () => {
 
     expect(issue).toMatchObject({ path: 'environments', problem: 'is missing' });
     expect(issue.value).toBeUndefined();
+  });
+});
+
+describe('values that would render what AWS refuses', () => {
+  test('a required check longer than the 255 characters a report may have (the gate could never pass)', () => {
+    const context = `ci/${'x'.repeat(253)}`;
+    const issue = onlyIssue(docWithPipeline({ stages: [{ name: 'dev', environments: ['dev'], requiredChecks: [context] }] }));
+    expect(issue.path).toBe('pipeline.stages[0].requiredChecks[0]');
+    expect(issue.problem).toBe('is longer than the 255 characters a reported context may have');
+    expect(issue.expected).toBe('a "system/name" context of at most 255 characters');
+    expect(issue.fix).toBe('shorten the context');
+    expect(issuesOf(docWithPipeline({ stages: [{ name: 'dev', environments: ['dev'], requiredChecks: [`ci/${'x'.repeat(252)}`] }] }))).toEqual([]);
+  });
+
+  test('the limit is the status-check API\'s', () => {
+    expect(CONTEXT_MAX_LENGTH).toBe(LIMITS.context);
+  });
+
+  test('an empty approval comment (CodePipeline refuses an empty configuration value)', () => {
+    const issue = onlyIssue(docWithPipeline({ stages: [{ name: 'dev', environments: ['dev'], approval: { comment: '' } }] }));
+    expect(issue.path).toBe('pipeline.stages[0].approval.comment');
+    expect(issue.problem).toBe('is empty');
+    expect(issue.fix).toBe('write what to check, or remove "comment" for the default text');
   });
 });

@@ -282,3 +282,14 @@ describe('the sample application', () => {
     expect(logBucketOf(Template.fromStack(sample))).toEqual(cicdLogs);
   });
 });
+
+describe('SNS', () => {
+  test('a 100-character stage name with approval emails still makes a valid topic display name (at most 100 characters)', () => {
+    const doc = example('codepipeline-trunk');
+    const name = 'p'.repeat(100);
+    doc.pipeline.stages[1].name = name;
+    const { template } = render(doc);
+    const names = Object.values(template.findResources('AWS::SNS::Topic')).map((t: any) => t.Properties.DisplayName).filter(Boolean);
+    expect(names).toEqual([`Approval needed: ${name}`.slice(0, 100)]);
+  });
+});
