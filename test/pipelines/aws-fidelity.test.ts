@@ -278,7 +278,8 @@ describe('the sample application', () => {
     };
     const sample = r.stack.delivery.applicationStages.dev.node.findAll().find((c): c is Stack => Stack.isStack(c))!;
     const cicdLogs = logBucketOf(r.template);
-    expect(cicdLogs.LifecycleConfiguration).toEqual({ Rules: [{ ExpirationInDays: 365, Status: 'Enabled' }] });
+    expect(cicdLogs.LifecycleConfiguration).toEqual({ Rules: [{ ExpirationInDays: 365, NoncurrentVersionExpiration: { NoncurrentDays: 30 }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }] });
+    expect(cicdLogs.VersioningConfiguration).toEqual({ Status: 'Enabled' });
     expect(logBucketOf(Template.fromStack(sample))).toEqual(cicdLogs);
   });
 });
