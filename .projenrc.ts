@@ -115,7 +115,7 @@ project.package.addField('peerDependenciesMeta', { 'cdk-nag': { optional: true }
 // The package ships the compiled library in dist/, never jsii-pacmak's outputs.
 project.npmignore!.removePatterns('dist');
 // `dist-pkg` exactly as jsii-pacmak writes it: pacmak appends the line to .npmignore unless present.
-project.npmignore!.exclude('/dist/app.js', '/dist/cli/', 'dist-pkg', '/cdk.out/', '/.bench/', '/bin/*', '/lambda/**/*.ts', '/lambda/tsconfig.json', '/ddk.json', '/cdk.json', '/.ci/');
+project.npmignore!.exclude('/dist/app.js', '/dist/app.js.map', '/dist/cli/', 'dist-pkg', '/cdk.out/', '/.bench/', '/bin/*', '/lambda/**/*.ts', '/lambda/tsconfig.json', '/ddk.json', '/cdk.json', '/.ci/');
 project.gitignore.exclude('/dist-pkg/');
 project.npmignore!.include('/dist/cli/ddk-pipelines.js', '/bin/ddk-pipelines.js');
 
@@ -179,7 +179,9 @@ const esbuild = 'node_modules/.bin/esbuild';
 const handlers = readdirSync('lambda').filter(n => existsSync(`lambda/${n}/index.ts`)).sort();
 const synthBundles = [
   ...(handlers.length > 0 ? [`${esbuild} ${handlers.map(n => `lambda/${n}/index.ts`).join(' ')} --outbase=lambda --outdir=dist/lambda --bundle --platform=node --target=node22 --format=cjs --minify --sourcemap --sources-content=false --log-level=warning`] : []),
-  `${esbuild} bin/app.ts --outfile=dist/app.js --bundle --platform=node --target=node20 --format=cjs --main-fields=module,main --log-level=warning --external:aws-cdk-lib --external:constructs --external:cdk-nag`,
+  // With a source map (no source text) and node --enable-source-maps (cdk.json's app), synth
+  // annotations and errors point at lib/ and bin/ sources, not into dist/app.js.
+  `${esbuild} bin/app.ts --outfile=dist/app.js --bundle --platform=node --target=node20 --format=cjs --main-fields=module,main --log-level=warning --sourcemap --sources-content=false --external:aws-cdk-lib --external:constructs --external:cdk-nag`,
 ];
 const bundle = project.addTask('bundle', {
   description: 'Bundle the Lambda handlers, the default app and the CLI with esbuild into dist/',
@@ -233,7 +235,7 @@ project.postCompileTask.exec('cp lib/config/ddk.schema.json dist/ddk.schema.json
 
 // The CDK app (bin/app.ts) reads ddk.json; cdk.json points at it.
 new awscdk.CdkConfig(project, {
-  app: 'node dist/app.js',
+  app: 'node --enable-source-maps dist/app.js',
   buildCommand: synthBundles.join(' && '),
   featureFlags: awscdk.CdkFeatureFlags.V2.ALL,
   context: {
