@@ -2,8 +2,8 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import * as ts from 'typescript';
 import { runCli } from './cli/helpers';
-import { DdkConfig } from '../lib/config';
 import { ROOT } from './helpers';
+import { DdkConfig } from '../lib/config';
 
 /*
  * The README's examples work when copied: every JSON block is JSON, every whole ddk.json in it is
@@ -95,8 +95,15 @@ describe('README examples', () => {
     expect(examples.length).toBeGreaterThanOrEqual(2);
     const files = new Map(examples.map((b, i) => [join(ROOT, 'bin', `readme-example-${i}.ts`), b.text]));
     const options: ts.CompilerOptions = {
-      strict: true, noUnusedLocals: true, noEmit: true, skipLibCheck: true, esModuleInterop: true,
-      module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16, target: ts.ScriptTarget.ES2022, types: ['node'],
+      strict: true,
+      noUnusedLocals: true,
+      noEmit: true,
+      skipLibCheck: true,
+      esModuleInterop: true,
+      module: ts.ModuleKind.Node16,
+      moduleResolution: ts.ModuleResolutionKind.Node16,
+      target: ts.ScriptTarget.ES2022,
+      types: ['node'],
     };
     const host = ts.createCompilerHost(options);
     const readFile = host.readFile.bind(host);

@@ -243,7 +243,7 @@ export class DeliveryPlan {
       ? { kind: SourceKind.CONNECTION, repository: conn.repository, branch: conn.branch ?? 'main', create: false, connectionArn: conn.arn }
       : { kind: SourceKind.CODECOMMIT, repository: cc?.repository ?? this.name.replace(/[^\w.-]/g, '-'), branch: cc?.branch ?? 'main', create: cc?.create ?? true };
 
-    const branchOf = (name: string, i: number, n: number, explicit?: string) => explicit ?? (i === n - 1 ? this.source.branch : name);
+    const branchOf = (stageName: string, i: number, n: number, explicit?: string) => explicit ?? (i === n - 1 ? this.source.branch : stageName);
     if (p.stages) {
       this.stages = p.stages.map((s, i, all) => ({
         name: s.name,

@@ -1,11 +1,11 @@
 import { Aspects, Stack, Validations } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
-import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import { acknowledgePipelineFindings } from './acknowledgements';
 import { ApplicationStage, IApplicationFactory } from './application-stage';
 import { ApprovalStep } from './approval-step';
@@ -239,7 +239,9 @@ function completeReplicationBucket(stack: Stack, region: string, bucket: s3.IBuc
       status: 'Enabled',
       expirationInDays: r.expiration?.toDays(),
       noncurrentVersionExpiration: r.noncurrentVersionExpiration ? { noncurrentDays: r.noncurrentVersionExpiration.toDays() } : undefined,
-      abortIncompleteMultipartUpload: r.abortIncompleteMultipartUploadAfter ? { daysAfterInitiation: r.abortIncompleteMultipartUploadAfter.toDays() } : undefined,
+      abortIncompleteMultipartUpload: r.abortIncompleteMultipartUploadAfter
+        ? { daysAfterInitiation: r.abortIncompleteMultipartUploadAfter.toDays() }
+        : undefined,
     })),
   };
   logs.addToResourcePolicy(new iam.PolicyStatement({

@@ -91,8 +91,11 @@ export class CompactCrossAccountGrants implements IAspect {
   }
 }
 
+/** A CDK bootstrap role named in a statement. */
+interface BootstrapRole { readonly account: string; readonly qualifier: string; readonly kind: string; readonly region: string }
+
 /** The bootstrap roles a statement's principals are, when all of them are bootstrap roles of trusted accounts. */
-function bootstrapRoles(st: any, trusted: ReadonlySet<string>): Array<{ account: string; qualifier: string; kind: string; region: string }> | undefined {
+function bootstrapRoles(st: any, trusted: ReadonlySet<string>): BootstrapRole[] | undefined {
   const aws = st?.Principal?.AWS;
   if (aws === undefined || Object.keys(st.Principal).length !== 1) return undefined;
   const out = [];

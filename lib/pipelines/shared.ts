@@ -97,7 +97,11 @@ export function accessLogBucket(scope: Construct, id: string, of: string): s3.Bu
     removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     // versioned (a log deleted or overwritten stays recoverable for 30 days: CT.S3.PR.11)
     versioned: true,
-    lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+    lifecycleRules: [{
+      expiration: Duration.days(365),
+      noncurrentVersionExpiration: Duration.days(30),
+      abortIncompleteMultipartUploadAfter: Duration.days(1),
+    }],
   });
   Validations.of(logs).acknowledge({
     id: 'AwsSolutions-S1',

@@ -20,7 +20,8 @@ test('synth annotations name the source file, not dist/app.js', () => {
   const [command, ...args] = app.split(' ');
   const context = { ...JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf-8')).context, ddkConfig: join(dir, 'ddk.json') };
   const run = spawnSync(command, args, {
-    cwd: ROOT, encoding: 'utf-8',
+    cwd: ROOT,
+    encoding: 'utf-8',
     env: { PATH: process.env.PATH, CDK_OUTDIR: join(dir, 'out'), CDK_CONTEXT_JSON: JSON.stringify(context) },
   });
   // THEN the warning's location is a source file

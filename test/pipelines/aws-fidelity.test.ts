@@ -1,11 +1,11 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
-import { CDK_CLI_VERSION, NODE_MAJOR } from '../../lib/pipelines/versions';
-import { connectionServicePrefix, grantConnectionUse } from '../../lib/pipelines/connections';
-import { literalLength, pipelineLimitProblems } from '../../lib/pipelines/limits';
 import * as cpa from 'aws-cdk-lib/aws-codepipeline-actions';
 import { CodePipelineDelivery, DdkConfig, DeliveryPipelineStack, DeliveryPlan, SampleApplication } from '../../lib';
+import { connectionServicePrefix, grantConnectionUse } from '../../lib/pipelines/connections';
+import { literalLength, pipelineLimitProblems } from '../../lib/pipelines/limits';
+import { CDK_CLI_VERSION, NODE_MAJOR } from '../../lib/pipelines/versions';
 import { CDK_CONTEXT, exampleDdkJson, render } from '../helpers';
 
 /*
@@ -153,7 +153,8 @@ describe('CDK Pipelines: replication buckets in the targets\' other regions', ()
 describe('the artifact bucket', () => {
   test.each(STRATEGIES)('%s: the artifact key is retained like the bucket and build logs it encrypts', strategy => {
     const { template } = renderOnce(strategy);
-    const policyOf = (type: string, match: (r: any) => boolean) => Object.values(template.findResources(type)).filter(match).map((r: any) => r.DeletionPolicy);
+    const policyOf = (type: string, match: (r: any) => boolean) =>
+      Object.values(template.findResources(type)).filter(match).map((r: any) => r.DeletionPolicy);
     const kms = (r: any) => r.Properties.BucketEncryption?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault?.SSEAlgorithm === 'aws:kms';
     expect(policyOf('AWS::S3::Bucket', kms)).toEqual(['RetainExceptOnCreate']);
     expect(policyOf('AWS::Logs::LogGroup', r => String(r.Properties.LogGroupName).endsWith('/builds'))).toEqual(['RetainExceptOnCreate']);
@@ -174,7 +175,9 @@ describe('the artifact bucket', () => {
     doc.pipeline.artifactRetentionDays = 7;
     const { template } = render(doc);
     const rules = Object.values(template.findResources('AWS::S3::Bucket')).flatMap((b: any) => b.Properties.LifecycleConfiguration?.Rules ?? []);
-    expect(rules).toEqual(expect.arrayContaining([expect.objectContaining({ ExpirationInDays: 7, NoncurrentVersionExpiration: { NoncurrentDays: 7 } })]));
+    expect(rules).toEqual(expect.arrayContaining([
+      expect.objectContaining({ ExpirationInDays: 7, NoncurrentVersionExpiration: { NoncurrentDays: 7 } }),
+    ]));
     doc.pipeline.artifactRetentionDays = 0;
     expect(() => render(doc)).toThrow(/pipeline\.artifactRetentionDays: 0 is too short; expected a whole number of days from 1 to 3650/);
   });
