@@ -31,7 +31,7 @@ export function grantConnectionUse(pipeline: codepipeline.Pipeline, connectionAr
       const role = action.actionProperties.role
         ?? pipeline.node.tryFindChild(stage.stageName)?.node.tryFindChild(action.actionProperties.actionName)?.node.tryFindChild('CodePipelineActionRole') as iam.IRole | undefined;
       if (!role) {
-        throw new Error(`${pipeline.node.path}: no role found for source action "${action.actionProperties.actionName}" to grant ${prefix}:UseConnection`);
+        throw new Error(`${pipeline.node.path}: no role found for source action "${action.actionProperties.actionName}" to grant ${prefix}:UseConnection; expected aws-cdk-lib's action role at <pipeline>/<stage>/<action>/CodePipelineActionRole. Fix: pass the action a role of your own (its \`role\` prop), or report this as a bug of ddk-pipelines with your aws-cdk-lib version`);
       }
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [`${prefix}:UseConnection`], resources: [connectionArn] }));
     }

@@ -1,4 +1,5 @@
 import type { PlanStage } from '../model/plan';
+import { CODEPIPELINE_ACTION_LIMITS } from '../status-checks/codepipeline-limits';
 
 /**
  * CodePipeline quotas and API constraints that a rendered pipeline must respect ("Quotas in
@@ -12,14 +13,14 @@ export const CODEPIPELINE_LIMITS = {
   actionsPerStage: 50,
   /** Characters in a pipeline, stage or action name. */
   nameLength: 100,
-  /** Characters in an action configuration key. */
-  configurationKeyLength: 50,
+  /** Characters in an action configuration key (the status-check gate's limits are the same table). */
+  configurationKeyLength: CODEPIPELINE_ACTION_LIMITS.configurationKeyLength,
   /** Characters in an action configuration value. */
-  configurationValueLength: 1000,
+  configurationValueLength: CODEPIPELINE_ACTION_LIMITS.configurationValueLength,
   /** Characters in an artifact name. */
   artifactNameLength: 100,
   /** Highest runOrder of an action. */
-  maxRunOrder: 999,
+  maxRunOrder: CODEPIPELINE_ACTION_LIMITS.runOrderMax,
 };
 
 /** Characters a pipeline, stage or action name may hold. */
