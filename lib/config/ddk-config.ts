@@ -151,6 +151,43 @@ export interface SynthSettings {
   readonly commands?: string[];
 }
 
+/** The `pipeline.review` section: a review deployment per pull request. */
+export interface ReviewSettings {
+  /** The environment (an id of `environments`, not `cicd`) that hosts the review deployments. */
+  readonly environment: string;
+  /**
+   * Pull requests into these branches get a review deployment.
+   *
+   * @default - the pipeline's source branch
+   */
+  readonly branches?: string[];
+  /**
+   * Hours without an update after which a review deployment is removed even if its pull
+   * request stays open; 0 turns the sweep off.
+   *
+   * @default 72
+   */
+  readonly ttlHours?: number;
+  /**
+   * Commands run after each review deployment (reported as the check `review/tests`).
+   *
+   * @default - none
+   */
+  readonly tests?: string[];
+  /**
+   * The stack output (CfnOutput id) whose value is the review URL.
+   *
+   * @default - a CloudFormation console link to the review's stacks
+   */
+  readonly urlOutput?: string;
+  /**
+   * Deploy pull requests from forks too.
+   *
+   * @default false
+   */
+  readonly allowForks?: boolean;
+}
+
 /** The `pipeline` section of `ddk.json`, as written (defaults are applied by the plan). */
 export interface PipelineSettings {
   /**
@@ -210,6 +247,12 @@ export interface PipelineSettings {
    * @default - npm ci, npx cdk synth
    */
   readonly synth?: SynthSettings;
+  /**
+   * A review deployment per pull request.
+   *
+   * @default - no review deployments
+   */
+  readonly review?: ReviewSettings;
   /**
    * Ordered stages.
    *

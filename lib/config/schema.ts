@@ -190,6 +190,38 @@ const enumRule = (problem: string, values: readonly string[], fallback: string) 
 export const STRATEGIES = ['cdk-pipelines', 'codepipeline-trunk', 'codepipeline-gitflow'] as const;
 export const EXECUTION_MODES = ['QUEUED', 'SUPERSEDED', 'PARALLEL'] as const;
 
+/** Review deployments are removed after this many hours without an update unless ddk.json says otherwise. */
+export const DEFAULT_REVIEW_TTL_HOURS = 72;
+/** The longest `review.ttlHours` (a year). */
+export const MAX_REVIEW_TTL_HOURS = 8760;
+const TTL_EXPECTED = `a whole number of hours from 0 (no sweep) to ${MAX_REVIEW_TTL_HOURS}`;
+/** A CloudFormation output's logical id (what `review.urlOutput` names). */
+export const OUTPUT_ID_PATTERN = /^[A-Za-z0-9]{1,255}$/;
+
+const ReviewSchema = z.strictObject({
+  environment: z.string({ error: typeRule('the id of the environment that hosts review deployments, e.g. "dev"', 'add "environment": "<an id from environments>"') })
+    .meta({ description: 'The environment (an id of "environments", not "cicd") whose account and region host the review deployments; a dedicated one or a stage\'s.' }),
+  branches: z.array(z.string().regex(BRANCH_PATTERN, {
+    error: rule('is not a valid branch name', 'a git branch name such as "main"', 'write the branch pull requests are opened into'),
+  }), { error: typeRule('a list of branch names', 'write ["main"]') }).min(1, {
+    error: rule('is empty: no pull request would get a review deployment', 'at least one branch, e.g. ["main"]', 'list the branches pull requests go into, or remove "branches" for the source branch'),
+  }).optional().meta({ description: 'Pull requests into these (destination) branches get a review deployment. Default: the pipeline\'s source branch.' }),
+  ttlHours: z.number({ error: rule('is not a number of hours', TTL_EXPECTED, 'write a number without quotes, e.g. 72') })
+    .int({ error: rule('is not a whole number of hours', TTL_EXPECTED, 'round it, e.g. 72') })
+    .min(0, { error: rule('is negative', TTL_EXPECTED, 'use 0 to turn the sweep off') })
+    .max(MAX_REVIEW_TTL_HOURS, { error: rule('is more than a year', TTL_EXPECTED, `use at most ${MAX_REVIEW_TTL_HOURS}`) })
+    .optional().meta({ description: `Hours without an update after which a review deployment is removed even if its pull request stays open (0: never). Default: ${DEFAULT_REVIEW_TTL_HOURS}.` }),
+  tests: z.array(z.string().min(1, { error: rule('is an empty command', 'a shell command such as "npm run e2e"', 'remove the empty entry') }),
+    { error: typeRule('a list of shell commands', 'write ["npm run e2e"]') }).optional()
+    .meta({ description: 'Shell commands run after each review deployment (they report the check review/tests; DDK_REVIEW_OUTPUTS names the stack outputs file).' }),
+  urlOutput: z.string().regex(OUTPUT_ID_PATTERN, {
+    error: rule('is not a stack output name', 'the logical id of a CfnOutput, letters and digits (e.g. "ReviewUrl")', 'write the output\'s id as your stack declares it'),
+  }).optional().meta({ description: 'The stack output (CfnOutput id) whose value is the review URL reported with review/deploy. Default: a CloudFormation console link to the review\'s stacks.' }),
+  allowForks: z.boolean({ error: rule('is not true or false', 'true or false', 'write true or false without quotes') }).optional()
+    .meta({ description: 'Deploy pull requests from forks too (their code then runs with the review environment\'s deploy roles). Default: false.' }),
+}, { error: typeRule('an object such as {"environment": "dev"}', 'write the review section as an object') })
+  .meta({ description: 'A review deployment per pull request: built and deployed on its own into the review environment, reported as the check review/deploy, removed when the pull request closes.' });
+
 export const PipelineSchema = z.strictObject({
   name: z.string().regex(NAME_PATTERN, { error: rule('is not a valid pipeline name', 'letters, digits and . @ _ - (1 to 100 characters)', 'rename the pipeline') }).optional(),
   strategy: z.enum(STRATEGIES, { error: enumRule('is not a strategy', STRATEGIES, 'use "cdk-pipelines"') }).optional(),
@@ -221,6 +253,7 @@ export const PipelineSchema = z.strictObject({
   synth: z.strictObject({
     commands: z.array(z.string().min(1)).min(1).optional().meta({ description: 'Commands that install, test and synthesize the app into cdk.out. Default: ["npm ci", "npm test", "npx cdk synth"].' }),
   }).optional(),
+  review: ReviewSchema.optional(),
   stages: z.array(StageSchema, { error: typeRule('a list of stages', 'write [{"name": "dev", "environments": ["dev"]}]') }).optional()
     .meta({ description: 'Ordered stages; the environments of one stage deploy in parallel. Default: one stage per environment in file order, approvals before all but the first.' }),
 }, { error: typeRule('an object', 'write the pipeline section as an object') })

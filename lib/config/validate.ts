@@ -324,6 +324,7 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
         'exactly one of "codecommit" or "connection"', 'keep one source: {"codecommit": {"repository": "…"}} or {"connection": {"arn": "…", "repository": "owner/repo"}}');
     }
   }
+  const reviewEnv = reviewChecks(pipeline, envs, envIds, add, warnings, file);
   if (!Array.isArray(pipeline.stages)) return;
   if (pipeline.stages.length === 0) {
     add(['pipeline', 'stages'], pipeline.stages, 'is empty', 'at least one stage', 'add a stage or remove "stages" to get one stage per environment');
@@ -387,11 +388,43 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
   });
   if (envs) {
     for (const id of envIds) {
-      if (id !== CICD_ENVIRONMENT_ID && !stageOf.has(id) && isObject(envs[id])) {
+      if (id !== CICD_ENVIRONMENT_ID && id !== reviewEnv && !stageOf.has(id) && isObject(envs[id])) {
         warnings.push(`${file}: ${jsonPath(['environments', id])}: is in no stage of pipeline.stages and will not be deployed; add it to a stage to deploy it`);
       }
     }
   }
+}
+
+type AddIssue = (path: PropertyKey[], value: unknown, problem: string, expected: string, fix: string) => void;
+
+/**
+ * `pipeline.review`: its environment must be an application environment of the file. Returns
+ * the review environment's id when it names one (it is then no "environment in no stage").
+ */
+function reviewChecks(
+  pipeline: Record<string, any>, envs: Record<string, any> | undefined, envIds: string[], add: AddIssue, warnings: string[], file: string,
+): string | undefined {
+  const review = isObject(pipeline.review) ? pipeline.review : undefined;
+  const id = review?.environment;
+  if (typeof id !== 'string' || !envs) return undefined;
+  const targets = envIds.filter(e => e !== CICD_ENVIRONMENT_ID);
+  const path = ['pipeline', 'review', 'environment'];
+  if (id === CICD_ENVIRONMENT_ID) {
+    add(path, id, 'is the CICD environment, which hosts the pipeline and is not a deployment target',
+      `the id of an application environment${targets.length > 0 ? ` (${targets.map(e => `"${e}"`).join(', ')})` : ''}`,
+      'host review deployments in a development environment, or add an environment for them (it may use the CICD account, bootstrapped with --trust)');
+    return undefined;
+  }
+  if (!(id in envs)) {
+    add(path, id, `names an environment that does not exist${didYouMean(id, envIds)}`,
+      targets.length > 0 ? `one of ${targets.map(e => `"${e}"`).join(', ')}` : 'the id of an application environment', 'correct the id or add the environment to "environments"');
+    return undefined;
+  }
+  if (pipeline.stages === undefined && targets.length > 1) {
+    warnings.push(`${file}: ${jsonPath(path)}: "${id}" hosts the review deployments and, because pipeline.stages is not set, is also a stage of the pipeline (every environment is). `
+      + 'If it is meant for review deployments only, list "pipeline.stages" without it');
+  }
+  return id;
 }
 
 const CDK_BOOTSTRAP_ROLES = 'ddk-pipelines deploys through the standard CDK bootstrap roles ("cdk-<qualifier>-…"), which "ddk bootstrap" does not create. '

@@ -1,6 +1,8 @@
 import { basename, dirname, resolve } from 'path';
 import type { ApprovalSettings, DdkConfig, EnvironmentConfig } from '../config/ddk-config';
 import { ConfigIssue, DdkConfigError } from '../config/issues';
+import { DEFAULT_REVIEW_TTL_HOURS } from '../config/schema';
+import { REVIEW_ID_PATTERN, reviewStackNamespace, reviewStackPrefix } from '../reviews/shared';
 
 /** How the delivery system is built. */
 export enum PipelineStrategy {
@@ -116,6 +118,76 @@ export interface PlanNotifications {
   readonly events: string[];
 }
 
+/** Review deployments: one per pull request, in the review environment. */
+export interface PlanReview {
+  /** The environment that hosts the review deployments. */
+  readonly target: PlanTarget;
+  /** Pull requests into these branches get a review deployment. */
+  readonly branches: string[];
+  /** Hours without an update after which a review deployment is removed; 0: never. */
+  readonly ttlHours: number;
+  /** Commands run after each review deployment (may be empty). */
+  readonly tests: string[];
+  /** Whether pull requests from forks deploy. */
+  readonly allowForks: boolean;
+  /**
+   * The stack output whose value is the review URL.
+   *
+   * @default - a CloudFormation console link
+   */
+  readonly urlOutput?: string;
+}
+
+/** The review deployment a review build synthesizes (see `DeliveryPlanOptions.review`). */
+export interface PlanReviewDeployment {
+  /** The review id (`pr12`, `b-feature-x-1a2b3c`). */
+  readonly id: string;
+  /** Every stack name of the deployment starts with `<stackPrefix>-`. */
+  readonly stackPrefix: string;
+  /**
+   * The commit deployed.
+   *
+   * @default - unknown
+   */
+  readonly commit?: string;
+  /**
+   * The pull request's source branch.
+   *
+   * @default - unknown
+   */
+  readonly branch?: string;
+  /**
+   * The pull request's id.
+   *
+   * @default - unknown (connection sources)
+   */
+  readonly pullRequest?: string;
+}
+
+/** Which review deployment to synthesize (the review build's `DDK_REVIEW_*` variables). */
+export interface ReviewDeploymentOptions {
+  /** The review id (`DDK_REVIEW_ID`). */
+  readonly id: string;
+  /**
+   * The commit (`DDK_REVIEW_COMMIT`).
+   *
+   * @default - unknown
+   */
+  readonly commit?: string;
+  /**
+   * The source branch (`DDK_REVIEW_BRANCH`).
+   *
+   * @default - unknown
+   */
+  readonly branch?: string;
+  /**
+   * The pull request id (`DDK_REVIEW_PULL_REQUEST`).
+   *
+   * @default - unknown
+   */
+  readonly pullRequest?: string;
+}
+
 /** Options for building a plan. */
 export interface DeliveryPlanOptions {
   /**
@@ -134,6 +206,13 @@ export interface DeliveryPlanOptions {
    * @default - none: the folder's name is used when nothing else names the pipeline
    */
   readonly recordedName?: string;
+  /**
+   * Synthesize this review deployment too (set inside a review build; the default app reads
+   * it from the `DDK_REVIEW_*` variables).
+   *
+   * @default - no review deployment
+   */
+  readonly review?: ReviewDeploymentOptions;
 }
 
 /** Where a plan's name came from. */
@@ -205,6 +284,18 @@ export class DeliveryPlan {
   public readonly cicd: PlanTarget;
   /** Ordered stages. */
   public readonly stages: PlanStage[];
+  /**
+   * Review deployments per pull request.
+   *
+   * @default - none
+   */
+  public readonly review?: PlanReview;
+  /**
+   * The review deployment this synthesis builds (inside a review build only).
+   *
+   * @default - none
+   */
+  public readonly reviewDeployment?: PlanReviewDeployment;
   /** The configuration the plan was built from. */
   public readonly config: DdkConfig;
 
@@ -268,6 +359,20 @@ export class DeliveryPlan {
         rollbackOnFailure: rollback,
       }));
     }
+    if (p.review) {
+      const r = p.review;
+      this.review = {
+        target: target(config.environment(r.environment)),
+        branches: [...(r.branches ?? [this.source.branch])],
+        ttlHours: r.ttlHours ?? DEFAULT_REVIEW_TTL_HOURS,
+        tests: [...(r.tests ?? [])],
+        allowForks: r.allowForks ?? false,
+        urlOutput: r.urlOutput,
+      };
+      const issues = reviewNameIssues(config.file, this.name, config.targets.map(e => e.id));
+      if (issues.length > 0) throw new DdkConfigError(config.file, issues);
+    }
+    if (options.review) this.reviewDeployment = reviewDeployment(config.file, this.name, this.review, options.review);
     if (this.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW) {
       const issues = [...branchIssues(config.file, this.stages), ...gitflowNameIssues(config.file, this.name, this.stages)];
       if (issues.length > 0) throw new DdkConfigError(config.file, issues);
@@ -331,6 +436,45 @@ function gitflowNameIssues(file: string, name: string, stages: PlanStage[]): Con
     expected: room > 0 ? `a pipeline name of at most ${room} characters with these stage names` : `stage names of at most ${PIPELINE_NAME_MAX - 2} characters`,
     fix: room > 0 ? 'shorten pipeline.name, or the stage names' : 'shorten the stage names',
   }];
+}
+
+/**
+ * Review stacks are `<pipeline>-review-<id>-<stack>`; an environment's own stacks are
+ * `<environment id>-<stack>`: an environment id in the review namespace could collide.
+ */
+function reviewNameIssues(file: string, name: string, environmentIds: string[]): ConfigIssue[] {
+  const namespace = reviewStackNamespace(name);
+  return environmentIds.filter(id => id.startsWith(namespace)).map(id => ({
+    file,
+    path: `environments.${id}`,
+    value: JSON.stringify(id),
+    problem: `starts with "${namespace}", the prefix of this pipeline's review stacks: its stacks could take a review deployment's names`,
+    expected: `an environment id not starting with "${namespace}"`,
+    fix: 'rename the environment',
+  }));
+}
+
+/** The review deployment a review build asks for, checked: a review section and a valid id. */
+function reviewDeployment(file: string, name: string, review: PlanReview | undefined, options: ReviewDeploymentOptions): PlanReviewDeployment {
+  if (!review) {
+    throw new DdkConfigError(file, [{
+      file,
+      path: 'pipeline.review',
+      problem: `is not set, but a review deployment ("${options.id}") was asked for (DDK_REVIEW_ID is set)`,
+      expected: 'a "review" section when review builds run',
+      fix: 'add "pipeline": {"review": {"environment": "…"}} back, or unset DDK_REVIEW_ID',
+    }]);
+  }
+  if (!REVIEW_ID_PATTERN.test(options.id)) {
+    throw new Error(`DDK_REVIEW_ID: "${options.id}" is not a review id; expected lower-case letters, digits and "-", starting with a letter, at most 32 characters (e.g. "pr12"). Fix: let the review controller set it, or unset it`);
+  }
+  return {
+    id: options.id,
+    stackPrefix: reviewStackPrefix(name, options.id),
+    commit: options.commit,
+    branch: options.branch,
+    pullRequest: options.pullRequest,
+  };
 }
 
 /** Gitflow: one pipeline per branch, so two stages cannot share a branch (defaults included). */
