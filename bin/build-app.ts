@@ -1,6 +1,6 @@
 import { App, AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { DdkConfig, DeliveryPipelineStack, DeliveryPlan, IApplicationFactory, PIPELINE_NAME_VARIABLE, SampleApplication } from '../lib';
+import { DdkConfig, DeliveryPipelineStack, DeliveryPlan, IApplicationFactory, SampleApplication } from '../lib';
 
 /** Options of `buildApp`. */
 export interface BuildAppOptions extends AppProps {
@@ -19,7 +19,8 @@ export interface BuildAppOptions extends AppProps {
   /** Where warnings go. @default process.stderr */
   readonly warn?: (line: string) => void;
   /**
-   * The environment the app reads `DDK_PIPELINE_NAME` from (set in the pipeline's own builds).
+   * The environment the app reads `DDK_PIPELINE_NAME` and, in review builds, `DDK_REVIEW_*` from
+   * (set in the pipeline's own builds; see `DeliveryPlan.optionsFromEnvironment`).
    *
    * @default process.env
    */
@@ -36,7 +37,7 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Deli
   const config = DdkConfig.fromFile(file);
   const warn = options.warn ?? ((line: string) => process.stderr.write(`[Warning] ${line}\n`));
   for (const w of config.warnings) warn(w);
-  const plan = DeliveryPlan.fromConfig(config, { recordedName: (options.env ?? process.env)[PIPELINE_NAME_VARIABLE] || undefined });
+  const plan = DeliveryPlan.fromConfig(config, DeliveryPlan.optionsFromEnvironment(options.env ?? process.env));
   if (plan.nameWarning) warn(plan.nameWarning);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const stack = new DeliveryPipelineStack(app, plan.cicdStackName, {

@@ -2,7 +2,7 @@ import { basename, dirname, resolve } from 'path';
 import type { ApprovalSettings, DdkConfig, EnvironmentConfig } from '../config/ddk-config';
 import { ConfigIssue, DdkConfigError } from '../config/issues';
 import { DEFAULT_REVIEW_TTL_HOURS } from '../config/schema';
-import { REVIEW_ID_PATTERN, reviewStackNamespace, reviewStackPrefix } from '../reviews/shared';
+import { REVIEW_ID_PATTERN, REVIEW_VARIABLES, reviewStackNamespace, reviewStackPrefix } from '../reviews/shared';
 
 /** How the delivery system is built. */
 export enum PipelineStrategy {
@@ -256,6 +256,28 @@ export class DeliveryPlan {
    */
   public static fromConfig(config: DdkConfig, options: DeliveryPlanOptions = {}): DeliveryPlan {
     return new DeliveryPlan(config, options);
+  }
+
+  /**
+   * The options the pipeline's own builds pass through environment variables: the recorded
+   * name (`DDK_PIPELINE_NAME`) and, in a review build, the review deployment (`DDK_REVIEW_ID`,
+   * `DDK_REVIEW_COMMIT`, `DDK_REVIEW_BRANCH`, `DDK_REVIEW_PULL_REQUEST`). Your own app passes
+   * them on: `DeliveryPlan.fromConfig(config, DeliveryPlan.optionsFromEnvironment(process.env))`.
+   *
+   * @param env the environment variables (e.g. `process.env`)
+   */
+  public static optionsFromEnvironment(env: { [name: string]: string | undefined }): DeliveryPlanOptions {
+    const value = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
+    const id = value(REVIEW_VARIABLES.ID);
+    return {
+      recordedName: value(PIPELINE_NAME_VARIABLE),
+      review: id === undefined ? undefined : {
+        id,
+        commit: value(REVIEW_VARIABLES.COMMIT),
+        branch: value(REVIEW_VARIABLES.BRANCH),
+        pullRequest: value(REVIEW_VARIABLES.PULL_REQUEST),
+      },
+    };
   }
 
   /** Pipeline name. */
