@@ -9,6 +9,7 @@ import { requirementCommand, listCommand, overrideCommand, reportCommand } from 
 import { bootstrapFromFile, graphCommand, GRAPH_FORMATS, planCommand } from '../lib/cli/commands';
 import { CliError, Io, processIo, ProcessIoOptions, quietOnClosedPipe } from '../lib/cli/io';
 import { approvalCommand, executionsCommand, rollbackCommand, statusCommand } from '../lib/cli/pipeline-ops';
+import { reviewDestroyCommand, reviewsCommand } from '../lib/cli/reviews';
 import { CHECK_STATES } from '../lib/cli/status-check-api';
 import { validateCommand } from '../lib/cli/validate';
 // The package's version, inlined into the bundle by esbuild (the bundle also runs outside the package).
@@ -160,6 +161,43 @@ Examples:
     .option('--to <execution>', 'the execution to roll back to, a standard (not rollback) one (default: the last standard execution that succeeded in the stage)')
     .option('--json', 'print the result as JSON')
     .action(async opts => done(await rollbackCommand(opts, io)));
+
+  // `reviews` lists; `reviews destroy` destroys. The pipeline and API options are `reviews`'s own:
+  // commander reads a parent's options anywhere on the line, so destroy takes them through optsWithGlobals().
+  const reviews = program.command('reviews')
+    .description('List the review deployments of pull requests (live ones; --all: destroyed ones too) through the status-check API')
+    .argument('[ddk.json]', 'the ddk.json that gives the pipeline name, its region and its API (default: ./ddk.json)')
+    .option('-p, --pipeline <name>', PIPELINE_HELP)
+    .option('-r, --region <region>', 'AWS region of the pipeline (default: the cicd region of ddk.json, else your AWS configuration)')
+    .option('--endpoint <url>', 'status-check API base URL (default: $DDK_PIPELINES_API, else the CICD stack\'s StatusChecksApiEndpoint output)')
+    .option('--stack <name>', 'the CICD stack whose output names the API (default: <pipeline name>-pipeline)')
+    .option('--all', 'also list destroyed review deployments')
+    .option('--json', 'print the review deployments (with destroy: the API\'s answer) as JSON')
+    .addHelpText('after', `
+Columns: the pull request (#number and source branch; the source branch for connection sources),
+the commit deployed (→ a newer one waiting for the next build), state, stacks, time since the last
+update, and the review URL.
+
+Examples:
+  ddk-pipelines reviews
+  ddk-pipelines reviews --all --json
+  ddk-pipelines reviews destroy --pr 12 --reason "demo finished"`)
+    .action(async (file: string | undefined, opts) => done(await reviewsCommand(file, opts, io)));
+  reviews.command('destroy')
+    .description('Destroy a review deployment by hand: the review controller deletes its stacks (POST /reviews/destroy)')
+    .argument('[ddk.json]', 'the ddk.json that gives the pipeline name, its source, its region and its API (default: ./ddk.json)')
+    .option('--pr <number>', 'the pull request\'s number (CodeCommit sources)')
+    .option('--branch <name>', 'the pull request\'s source branch (connection sources: CodePipeline gives no pull request number)')
+    .option('--reason <text>', 'why, recorded with who asked (default: "destroyed by hand with ddk-pipelines reviews destroy")')
+    .configureHelp({ showGlobalOptions: true })
+    .addHelpText('after', `
+Name the review deployment with exactly one of --pr and --branch (\`ddk-pipelines reviews\` lists them).
+--pipeline, --region, --endpoint, --stack and --json are those of \`reviews\` (see Global Options).
+
+Examples:
+  ddk-pipelines reviews destroy --pr 12
+  ddk-pipelines reviews destroy --branch feature/login --reason "stale demo"`)
+    .action(async (file: string | undefined, _opts, cmd: Command) => done(await reviewDestroyCommand(file, cmd.optsWithGlobals(), io)));
 
   // Subcommands inherit io, exitOverride and the --help hint: commander's .command() copies them.
   return program;

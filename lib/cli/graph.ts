@@ -1,13 +1,15 @@
 import { DeliveryPlan, PipelineStrategy, PlanStage, SourceKind } from '../model';
+import { reviewStackNamespace } from '../reviews/shared';
 
 /*
  * The delivery graph of a plan — source → build → (self-mutation) → stages; in each stage the
  * gate (required checks), the manual approval, the environments deployed in parallel and the
- * tests — and its renderings as Graphviz DOT and Mermaid. Pure: no I/O.
+ * tests — with, apart from it, the review path of pull requests (when ddk.json has
+ * pipeline.review), and its renderings as Graphviz DOT and Mermaid. Pure: no I/O.
  */
 
 /** What a node stands for. */
-export type GraphNodeKind = 'source' | 'build' | 'update' | 'gate' | 'approval' | 'deploy' | 'test';
+export type GraphNodeKind = 'source' | 'build' | 'update' | 'gate' | 'approval' | 'deploy' | 'test' | 'teardown';
 
 /** A node: a title and detail lines. */
 export interface GraphNode {
@@ -39,13 +41,66 @@ export interface GraphEdge {
   readonly label?: string;
 }
 
+/**
+ * The review path: a pull request into the review branches → its review deployment in the
+ * review environment (→ its tests) → teardown when it closes. No edge joins it to the stages.
+ */
+export interface GraphReviewPath {
+  /** The box's id (`review`). */
+  readonly id: string;
+  /** The box's title. */
+  readonly label: string;
+  /** Pull request, review deployment, tests (when configured), teardown. */
+  readonly nodes: GraphNode[];
+}
+
 /** The delivery graph of a plan. */
 export interface DeliveryGraph {
   readonly name: string;
   /** Nodes outside any stage (source, build, update). */
   readonly nodes: GraphNode[];
   readonly clusters: GraphCluster[];
+  /** Every arrow: between stages, inside stages, and along the review path. */
   readonly edges: GraphEdge[];
+  /**
+   * The review path of pull requests, drawn apart from the delivery path.
+   *
+   * @default - none (no pipeline.review in ddk.json)
+   */
+  readonly review?: GraphReviewPath;
+}
+
+/**
+ * The names of a pipeline's review stacks: `<pipeline>-review-<review id>-<stack id>`, the
+ * review id being `pr<number>` (CodeCommit) or `b-<branch>-<hash>` (connection sources).
+ */
+export function reviewStackPattern(plan: Pick<DeliveryPlan, 'name' | 'source'>): string {
+  const id = plan.source.kind === SourceKind.CODECOMMIT ? 'pr<number>' : 'b-<branch>-<hash>';
+  return `${reviewStackNamespace(plan.name)}${id}-<stack>`;
+}
+
+/** When a review deployment is torn down: `closed or merged, or 72 h without an update`. */
+export function teardownWhen(ttlHours: number): string {
+  return `closed or merged${ttlHours > 0 ? `, or ${ttlHours} h without an update` : ''}`;
+}
+
+/** The review path of a plan with pipeline.review; its arrows are added to `edges`. */
+function reviewPath(plan: DeliveryPlan, host: string, edges: GraphEdge[]): GraphReviewPath | undefined {
+  const review = plan.review;
+  if (!review) return undefined;
+  const t = review.target;
+  const forks = plan.source.kind === SourceKind.CONNECTION ? [review.allowForks ? 'forks deploy too' : 'forks refused'] : [];
+  const nodes: GraphNode[] = [
+    { id: 'review_pr', kind: 'source', title: 'Pull request', details: [`into ${review.branches.join(', ')}`, `${plan.source.repository}, ${host}`, ...forks] },
+    { id: 'review_deploy', kind: 'deploy', title: `Review deployment: ${t.id}`, details: [t.account, t.region, reviewStackPattern(plan)] },
+  ];
+  if (review.tests.length > 0) nodes.push({ id: 'review_tests', kind: 'test', title: 'Review tests', details: [...review.tests] });
+  nodes.push({ id: 'review_teardown', kind: 'teardown', title: 'Teardown', details: ['delete the review stacks', 'or by hand: reviews destroy'] });
+  for (let k = 1; k < nodes.length; k++) {
+    const last = k === nodes.length - 1;
+    edges.push(last ? { from: nodes[k - 1].id, to: nodes[k].id, label: teardownWhen(review.ttlHours) } : { from: nodes[k - 1].id, to: nodes[k].id });
+  }
+  return { id: 'review', label: 'review deployments, one per pull request', nodes };
 }
 
 /** The branch a stage's pipeline runs from (Gitflow), when the plan has one. */
@@ -120,7 +175,8 @@ export function deliveryGraph(plan: DeliveryPlan): DeliveryGraph {
     else if (i > 0) edges.push({ from: clusters[i - 1].id, to: c.id, label: `merge to ${stageBranch(plan.stages[i]) ?? src.branch}` });
     previous = c.id;
   });
-  return { name: plan.name, nodes, clusters, edges };
+  const review = reviewPath(plan, host, edges);
+  return { name: plan.name, nodes, clusters, edges, ...(review ? { review } : {}) };
 }
 
 const DOT_STYLE: Record<GraphNodeKind, string> = {
@@ -131,6 +187,7 @@ const DOT_STYLE: Record<GraphNodeKind, string> = {
   approval: 'shape=box, style="rounded,filled,bold", fillcolor="#fff3e0", color="#ef6c00"',
   deploy: 'shape=box, style="filled", fillcolor="#e3f2fd", color="#1565c0"',
   test: 'shape=note, style=filled, fillcolor="#e8f5e9", color="#2e7d32"',
+  teardown: 'shape=box, style="rounded,filled,dashed", fillcolor="#fce4ec", color="#ad1457"',
 };
 
 /** Escapes text for a Graphviz HTML-like label. */
@@ -171,6 +228,14 @@ export function toDot(graph: DeliveryGraph): string {
     for (const n of [...c.nodes].reverse()) out.push(`    ${n.id} [label=${dotLabel(n)}, ${DOT_STYLE[n.kind]}];`);
     out.push('  }');
   }
+  if (graph.review) {
+    // Apart from the stages: its own filled box, in the colour of pull requests.
+    out.push(`  subgraph cluster_${graph.review.id} {`);
+    out.push(`    label=<<FONT POINT-SIZE="10">pull requests</FONT><BR/><B>${html(graph.review.label)}</B>>;`);
+    out.push('    style="rounded,filled"; fillcolor="#faf5fc"; color="#8e24aa"; fontname="Helvetica";');
+    for (const n of [...graph.review.nodes].reverse()) out.push(`    ${n.id} [label=${dotLabel(n)}, ${DOT_STYLE[n.kind]}];`);
+    out.push('  }');
+  }
   // With rankdir=LR and ordering=out, Graphviz places a node's later out-edges higher up: emit
   // each node's out-edges in reverse so that parallel environments read top-down in file order.
   const edges = [...graph.edges].map((e, i) => ({ e, i })).sort((a, b) =>
@@ -198,6 +263,7 @@ const MERMAID_SHAPE: Record<GraphNodeKind, [string, string]> = {
   approval: ['([', '])'],
   deploy: ['[', ']'],
   test: ['[[', ']]'],
+  teardown: ['>', ']'],
 };
 
 /** Escapes text for a quoted Mermaid label (entity codes for quotes and angle brackets). */
@@ -221,6 +287,12 @@ export function toMermaid(graph: DeliveryGraph): string {
     for (const n of c.nodes) out.push(`    ${mermaidNode(n)}`);
     out.push('  end');
   }
+  if (graph.review) {
+    out.push(`  subgraph ${graph.review.id}["${mermaidText(graph.review.label)}"]`);
+    out.push('    direction LR');
+    for (const n of graph.review.nodes) out.push(`    ${mermaidNode(n)}`);
+    out.push('  end');
+  }
   for (const e of graph.edges) out.push(e.label !== undefined ? `  ${e.from} -. "${mermaidText(e.label)}" .-> ${e.to}` : `  ${e.from} --> ${e.to}`);
   out.push('  classDef source fill:#e8eaf6,stroke:#3949ab');
   out.push('  classDef build fill:#e8eaf6,stroke:#3949ab');
@@ -229,5 +301,9 @@ export function toMermaid(graph: DeliveryGraph): string {
   out.push('  classDef approval fill:#fff3e0,stroke:#ef6c00');
   out.push('  classDef deploy fill:#e3f2fd,stroke:#1565c0');
   out.push('  classDef test fill:#e8f5e9,stroke:#2e7d32');
+  if (graph.review) {
+    out.push('  classDef teardown fill:#fce4ec,stroke:#ad1457');
+    out.push(`  style ${graph.review.id} fill:#faf5fc,stroke:#8e24aa`);
+  }
   return `${out.join('\n')}\n`;
 }

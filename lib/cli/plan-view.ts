@@ -1,5 +1,5 @@
 import { DeliveryPlan, PipelineStrategy, PlanSource, PlanStage, SourceKind } from '../model';
-import { stageBranch } from './graph';
+import { reviewStackPattern, stageBranch } from './graph';
 import { columns, Style, style as makeStyle } from './io';
 
 /** The JSON form of a plan printed by `plan --json` (stable: scripts read it). */
@@ -22,6 +22,17 @@ export interface PlanJson {
     branch?: string;
     rollbackOnFailure?: boolean;
   }>;
+  /** The review path (pipeline.review): absent when ddk.json has none. */
+  readonly review?: {
+    environment: { id: string; account: string; region: string };
+    branches: string[];
+    ttlHours: number;
+    tests: string[];
+    allowForks: boolean;
+    urlOutput?: string;
+    /** `<pipeline>-review-<review id>-<stack>`. */
+    stackNames: string;
+  };
 }
 
 /** The plan as plain JSON (no EnvironmentConfig objects). */
@@ -50,6 +61,17 @@ export function planJson(plan: DeliveryPlan): PlanJson {
       ...(stageBranch(s) !== undefined ? { branch: stageBranch(s) } : {}),
       ...(rollbackOf(s) !== undefined ? { rollbackOnFailure: rollbackOf(s) } : {}),
     })),
+    ...(plan.review ? {
+      review: {
+        environment: { id: plan.review.target.id, account: plan.review.target.account, region: plan.review.target.region },
+        branches: [...plan.review.branches],
+        ttlHours: plan.review.ttlHours,
+        tests: [...plan.review.tests],
+        allowForks: plan.review.allowForks,
+        ...(plan.review.urlOutput !== undefined ? { urlOutput: plan.review.urlOutput } : {}),
+        stackNames: reviewStackPattern(plan),
+      },
+    } : {}),
   };
 }
 
@@ -95,7 +117,36 @@ export function renderTree(root: TreeNode): string[] {
   return lines;
 }
 
-/** The plan as a tree: stages in order; gate, approval, parallel deployments and tests in each. */
+/**
+ * The review path of a plan with pipeline.review: where pull requests deploy, under which stack
+ * names, the tests, the review URL, forks and when a review deployment is torn down.
+ */
+export function reviewTree(plan: DeliveryPlan, s: Style = makeStyle(false)): TreeNode | undefined {
+  const review = plan.review;
+  if (!review) return undefined;
+  const t = review.target;
+  const connection = plan.source.kind === SourceKind.CONNECTION;
+  const children: TreeNode[] = [
+    { label: `stacks    ${reviewStackPattern(plan)}  (one set per pull request${connection ? ', known by its source branch' : ''})` },
+    ...review.tests.map(test => ({ label: `${s.cyan('test')}      ${test}` })),
+    { label: `url       ${review.urlOutput !== undefined ? `the stack output ${review.urlOutput}` : 'the CloudFormation console (no urlOutput)'}, linked from the check review/deploy` },
+    {
+      label: `forks     ${connection
+        ? (review.allowForks ? s.yellow('deploy too (allowForks)') : 'refused (allowForks: false)')
+        : 'none (CodeCommit pull requests come from the same repository)'}`,
+    },
+    {
+      label: `${s.yellow('teardown')}  when the pull request is closed or merged${review.ttlHours > 0 ? `, or after ${review.ttlHours} h without an update` : ' (no TTL)'}; `
+        + 'by hand: ddk-pipelines reviews destroy',
+    },
+  ];
+  return {
+    label: `${s.cyan('review')}    pull requests into ${review.branches.join(', ')} → a review deployment each in ${s.bold(t.id)}  ${t.account}  ${t.region}`,
+    children,
+  };
+}
+
+/** The plan as a tree: stages in order; gate, approval, parallel deployments and tests in each; then the review path. */
 export function planTree(plan: DeliveryPlan, s: Style = makeStyle(false)): TreeNode {
   const gitflow = plan.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW;
   const stageNodes: TreeNode[] = plan.stages.map((stage, i) => {
@@ -122,6 +173,7 @@ export function planTree(plan: DeliveryPlan, s: Style = makeStyle(false)): TreeN
     return { label: `${s.dim(`${i + 1}.`)} stage ${s.bold(stage.name)}${branch !== undefined ? `  (its own pipeline, from branch ${branch})` : ''}`, children };
   });
   const notifications = notificationsOf(plan);
+  const review = reviewTree(plan, s);
   return {
     label: `pipeline ${s.bold(plan.name)}  (${plan.strategy}, ${plan.executionMode}) in ${plan.cicd.account} / ${plan.cicd.region}`,
     children: [
@@ -133,6 +185,7 @@ export function planTree(plan: DeliveryPlan, s: Style = makeStyle(false)): TreeN
         label: `notify    ${notifications.events.join(', ')} → ${notifications.topicArn ?? (notifications.emails.length > 0 ? notifications.emails.join(', ') : 'a created topic')}`,
       }] : []),
       ...stageNodes,
+      ...(review ? [review] : []),
     ],
   };
 }

@@ -165,3 +165,84 @@ describe('graph output formats', () => {
     expect(() => graphFormat({ output: 'g.txt' })).toThrow(`-o g.txt: the extension ".txt" names no graph format; ${SUPPORTED}. Fix: use one of these extensions, or pass --format svg|mermaid|dot`);
   });
 });
+
+describe('the review path (pipeline.review): pull request → review deployment → teardown, apart from the stages', () => {
+  const withReview = (review: Record<string, unknown>, connection = false) => {
+    const doc = exampleDoc();
+    doc.pipeline.review = review;
+    if (connection) doc.pipeline.source = { connection: { arn: 'arn:aws:codeconnections:eu-west-1:111111111111:connection/abc-123', repository: 'acme/app', branch: 'main' } };
+    return planOf(doc);
+  };
+  const graph = deliveryGraph(withReview({ environment: 'dev', branches: ['main', 'release'], tests: ['npm run e2e'], ttlHours: 48 }));
+
+  test('its own box: the pull request, the review deployment in the review environment, its tests, the teardown', () => {
+    expect(graph.review).toEqual({
+      id: 'review',
+      label: 'review deployments, one per pull request',
+      nodes: [
+        { id: 'review_pr', kind: 'source', title: 'Pull request', details: ['into main, release', 'myapp, CodeCommit'] },
+        { id: 'review_deploy', kind: 'deploy', title: 'Review deployment: dev', details: ['222222222222', 'eu-west-1', 'myapp-review-pr<number>-<stack>'] },
+        { id: 'review_tests', kind: 'test', title: 'Review tests', details: ['npm run e2e'] },
+        { id: 'review_teardown', kind: 'teardown', title: 'Teardown', details: ['delete the review stacks', 'or by hand: reviews destroy'] },
+      ],
+    });
+    // the stages and the delivery path are those without a review section
+    const plain = deliveryGraph(planOf(exampleDoc()));
+    expect(graph.clusters).toEqual(plain.clusters);
+    expect(graph.nodes).toEqual(plain.nodes);
+  });
+
+  test('a path of its own: deployed on open/update, torn down (dashed) when closed, merged or idle; no arrow joins it to the stages', () => {
+    const reviewEdges = graph.edges.filter(e => e.from.startsWith('review') || e.to.startsWith('review'));
+    expect(reviewEdges).toEqual([
+      { from: 'review_pr', to: 'review_deploy' },
+      { from: 'review_deploy', to: 'review_tests' },
+      { from: 'review_tests', to: 'review_teardown', label: 'closed or merged, or 48 h without an update' },
+    ]);
+    expect(reviewEdges.every(e => e.from.startsWith('review_') && e.to.startsWith('review_'))).toBe(true);
+  });
+
+  test('without tests the deployment leads to the teardown; ttlHours 0 names no TTL; a connection source names the fork policy', () => {
+    const g = deliveryGraph(withReview({ environment: 'dev', ttlHours: 0 }, true));
+    expect(g.review!.nodes.map(n => n.id)).toEqual(['review_pr', 'review_deploy', 'review_teardown']);
+    expect(g.review!.nodes[0].details).toEqual(['into main', 'acme/app, CodeConnections', 'forks refused']);
+    expect(g.review!.nodes[1].details[2]).toBe('myapp-review-b-<branch>-<hash>-<stack>');
+    expect(g.edges).toContainEqual({ from: 'review_deploy', to: 'review_teardown', label: 'closed or merged' });
+    expect(deliveryGraph(withReview({ environment: 'dev', allowForks: true }, true)).review!.nodes[0].details[2]).toBe('forks deploy too');
+  });
+
+  test('DOT: a filled purple box of its own, the teardown dashed, arrows inside it only', () => {
+    const dot = toDot(graph);
+    expect(dot).toContain('  subgraph cluster_review {\n    label=<<FONT POINT-SIZE="10">pull requests</FONT><BR/><B>review deployments, one per pull request</B>>;\n'
+      + '    style="rounded,filled"; fillcolor="#faf5fc"; color="#8e24aa"; fontname="Helvetica";');
+    expect(dot).toMatch(/review_teardown \[label=<<B>Teardown<\/B>[^\n]*style="rounded,filled,dashed", fillcolor="#fce4ec"/);
+    expect(dot).toContain('review_deploy [label=<<B>Review deployment: dev</B><BR/><FONT POINT-SIZE="10">222222222222</FONT><BR/><FONT POINT-SIZE="10">eu-west-1</FONT>'
+      + '<BR/><FONT POINT-SIZE="10">myapp-review-pr&lt;number&gt;-&lt;stack&gt;</FONT>>');
+    expect(dot).toContain('  review_pr -> review_deploy;');
+    expect(dot).toContain('  review_tests -> review_teardown [style=dashed, label="closed or merged, or 48 h without an update"');
+    expect(dot.match(/-> review_|review_\w+ ->/g)).toHaveLength(3);
+  });
+
+  test('Mermaid: a subgraph of its own, styled apart; the teardown a flag', () => {
+    const lines = toMermaid(graph).trimEnd().split('\n');
+    const start = lines.indexOf('  subgraph review["review deployments, one per pull request"]');
+    expect(start).toBeGreaterThan(lines.indexOf('  subgraph stage2["2. production"]'));
+    expect(lines.slice(start + 1, start + 7)).toEqual([
+      '    direction LR',
+      '    review_pr[("<b>Pull request</b><br/>into main, release<br/>myapp, CodeCommit")]:::source',
+      '    review_deploy["<b>Review deployment: dev</b><br/>222222222222<br/>eu-west-1<br/>myapp-review-pr#lt;number#gt;-#lt;stack#gt;"]:::deploy',
+      '    review_tests[["<b>Review tests</b><br/>npm run e2e"]]:::test',
+      '    review_teardown>"<b>Teardown</b><br/>delete the review stacks<br/>or by hand: reviews destroy"]:::teardown',
+      '  end',
+    ]);
+    expect(lines).toContain('  review_tests -. "closed or merged, or 48 h without an update" .-> review_teardown');
+    expect(lines.slice(-2)).toEqual(['  classDef teardown fill:#fce4ec,stroke:#ad1457', '  style review fill:#faf5fc,stroke:#8e24aa']);
+  });
+
+  test('without pipeline.review: no review path in the graph, the DOT or the Mermaid', () => {
+    const plain = deliveryGraph(planOf(exampleDoc()));
+    expect(plain.review).toBeUndefined();
+    expect(toDot(plain)).not.toContain('review');
+    expect(toMermaid(plain)).not.toMatch(/review|teardown/);
+  });
+});

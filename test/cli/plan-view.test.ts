@@ -99,3 +99,62 @@ describe('plan JSON', () => {
     expect(json.stages[0].environments[0]).toEqual({ id: 'dev', account: '222222222222', region: 'eu-west-1', bootstrapQualifier: 'abc123' });
   });
 });
+
+describe('the review path (pipeline.review)', () => {
+  const CONNECTION = { connection: { arn: 'arn:aws:codeconnections:eu-west-1:111111111111:connection/abc-123', repository: 'acme/app', branch: 'main' } };
+  const withReview = (review: Record<string, unknown>, source?: unknown) => {
+    const doc = exampleDoc();
+    doc.pipeline.review = review;
+    if (source) doc.pipeline.source = source;
+    return planOf(doc);
+  };
+
+  test('CodeCommit: after the stages, the environment, branches, stack names, tests, URL, forks and teardown', () => {
+    const text = renderPlan(withReview({ environment: 'dev', branches: ['main', 'release'], ttlHours: 24, tests: ['npm run e2e', 'npm run a11y'], urlOutput: 'ReviewUrl' }));
+    const lines = text.trimEnd().split('\n');
+    const at = lines.findIndex(l => l.startsWith('└─ review'));
+    // the review path is the last node, after the last stage
+    expect(lines[at - 1]).toBe('│  └─ test      npm run smoke');
+    expect(lines.slice(at)).toEqual([
+      '└─ review    pull requests into main, release → a review deployment each in dev  222222222222  eu-west-1',
+      '   ├─ stacks    myapp-review-pr<number>-<stack>  (one set per pull request)',
+      '   ├─ test      npm run e2e',
+      '   ├─ test      npm run a11y',
+      '   ├─ url       the stack output ReviewUrl, linked from the check review/deploy',
+      '   ├─ forks     none (CodeCommit pull requests come from the same repository)',
+      '   └─ teardown  when the pull request is closed or merged, or after 24 h without an update; by hand: ddk-pipelines reviews destroy',
+    ]);
+    expect(lines).toContain('├─ 2. stage production');
+  });
+
+  test('a connection source: stacks known by branch, the fork policy, no TTL, the console as URL', () => {
+    const refused = renderPlan(withReview({ environment: 'prod-eu', ttlHours: 0 }, CONNECTION));
+    expect(refused).toContain('└─ review    pull requests into main → a review deployment each in prod-eu  333333333333  eu-west-1');
+    expect(refused).toContain('   ├─ stacks    myapp-review-b-<branch>-<hash>-<stack>  (one set per pull request, known by its source branch)');
+    expect(refused).toContain('   ├─ url       the CloudFormation console (no urlOutput), linked from the check review/deploy');
+    expect(refused).toContain('   ├─ forks     refused (allowForks: false)');
+    expect(refused).toContain('   └─ teardown  when the pull request is closed or merged (no TTL); by hand: ddk-pipelines reviews destroy');
+    expect(refused).not.toMatch(/^ {3}├─ test/m);
+    expect(renderPlan(withReview({ environment: 'dev', allowForks: true }, CONNECTION))).toContain('   ├─ forks     deploy too (allowForks)');
+  });
+
+  test('without pipeline.review: no review node', () => {
+    const text = renderPlan(planOf(exampleDoc()));
+    expect(text).not.toContain('review ');
+    expect(text.trimEnd().split('\n').pop()).toBe('   └─ test      npm run smoke');
+  });
+
+  test('plan --json: the review path with its defaults; absent without pipeline.review', () => {
+    const json = planJson(withReview({ environment: 'dev' }));
+    expect(json.review).toEqual({
+      environment: { id: 'dev', account: '222222222222', region: 'eu-west-1' },
+      branches: ['main'],
+      ttlHours: 72,
+      tests: [],
+      allowForks: false,
+      stackNames: 'myapp-review-pr<number>-<stack>',
+    });
+    expect(planJson(withReview({ environment: 'dev', urlOutput: 'Url', tests: ['x'] })).review).toMatchObject({ urlOutput: 'Url', tests: ['x'] });
+    expect('review' in planJson(planOf(exampleDoc()))).toBe(false);
+  });
+});
