@@ -1,10 +1,13 @@
 import { decide, overrideEligibility, requiredContexts } from './decision';
 import type { EventPublisher } from './events';
 import { commitComment, CommentPoster } from './propagate';
-import { parseCheckReport, parseChecksQuery, parseJsonObject, parseOverrideRequest, parseRequirementsRequest, Parsed } from './requests';
+import { parseCheckReport, parseChecksQuery, parseJsonObject, parseOverrideRequest, parseRequirementsRequest, parseReviewDestroyRequest, parseReviewsQuery, Parsed } from './requests';
 import type { CheckRecord, PipelineSettings, RequirementsChangedDetail, StageSettings, StructuredLogger } from './shared';
 import { DETAIL_TYPES } from './shared';
 import { DeclaredContextError, IdempotencyConflictError, StatusCheckStore, StoreUnavailableError } from './store';
+import { REVIEW_DETAIL_TYPES } from '../reviews/shared';
+import type { ReviewDestroyRequest } from '../reviews/shared';
+import { publicRecord, ReviewStore, reviewStoreFor } from '../reviews/store';
 
 /*
  * The status-check API's logic, independent of API Gateway's event shape: the handler
@@ -37,6 +40,11 @@ export interface ApiDependencies {
   readonly settings: PipelineSettings;
   readonly now: () => Date;
   readonly logger: StructuredLogger;
+  /**
+   * Review records (`GET /reviews`, `POST /reviews/destroy`).
+   * @default - a store on the status-check store's table with the SDK's default client
+   */
+  readonly reviews?: ReviewStore;
 }
 
 /** An error answered with a status code. */
@@ -64,8 +72,10 @@ export async function handleApiRequest(req: ApiRequest, deps: ApiDependencies): 
       case 'GET /checks': return await readChecks(req, deps);
       case 'PUT /requirements/{pipeline}/{stage}': return await changeRequirements(req, principal, deps);
       case 'POST /overrides': return await override(req, principal, deps);
+      case 'GET /reviews': return await readReviews(req, deps);
+      case 'POST /reviews/destroy': return await destroyReview(req, principal, deps);
       default:
-        throw new HttpError(404, `${route}: no such operation; expected POST /checks, GET /checks, PUT /requirements/{pipeline}/{stage} or POST /overrides`);
+        throw new HttpError(404, `${route}: no such operation; expected POST /checks, GET /checks, PUT /requirements/{pipeline}/{stage}, POST /overrides, GET /reviews or POST /reviews/destroy`);
     }
   } catch (e) {
     if (e instanceof HttpError) {
@@ -237,4 +247,36 @@ async function override(req: ApiRequest, principal: string, deps: ApiDependencie
   const body = { override: record, replayed };
   await publish(deps, DETAIL_TYPES.OVERRIDE_RECORDED, record, body);
   return { statusCode: replayed ? 200 : 201, body };
+}
+
+function reviewsOf(deps: ApiDependencies): ReviewStore {
+  return deps.reviews ?? reviewStoreFor(deps.store.tableName);
+}
+
+async function readReviews(req: ApiRequest, deps: ApiDependencies): Promise<ApiResponse> {
+  const q = valid(parseReviewsQuery(req.query));
+  knownPipeline(deps.settings, 'query.pipeline', q.pipeline);
+  const reviews = await reviewsOf(deps).list(q.pipeline);
+  return { statusCode: 200, body: { pipeline: q.pipeline, reviews: reviews.map(publicRecord) } };
+}
+
+async function destroyReview(req: ApiRequest, principal: string, deps: ApiDependencies): Promise<ApiResponse> {
+  const r = valid(parseReviewDestroyRequest(valid(parseJsonObject(req.body))));
+  knownPipeline(deps.settings, 'body.pipeline', r.pipeline);
+  const store = reviewsOf(deps);
+  const review = await store.get(r.pipeline, r.reviewId);
+  if (!review) {
+    const existing = await store.list(r.pipeline);
+    const ids = existing.map(x => `"${x.reviewId}" (${x.state})`).join(', ');
+    throw new HttpError(404, `body.reviewId: "${r.reviewId}" is not a review deployment of pipeline "${r.pipeline}"; expected ${existing.length === 0 ? 'an id, but the pipeline has no review deployments' : `one of ${ids}`}. Fix: pick an id from GET /reviews?pipeline=${r.pipeline} (ddk-pipelines reviews)`, [], { reviewIds: existing.map(x => x.reviewId) });
+  }
+  const request: ReviewDestroyRequest = { pipeline: r.pipeline, reviewId: r.reviewId, reason: r.reason, by: principal };
+  const body = { review: publicRecord(review), request };
+  try {
+    await deps.events.publish(REVIEW_DETAIL_TYPES.DESTROY_REQUESTED, request);
+  } catch (e) {
+    throw new HttpError(502, `the "${REVIEW_DETAIL_TYPES.DESTROY_REQUESTED}" event could not be published (${(e as Error).message}); nothing was destroyed. Fix: retry the request`);
+  }
+  deps.logger.info('review destroy requested', { pipeline: r.pipeline, reviewId: r.reviewId, state: review.state, by: principal });
+  return { statusCode: 202, body };
 }

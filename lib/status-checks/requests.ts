@@ -1,4 +1,5 @@
 import { CHECK_STATES, CheckReport, CheckState, GateParameters, isGateTimeoutMinutes, LIMITS, PATTERN_RE, withoutUndefined } from './shared';
+import { REVIEW_ID_PATTERN } from '../reviews/shared';
 
 /*
  * Parsing and validation of what reaches the handlers: API request bodies and query strings,
@@ -31,6 +32,18 @@ export interface ChecksQuery {
   readonly revision: string;
   /** Also decide the stage's gate for the revision (without overrides). */
   readonly stage?: string;
+}
+
+/** `GET /reviews` query. */
+export interface ReviewsQuery {
+  readonly pipeline: string;
+}
+
+/** `POST /reviews/destroy` body (the requester is the caller's IAM principal, never a body field). */
+export interface ReviewDestroyBody {
+  readonly pipeline: string;
+  readonly reviewId: string;
+  readonly reason: string;
 }
 
 /** Fields the server sets; a body that carries them is refused, never trusted. */
@@ -101,7 +114,8 @@ const SPECS: Record<string, FieldSpec> = {
   clientRequestId: { pattern: PATTERN_RE.clientRequestId, expected: 'letters, digits and . _ : - (1 to 128 characters)', fix: 'send an id that is unique per report and the same on retries' },
   targetUrl: { pattern: PATTERN_RE.url, maxLength: LIMITS.targetUrl, expected: `an http(s) URL of at most ${LIMITS.targetUrl} characters`, fix: 'link to the check\'s build or report page' },
   description: { maxLength: LIMITS.description, expected: `a text of at most ${LIMITS.description} characters`, fix: 'shorten the description' },
-  reason: { maxLength: LIMITS.reason, expected: `a non-empty text of at most ${LIMITS.reason} characters`, fix: 'say why the error may be ignored' },
+  reason: { maxLength: LIMITS.reason, expected: `a non-empty text of at most ${LIMITS.reason} characters`, fix: 'say why (for an override: why the error may be ignored; for a destroy: why the deployment goes)' },
+  reviewId: { pattern: REVIEW_ID_PATTERN, expected: 'a review id: lower-case letters, digits and -, starting with a letter, at most 32 characters (e.g. "pr12")', fix: 'use an id that GET /reviews lists (ddk-pipelines reviews)' },
 };
 
 function str(issues: Issues, where: string, obj: Record<string, unknown>, field: string, required: boolean): string | undefined {
@@ -261,4 +275,25 @@ export function parseGateParameters(text: string | undefined): Parsed<GateParame
     ok: true,
     value: { pipeline: pipeline!, stage: stage!, revision: revision!, executionId: executionId!, timeoutMinutes: t as number },
   };
+}
+
+/** Validates a `GET /reviews` query string. */
+export function parseReviewsQuery(query: Record<string, string | undefined> | null | undefined): Parsed<ReviewsQuery> {
+  const issues = new Issues();
+  const q = query ?? {};
+  unknownFields(issues, 'query', q, ['pipeline']);
+  const pipeline = str(issues, 'query', q, 'pipeline', true);
+  if (issues.list.length > 0) return { ok: false, issues: issues.list };
+  return { ok: true, value: { pipeline: pipeline! } };
+}
+
+/** Validates a `POST /reviews/destroy` body. */
+export function parseReviewDestroyRequest(obj: Record<string, unknown>): Parsed<ReviewDestroyBody> {
+  const issues = new Issues();
+  unknownFields(issues, 'body', obj, ['pipeline', 'reviewId', 'reason']);
+  const pipeline = str(issues, 'body', obj, 'pipeline', true);
+  const reviewId = str(issues, 'body', obj, 'reviewId', true);
+  const reason = str(issues, 'body', obj, 'reason', true);
+  if (issues.list.length > 0) return { ok: false, issues: issues.list };
+  return { ok: true, value: { pipeline: pipeline!, reviewId: reviewId!, reason: reason!.trim() } };
 }

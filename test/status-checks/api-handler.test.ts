@@ -5,6 +5,8 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ALICE, apiEvent, CI, handlerEnvironment, LocalDynamo, SETTINGS, setEnvironment } from './local';
 import type * as ApiHandler from '../../lambda/status-checks-api';
+import { REVIEW_DETAIL_TYPES } from '../../lib/reviews/shared';
+import { ReviewStore } from '../../lib/reviews/store';
 import { handleApiRequest } from '../../lib/status-checks/api';
 import { DETAIL_TYPES, EVENT_SOURCE } from '../../lib/status-checks/shared';
 import { StatusCheckStore } from '../../lib/status-checks/store';
@@ -432,5 +434,82 @@ describe('an unreadable store', () => {
     });
     expect(r.statusCode).toBe(503);
     expect(r.body.message).toMatch(/^the status-check table "no-such-table" could not be read \(ResourceNotFoundException: .*\)\. Fix: retry later/);
+  });
+});
+
+describe('review deployments', () => {
+  const reviewRecord = (reviewId: string, updatedAt: string, extra: Record<string, unknown> = {}) => ({
+    pipeline: 'myapp',
+    reviewId,
+    sourceBranch: `feature/${reviewId}`,
+    stackPrefix: `myapp-review-${reviewId}`,
+    state: 'deployed' as const,
+    requestedCommit: 'c'.repeat(40),
+    deployedCommit: 'c'.repeat(40),
+    url: `https://${reviewId}.example.com`,
+    createdAt: '2030-01-01T00:00:00.000Z',
+    updatedAt,
+    version: 1,
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    const store = new ReviewStore(DynamoDBDocumentClient.from(local.client), local.tableName);
+    await store.put(reviewRecord('pr1', '2030-01-01T00:00:00.000Z', { requestedSource: { type: 's3', bucket: 'b', key: 'k' }, destinationCommit: 'd'.repeat(40) }));
+    await store.put(reviewRecord('pr2', '2030-01-03T00:00:00.000Z'));
+    await store.put(reviewRecord('pr3', '2030-01-02T00:00:00.000Z', { state: 'destroyed', closeReason: 'merged' }));
+  });
+
+  test('GET /reviews: every review deployment of the pipeline, the most recently updated first, as ReviewRecords', async () => {
+    const r = await call({ method: 'GET', resource: '/reviews', query: { pipeline: 'myapp' } });
+    expect(r.status).toBe(200);
+    expect(r.body.reviews.map((x: any) => [x.reviewId, x.state])).toEqual([['pr2', 'deployed'], ['pr3', 'destroyed'], ['pr1', 'deployed']]);
+    // the controller's own fields are not part of the record
+    expect(r.body.reviews[2]).toEqual(reviewRecord('pr1', '2030-01-01T00:00:00.000Z'));
+  });
+
+  test('GET /reviews: a missing or unknown pipeline is refused', async () => {
+    expect((await call({ method: 'GET', resource: '/reviews' })).body.message).toMatch(/^query\.pipeline: is missing/);
+    const other = await call({ method: 'GET', resource: '/reviews', query: { pipeline: 'other' } });
+    expect(other.status).toBe(404);
+    expect(other.body.message).toMatch(/^query\.pipeline: "other" is not a pipeline this API serves/);
+  });
+
+  test('POST /reviews/destroy: 202, after publishing "Review Destroy Requested" by the caller', async () => {
+    const r = await call({ method: 'POST', resource: '/reviews/destroy', body: { pipeline: 'myapp', reviewId: 'pr2', reason: ' saving costs ' }, principal: ALICE });
+    expect(r.status).toBe(202);
+    expect(r.body.review).toEqual(reviewRecord('pr2', '2030-01-03T00:00:00.000Z'));
+    expect(publishedEvents()).toEqual([{
+      source: EVENT_SOURCE,
+      detailType: REVIEW_DETAIL_TYPES.DESTROY_REQUESTED,
+      bus: 'arn:aws:events:eu-west-1:111111111111:event-bus/default',
+      detail: { pipeline: 'myapp', reviewId: 'pr2', reason: 'saving costs', by: ALICE },
+    }]);
+  });
+
+  test('POST /reviews/destroy: an unknown review is 404 naming the ids that exist', async () => {
+    const r = await call({ method: 'POST', resource: '/reviews/destroy', body: { pipeline: 'myapp', reviewId: 'pr9', reason: 'x' }, principal: ALICE });
+    expect(r.status).toBe(404);
+    expect(r.body.message).toBe('body.reviewId: "pr9" is not a review deployment of pipeline "myapp"; expected one of "pr2" (deployed), "pr3" (destroyed), "pr1" (deployed). Fix: pick an id from GET /reviews?pipeline=myapp (ddk-pipelines reviews)');
+    expect(r.body.reviewIds).toEqual(['pr2', 'pr3', 'pr1']);
+    expect(publishedEvents()).toEqual([]);
+  });
+
+  test('POST /reviews/destroy: bad bodies are 400 with every issue; the requester cannot be set in the body', async () => {
+    const r = await call({ method: 'POST', resource: '/reviews/destroy', body: { pipeline: 'myapp', reviewId: 'PR 2', by: 'arn:aws:iam::1:user/x' }, principal: ALICE });
+    expect(r.status).toBe(400);
+    expect(r.body.issues).toEqual([
+      expect.stringMatching(/^body\.by: is set by the server/),
+      expect.stringMatching(/^body\.reviewId: "PR 2" is not a valid reviewId; expected a review id: lower-case letters, digits and -/),
+      expect.stringMatching(/^body\.reason: is missing/),
+    ]);
+    expect(publishedEvents()).toEqual([]);
+  });
+
+  test('POST /reviews/destroy: an event EventBridge refuses is 502 and nothing is destroyed', async () => {
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] });
+    const r = await call({ method: 'POST', resource: '/reviews/destroy', body: { pipeline: 'myapp', reviewId: 'pr1', reason: 'x' }, principal: ALICE });
+    expect(r.status).toBe(502);
+    expect(r.body.message).toMatch(/^the "Review Destroy Requested" event could not be published \(EventBridge did not accept/);
   });
 });
