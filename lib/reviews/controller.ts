@@ -74,6 +74,15 @@ export async function runController(event: unknown, deps: ControllerDependencies
       return runJob(parsed, deps);
     case 'review':
       return { input: parsed.source, summaries: (await apply(parsed.input, deps)).summaries };
+    case 'unattributed-build': {
+      // the event did not carry the build's variables: the review is the one running this build
+      const owner = (await deps.reviews.list(deps.settings.pipeline)).find(r => r.build?.id === parsed.buildId);
+      if (owner === undefined) {
+        deps.logger.error('invalid input', { error: parsed.unknown });
+        return { input: 'invalid', summaries: [parsed.unknown] };
+      }
+      return { input: parsed.source, summaries: (await apply({ ...parsed.input, reviewId: owner.reviewId }, deps)).summaries };
+    }
     case 'sweep':
       return sweep(deps);
   }

@@ -1,4 +1,4 @@
-import type { BuildOutcome, RequestInput, ReviewInput } from './decide';
+import type { BuildFinishedInput, BuildOutcome, RequestInput, ReviewInput } from './decide';
 import type { ReviewDestroyRequest, ReviewSettings } from './shared';
 import { REVIEW_DETAIL_TYPES, REVIEW_ID_PATTERN, REVIEW_SETTINGS_ENV, REVIEW_VARIABLES, reviewIdForBranch, reviewIdForPullRequest } from './shared';
 import type { BuildSource } from './store';
@@ -29,6 +29,11 @@ export type ControllerInput =
   | { readonly kind: 'review'; readonly input: ReviewInput; readonly source: string }
   /** A CodePipeline job: an input to apply, or a reason to answer success without one; always answered. */
   | { readonly kind: 'job'; readonly jobId: string; readonly input?: RequestInput | Extract<ReviewInput, { kind: 'close' }>; readonly ignore?: string }
+  /**
+   * A finished review build whose event does not carry DDK_REVIEW_ID: the controller finds the
+   * review by its running build's id (`unknown` says why, when none has it).
+   */
+  | { readonly kind: 'unattributed-build'; readonly buildId: string; readonly source: string; readonly input: Omit<BuildFinishedInput, 'reviewId'>; readonly unknown: string }
   /** The scheduled sweep. */
   | { readonly kind: 'sweep'; readonly time?: string }
   /** Not for this controller (another branch, project, repository or pipeline; a build in progress). */
@@ -265,27 +270,30 @@ export function parseBuildEvent(detail: unknown, settings: ReviewSettings): Cont
   const variables = Array.isArray(environment['environment-variables']) ? environment['environment-variables'].filter(isObj) : [];
   const variable = (name: string) => str(variables.find(v => v.name === name)?.value);
   const reviewId = variable(REVIEW_VARIABLES.ID);
-  if (reviewId === undefined || !REVIEW_ID_PATTERN.test(reviewId)) {
-    return {
-      kind: 'invalid',
-      error: `build ${buildId}: additional-information.environment.environment-variables has ${reviewId === undefined ? `no ${REVIEW_VARIABLES.ID}` : `${REVIEW_VARIABLES.ID} ${show(reviewId)}, not a review id`}; expected a build the review controller started. Fix: start review builds only through the controller (pull requests), not by hand`,
-    };
+  if (reviewId !== undefined && !REVIEW_ID_PATTERN.test(reviewId)) {
+    return { kind: 'invalid', error: `build ${buildId}: ${REVIEW_VARIABLES.ID} ${show(reviewId)} is not a review id; expected a build the review controller started. Fix: start review builds only through the controller (pull requests), not by hand` };
   }
   const phases = Array.isArray(info.phases) ? info.phases.filter(isObj) : [];
   const logs = isObj(info.logs) ? str(info.logs['deep-link']) : undefined;
   const commit = variable(REVIEW_VARIABLES.COMMIT);
-  return {
-    kind: 'review',
-    source: `CodeBuild ${buildId} ${status}`,
-    input: {
-      kind: 'build-finished',
-      reviewId,
-      buildId,
-      ...(commit !== undefined ? { commit } : {}),
-      outcome: buildOutcome(status, phases),
-      ...(logs !== undefined && /^https:\/\/\S+$/.test(logs) ? { logsUrl: logs } : {}),
-    },
+  const input = {
+    kind: 'build-finished' as const,
+    buildId,
+    ...(commit !== undefined ? { commit } : {}),
+    outcome: buildOutcome(status, phases),
+    ...(logs !== undefined && /^https:\/\/\S+$/.test(logs) ? { logsUrl: logs } : {}),
   };
+  const source = `CodeBuild ${buildId} ${status}`;
+  if (reviewId === undefined) {
+    return {
+      kind: 'unattributed-build',
+      buildId,
+      source,
+      input,
+      unknown: `build ${buildId}: additional-information.environment.environment-variables has no ${REVIEW_VARIABLES.ID}, and no review's running build has this id; expected a build the review controller started. Fix: start review builds only through the controller (pull requests), not by hand`,
+    };
+  }
+  return { kind: 'review', source, input: { ...input, reviewId } };
 }
 
 /** A "Review Destroy Requested" event's detail (`ReviewDestroyRequest`). */

@@ -236,6 +236,15 @@ describe('a CodeCommit pull request, from opening to merge', () => {
     expect(await reviews.get('myapp', 'pr40')).toMatchObject({ state: 'destroying', closeReason: 'by-hand', closedBy: 'arn:aws:iam::111111111111:user/alice' });
   });
 
+  test('a build event without the build\'s variables is matched to the review running that build; an unknown build changes nothing', async () => {
+    await handler(pullRequestEvent('pullRequestCreated', { pullRequestId: '60' }), CONTEXT);
+    const id = (await reviews.get('myapp', 'pr60'))!.build!.id;
+    await handler(withBuildId(buildEvent('SUCCEEDED', [['BUILD', 'SUCCEEDED']], {}), id), CONTEXT);
+    expect(await reviews.get('myapp', 'pr60')).toMatchObject({ state: 'deployed', deployedCommit: C1 });
+    const unknown = await handler(withBuildId(buildEvent('SUCCEEDED', [['BUILD', 'SUCCEEDED']], {}), 'myapp-review:by-hand'), CONTEXT);
+    expect(unknown).toEqual({ input: 'invalid', summaries: [expect.stringMatching(/^build myapp-review:by-hand: .* has no DDK_REVIEW_ID, and no review's running build has this id/)] });
+  });
+
   test('events that are not for this controller change nothing', async () => {
     const outcome = await handler(pullRequestEvent('pullRequestCreated', { pullRequestId: '50', destinationReference: 'refs/heads/develop' }), CONTEXT);
     expect(outcome.input).toBe('ignored');

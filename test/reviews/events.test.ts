@@ -101,13 +101,19 @@ describe('CodeBuild state changes of the review project', () => {
     expect(buildOutcome('FAILED', [])).toEqual({ deploy: 'failure', tests: 'not-run', detail: 'build FAILED before the BUILD phase ran' });
   });
 
-  test('other projects and builds in progress are ignored; a review build without DDK_REVIEW_ID is invalid', () => {
+  test('other projects and builds in progress are ignored; a malformed DDK_REVIEW_ID is invalid', () => {
     expect(parseControllerInput(buildEvent('SUCCEEDED', [], undefined, 'other'), SETTINGS)).toMatchObject({ kind: 'ignored' });
     expect(parseControllerInput(buildEvent('IN_PROGRESS', []), SETTINGS)).toMatchObject({ kind: 'ignored' });
-    const started = parseControllerInput(buildEvent('SUCCEEDED', [], {}), SETTINGS);
-    expect(started).toEqual({
-      kind: 'invalid',
-      error: 'build myapp-review:8745a7a9-c340-456a-9166-edf953571bEX: additional-information.environment.environment-variables has no DDK_REVIEW_ID; expected a build the review controller started. Fix: start review builds only through the controller (pull requests), not by hand',
+    expect(parseControllerInput(buildEvent('SUCCEEDED', [], { DDK_REVIEW_ID: 'PR 1' }), SETTINGS)).toMatchObject({ kind: 'invalid', error: expect.stringContaining('DDK_REVIEW_ID "PR 1" is not a review id') });
+  });
+
+  test('without DDK_REVIEW_ID in the event, the build is left for the controller to find by its id', () => {
+    expect(parseControllerInput(buildEvent('SUCCEEDED', [], {}), SETTINGS)).toEqual({
+      kind: 'unattributed-build',
+      buildId: 'myapp-review:8745a7a9-c340-456a-9166-edf953571bEX',
+      source: 'CodeBuild myapp-review:8745a7a9-c340-456a-9166-edf953571bEX SUCCEEDED',
+      input: { kind: 'build-finished', buildId: 'myapp-review:8745a7a9-c340-456a-9166-edf953571bEX', outcome: { deploy: 'success', tests: 'success' }, logsUrl: expect.any(String) },
+      unknown: 'build myapp-review:8745a7a9-c340-456a-9166-edf953571bEX: additional-information.environment.environment-variables has no DDK_REVIEW_ID, and no review\'s running build has this id; expected a build the review controller started. Fix: start review builds only through the controller (pull requests), not by hand',
     });
   });
 });
