@@ -60,6 +60,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-eventbridge',
     '@aws-sdk/credential-providers',
     '@aws-sdk/client-cloudformation',
+    '@aws-sdk/client-codebuild',
     '@smithy/signature-v4',
     '@smithy/protocol-http',
     '@aws-crypto/sha256-js',
