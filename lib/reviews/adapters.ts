@@ -1,5 +1,5 @@
 // eslint-disable-next-line import/no-extraneous-dependencies -- handler-only module: esbuild bundles it, with the SDK, into dist/lambda; the library entry point never loads it
-import { CodeBuildClient, StartBuildCommand, StartBuildCommandInput } from '@aws-sdk/client-codebuild';
+import { BatchGetProjectsCommand, CodeBuildClient, StartBuildCommand, StartBuildCommandInput } from '@aws-sdk/client-codebuild';
 // eslint-disable-next-line import/no-extraneous-dependencies -- as above
 import { CodeCommitClient, PostCommentForPullRequestCommand } from '@aws-sdk/client-codecommit';
 // eslint-disable-next-line import/no-extraneous-dependencies -- as above
@@ -28,13 +28,16 @@ export function codeCommitCloneUrl(region: string, repository: string): string {
 }
 
 /** StartBuild's input for a review build. */
-export function startBuildInput(request: BuildRequest, options: { region: string; repository: string }): StartBuildCommandInput {
+export function startBuildInput(request: BuildRequest, options: { region: string; repository: string; buildspec?: string }): StartBuildCommandInput {
   const source: Partial<StartBuildCommandInput> = request.source.type === 'codecommit'
     ? { sourceTypeOverride: 'CODECOMMIT', sourceLocationOverride: codeCommitCloneUrl(options.region, options.repository), sourceVersion: request.source.commit }
     : { sourceTypeOverride: 'S3', sourceLocationOverride: `${request.source.bucket}/${request.source.key}` };
   return {
     projectName: request.projectName,
     ...source,
+    // the project's inline buildspec belongs to its own (NO_SOURCE) source: with another source
+    // type, CodeBuild would look for buildspec.yml in the checkout instead
+    ...(options.buildspec === undefined ? {} : { buildspecOverride: options.buildspec }),
     environmentVariablesOverride: request.environmentVariables.map(v => ({ name: v.name, value: v.value, type: 'PLAINTEXT' })),
     idempotencyToken: request.idempotencyToken,
   };
@@ -46,13 +49,29 @@ export class CodeBuildStarter implements BuildStarter {
    * @param region the CICD account's region (the repository's, for a CodeCommit source)
    * @param repository the CodeCommit repository name (ReviewSettings.source.repository)
    */
+  private readonly buildspecs = new Map<string, string>();
+
   constructor(private readonly client: CodeBuildClient, private readonly region: string, private readonly repository: string) {}
 
   public async start(request: BuildRequest): Promise<{ id: string }> {
-    const out = await this.client.send(new StartBuildCommand(startBuildInput(request, { region: this.region, repository: this.repository })));
+    const buildspec = await this.buildspec(request.projectName);
+    const out = await this.client.send(new StartBuildCommand(startBuildInput(request, { region: this.region, repository: this.repository, buildspec })));
     const id = out.build?.id;
     if (!id) throw new Error(`CodeBuild StartBuild of project "${request.projectName}" answered without a build id`);
     return { id };
+  }
+
+  /** The project's inline buildspec (BatchGetProjects, once per function instance). */
+  private async buildspec(projectName: string): Promise<string> {
+    const known = this.buildspecs.get(projectName);
+    if (known !== undefined) return known;
+    const out = await this.client.send(new BatchGetProjectsCommand({ names: [projectName] }));
+    const buildspec = out.projects?.[0]?.source?.buildspec;
+    if (!buildspec) {
+      throw new Error(`CodeBuild project "${projectName}" has no inline buildspec (BatchGetProjects answered ${out.projects?.length ?? 0} project(s)); expected the review project the ReviewEnvironments construct creates. Fix: deploy the CICD stack again`);
+    }
+    this.buildspecs.set(projectName, buildspec);
+    return buildspec;
   }
 }
 

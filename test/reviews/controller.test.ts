@@ -1,6 +1,6 @@
 import { CloudFormationClient, DeleteStackCommand, DescribeStacksCommand, Stack } from '@aws-sdk/client-cloudformation';
 // eslint-disable-next-line import/no-extraneous-dependencies -- the review controller's CodeBuild client: a devDependency to add in .projenrc.ts with the other @aws-sdk clients
-import { CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
+import { BatchGetProjectsCommand, CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
 import { CodeCommitClient, PostCommentForPullRequestCommand } from '@aws-sdk/client-codecommit';
 import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -87,6 +87,7 @@ afterAll(async () => {
 beforeEach(() => {
   environment = [];
   for (const m of [codeBuild, cloudFormation, codeCommit, codePipeline, eventBridge]) m.reset();
+  codeBuild.on(BatchGetProjectsCommand).resolves({ projects: [{ name: 'myapp-review', source: { type: 'NO_SOURCE', buildspec: BUILDSPEC } }] });
   codeBuild.on(StartBuildCommand).callsFake(input => {
     builds += 1;
     return { build: { id: `${input.projectName}:build-${builds}`, arn: `arn:aws:codebuild:eu-west-1:111111111111:build/${input.projectName}:build-${builds}` } };
@@ -109,6 +110,8 @@ function published(): Array<{ detailType: string; detail: any; source: string }>
 }
 
 const changes = () => published().filter(e => e.detailType === REVIEW_DETAIL_TYPES.CHANGED).map(e => e.detail.state);
+/** The review project's inline buildspec, as BatchGetProjects answers it. */
+const BUILDSPEC = '{"version":"0.2","phases":{"build":{"commands":["npx cdk synth"]}}}';
 const startBuilds = () => codeBuild.commandCalls(StartBuildCommand).map(c => c.args[0].input);
 const deleted = () => cloudFormation.commandCalls(DeleteStackCommand).map(c => c.args[0].input.StackName!);
 
@@ -122,6 +125,8 @@ describe('a CodeCommit pull request, from opening to merge', () => {
       sourceTypeOverride: 'CODECOMMIT',
       sourceLocationOverride: 'https://git-codecommit.eu-west-1.amazonaws.com/v1/repos/myapp',
       sourceVersion: C1,
+      // the project's own buildspec: CodeBuild would otherwise look for buildspec.yml in the checkout
+      buildspecOverride: BUILDSPEC,
       environmentVariablesOverride: [
         { name: 'DDK_REVIEW_ID', value: 'pr12', type: 'PLAINTEXT' },
         { name: 'DDK_REVIEW_COMMIT', value: C1, type: 'PLAINTEXT' },
