@@ -55,7 +55,8 @@ export class CodeBuildStarter implements BuildStarter {
 
   public async start(request: BuildRequest): Promise<{ id: string }> {
     const buildspec = await this.buildspec(request.projectName);
-    const out = await this.client.send(new StartBuildCommand(startBuildInput(request, { region: this.region, repository: this.repository, buildspec })));
+    const input = startBuildInput(request, { region: this.region, repository: this.repository, buildspec });
+    const out = await this.client.send(new StartBuildCommand(input));
     const id = out.build?.id;
     if (!id) throw new Error(`CodeBuild StartBuild of project "${request.projectName}" answered without a build id`);
     return { id };
