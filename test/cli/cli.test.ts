@@ -35,12 +35,12 @@ const runAsync = (args: string[], env: NodeJS.ProcessEnv, cwd = ROOT) => new Pro
 
 describe('help and usage', () => {
   const commands = ['validate', 'plan', 'graph', 'bootstrap', 'checks', 'checks report', 'checks list', 'checks require', 'checks unrequire',
-    'override', 'status', 'executions', 'approve', 'reject', 'rollback'];
+    'override', 'status', 'executions', 'approve', 'reject', 'rollback', 'reviews', 'reviews destroy'];
 
   test('--help lists every command, exit 0', () => {
     const r = run(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['validate', 'plan', 'graph', 'bootstrap', 'checks', 'override', 'status', 'executions', 'approve', 'reject', 'rollback']) {
+    for (const c of ['validate', 'plan', 'graph', 'bootstrap', 'checks', 'override', 'status', 'executions', 'approve', 'reject', 'rollback', 'reviews']) {
       expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     }
   });
