@@ -18,6 +18,8 @@ import { PipelineNotifications } from './notifications';
 import { accessLogBucket, approvalTopic, codeCommitRepository, executionMode, holdSeedExecutions } from './shared';
 import { CDK_CLI_VERSION } from './versions';
 import { DeliveryPlan, PlanStage, SourceKind } from '../model/plan';
+import { ReviewEnvironments } from '../reviews/review-environments';
+import { addReviewStage, reviewAssemblyId } from '../reviews/review-stage';
 import { StatusChecks } from '../status-checks/status-checks';
 
 /** Props of a `CdkPipelinesDelivery`. */
@@ -55,9 +57,15 @@ export class CdkPipelinesDelivery extends Construct {
   /**
    * The status-check store, API and gates.
    *
-   * @default - undefined when no stage has requiredChecks
+   * @default - undefined when no stage has requiredChecks and the plan has no review section
    */
   public readonly statusChecks?: StatusChecks;
+  /**
+   * Review deployments per pull request (build, controller, triggers).
+   *
+   * @default - undefined when the plan has no review section
+   */
+  public readonly reviews?: ReviewEnvironments;
   /** The log group of every CodeBuild project of the pipeline. */
   public readonly buildLogs: BuildLogs;
   private readonly source: pipelines.CodePipelineSource;
@@ -99,11 +107,23 @@ export class CdkPipelinesDelivery extends Construct {
     }
 
     this.source = input;
-    if (plan.stages.some(s => s.requiredChecks.length > 0)) {
+    if (plan.stages.some(s => s.requiredChecks.length > 0) || plan.review) {
       this.statusChecks = new StatusChecks(this, 'StatusChecks', { plan, repository: this.repository });
     }
 
     this.buildLogs = new BuildLogs(this, 'BuildLogs', { key: this.artifacts.key, name: plan.cicdStackName });
+    if (plan.review) {
+      this.reviews = new ReviewEnvironments(this, 'DdkReviews', {
+        plan,
+        statusChecks: this.statusChecks!,
+        artifacts: this.artifacts,
+        buildLogs: this.buildLogs,
+        repository: this.repository,
+        assemblyId: reviewAssemblyId(this),
+      });
+    }
+    // inside a review build (DDK_REVIEW_ID set): the review deployment's stage (not in the pipeline)
+    addReviewStage(this, plan, props.application);
     this.pipeline = new pipelines.CodePipeline(this, 'Pipeline', {
       codePipeline: this.codePipeline,
       selfMutation: true,

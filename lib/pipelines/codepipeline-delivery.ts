@@ -15,6 +15,8 @@ import { PipelineNotifications } from './notifications';
 import { approvalTopic, codeCommitRepository, executionMode, holdSeedExecutions, manualApprovalAction } from './shared';
 import { CDK_CLI_VERSION } from './versions';
 import { DeliveryPlan, PipelineStrategy, PlanStage, PlanTarget, SourceKind } from '../model/plan';
+import { ReviewEnvironments } from '../reviews/review-environments';
+import { addReviewStage, reviewAssemblyId } from '../reviews/review-stage';
 import { StatusChecks } from '../status-checks/status-checks';
 
 /** Props of a `CodePipelineDelivery`. */
@@ -60,9 +62,15 @@ export class CodePipelineDelivery extends Construct {
   /**
    * The status-check store, API and gates.
    *
-   * @default - undefined when no stage has requiredChecks
+   * @default - undefined when no stage has requiredChecks and the plan has no review section
    */
   public readonly statusChecks?: StatusChecks;
+  /**
+   * Review deployments per pull request (build, controller, triggers).
+   *
+   * @default - undefined when the plan has no review section
+   */
+  public readonly reviews?: ReviewEnvironments;
   /** The log group of every CodeBuild project of the pipelines. */
   public readonly buildLogs: BuildLogs;
   private readonly plan: DeliveryPlan;
@@ -84,9 +92,21 @@ export class CodePipelineDelivery extends Construct {
     for (const t of plan.targets) {
       this.applicationStages[t.id] = new ApplicationStage(this, t.id, { environment: t.environment, application: props.application });
     }
-    if (plan.stages.some(s => s.requiredChecks.length > 0)) {
+    if (plan.stages.some(s => s.requiredChecks.length > 0) || plan.review) {
       this.statusChecks = new StatusChecks(this, 'StatusChecks', { plan, repository: this.repository });
     }
+    if (plan.review) {
+      this.reviews = new ReviewEnvironments(this, 'DdkReviews', {
+        plan,
+        statusChecks: this.statusChecks!,
+        artifacts: this.artifacts,
+        buildLogs: this.buildLogs,
+        repository: this.repository,
+        assemblyId: reviewAssemblyId(this),
+      });
+    }
+    // inside a review build (DDK_REVIEW_ID set): the review deployment's stage
+    addReviewStage(this, plan, props.application);
     this.buildProject = this.newBuildProject();
     if (plan.notifications) this.notifications = new PipelineNotifications(this, 'Notifications', { notifications: plan.notifications });
 

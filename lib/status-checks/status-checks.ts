@@ -21,6 +21,8 @@ import { DeliveryPlan, PlanStage, SourceKind } from '../model/plan';
  * e.g. "Missing required request parameters: [revision]".
  */
 const BAD_REQUEST_PARAMETERS_TEMPLATE = '{"message": $context.error.messageString, "requestId": "$context.requestId", "hint": "GET /checks needs the query parameters pipeline and revision (stage is optional)"}';
+/** The same, for an API that also serves the review routes (`GET /reviews` needs `pipeline`). */
+const BAD_REQUEST_PARAMETERS_TEMPLATE_WITH_REVIEWS = '{"message": $context.error.messageString, "requestId": "$context.requestId", "hint": "GET /checks needs the query parameters pipeline and revision (stage is optional); GET /reviews needs pipeline"}';
 
 /** Props of a `StatusChecks`. */
 export interface StatusChecksProps {
@@ -117,8 +119,9 @@ export interface GateActionOptions {
  *   with rotation) holding every report, the run-time requirements, gate states and overrides;
  * - a REST API (API Gateway, IAM authorization on every method, required parameters checked by
  *   API Gateway and bodies field by field by the function, throttling, KMS-encrypted access logs):
- *   `POST /checks`, `GET /checks`, `PUT /requirements/{pipeline}/{stage}`, `POST /overrides`; its
- *   URL is the stack output `StatusChecksApiEndpoint`;
+ *   `POST /checks`, `GET /checks`, `PUT /requirements/{pipeline}/{stage}`, `POST /overrides`, and
+ *   with a review section in the plan `GET /reviews` and `POST /reviews/destroy`; its URL is the
+ *   stack output `StatusChecksApiEndpoint`;
  * - the API and gate functions (Node.js 22, least-privilege roles);
  * - events on the account's default EventBridge bus (or `eventBus`), source
  *   `ddk-pipelines.status-checks`.
@@ -166,6 +169,13 @@ export class StatusChecks extends Construct {
   public readonly eventBus: events.IEventBus;
   /** The API's access log group. */
   public readonly accessLogs: logs.LogGroup;
+  /** How long reports, gate records and overrides are kept (whole days). */
+  public readonly retention: Duration;
+  /**
+   * Whether the API serves the review routes (`GET /reviews`, `POST /reviews/destroy`): the
+   * plan has a review section.
+   */
+  public readonly reviewRoutes: boolean;
   /**
    * The CodeCommit repository `propagate` comments on.
    *
@@ -186,7 +196,7 @@ export class StatusChecks extends Construct {
     if (!isGateTimeoutMinutes(timeoutMinutes)) {
       throw new Error(`StatusChecks ${this.node.path}: gateTimeout: ${this.gateTimeout.toHumanString()} is out of range; expected whole minutes from 1 to ${LIMITS.maxGateTimeoutMinutes} (CodePipeline fails a Lambda invoke action after 24 hours). Fix: pass e.g. Duration.hours(1)`);
     }
-    const retention = props.retention ?? Duration.days(365);
+    const retention = this.retention = props.retention ?? Duration.days(365);
     const retentionDays = retention.toDays({ integral: false });
     if (!Number.isInteger(retentionDays) || retentionDays < 1) {
       throw new Error(`StatusChecks ${this.node.path}: retention: ${retention.toHumanString()} is not whole days; expected whole days, at least 1. Fix: pass e.g. Duration.days(365)`);
@@ -345,9 +355,10 @@ export class StatusChecks extends Construct {
     // is no VTL, only simple substitution: $context.error.messageString is the message already in
     // quotes, while $context.error.validationErrorString (the schema validator's text, which
     // quotes the schema and the input) would not be valid JSON inside a JSON string.
+    this.reviewRoutes = plan.review !== undefined;
     this.api.addGatewayResponse('BadRequestParameters', {
       type: apigw.ResponseType.BAD_REQUEST_PARAMETERS,
-      templates: { 'application/json': BAD_REQUEST_PARAMETERS_TEMPLATE },
+      templates: { 'application/json': this.reviewRoutes ? BAD_REQUEST_PARAMETERS_TEMPLATE_WITH_REVIEWS : BAD_REQUEST_PARAMETERS_TEMPLATE },
     });
 
     const validator = new apigw.RequestValidator(this, 'RequestValidator', {
@@ -372,6 +383,15 @@ export class StatusChecks extends Construct {
       requestParameters: { 'method.request.path.pipeline': true, 'method.request.path.stage': true },
     });
     this.api.root.addResource('overrides').addMethod('POST', integration, { requestValidator: validator });
+    if (this.reviewRoutes) {
+      // review deployments (ddk.json's pipeline.review): read them, destroy one by hand
+      const reviews = this.api.root.addResource('reviews');
+      reviews.addMethod('GET', integration, {
+        requestValidator: validator,
+        requestParameters: { 'method.request.querystring.pipeline': true },
+      });
+      reviews.addResource('destroy').addMethod('POST', integration, { requestValidator: validator });
+    }
     this.acknowledgeApiFindings(props.cloudWatchRole ?? true);
   }
 
@@ -432,6 +452,31 @@ export class StatusChecks extends Construct {
   /** Lets a principal override contexts in error (`POST /overrides`). */
   public grantOverride(grantee: iam.IGrantable): iam.Grant {
     return this.grantInvoke(grantee, 'POST', '/overrides');
+  }
+
+  /**
+   * Lets a principal list the review deployments (`GET /reviews`).
+   *
+   * @throws when the plan has no review section (the API has no review routes)
+   */
+  public grantReadReviews(grantee: iam.IGrantable): iam.Grant {
+    this.requireReviewRoutes('grantReadReviews');
+    return this.grantInvoke(grantee, 'GET', '/reviews');
+  }
+
+  /**
+   * Lets a principal destroy a review deployment by hand (`POST /reviews/destroy`).
+   *
+   * @throws when the plan has no review section (the API has no review routes)
+   */
+  public grantDestroyReviews(grantee: iam.IGrantable): iam.Grant {
+    this.requireReviewRoutes('grantDestroyReviews');
+    return this.grantInvoke(grantee, 'POST', '/reviews/destroy');
+  }
+
+  private requireReviewRoutes(method: string): void {
+    if (this.reviewRoutes) return;
+    throw new Error(`StatusChecks ${this.node.path}: ${method}: pipeline ${this.pipelineName} has no review deployments, so the API has no /reviews routes to grant; expected a plan with a review section. Fix: add "pipeline": {"review": {"environment": "<environment id>"}} to ddk.json, or do not grant review access`);
   }
 
   private grantInvoke(grantee: iam.IGrantable, method: string, path: string): iam.Grant {

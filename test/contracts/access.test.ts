@@ -1,4 +1,4 @@
-import { AccessInput, AccessTarget, bootstrapRole, checkAccess, simulate } from './access';
+import { AccessInput, AccessReview, AccessTarget, bootstrapRole, checkAccess, reviewCases, simulate } from './access';
 import type { StackTemplate } from './synthesize';
 
 /*
@@ -143,6 +143,66 @@ describe('server access logs', () => {
     const findings = await checkAccess(input('cdk-pipelines', logged([tlsOnly]), []));
     expect(findings.map(f => f.contract)).toEqual(['access.access-logs']);
     expect(findings[0].message).toMatch(/logging.s3.amazonaws.com cannot s3:PutObject .*\/data\/2026/);
+  });
+});
+
+describe('review deployments', () => {
+  // GIVEN a review build and a review controller shaped like ReviewEnvironments' (CodeCommit source, review environment dev)
+  const review: AccessReview = { target: { id: 'dev', account: '222222222222', region: 'eu-west-1', qualifier: 'hnb659fds' }, source: { kind: 'codecommit', repository: 'app' } };
+  const repo = 'arn:aws:codecommit:eu-west-1:111111111111:app';
+  const role = (service: string) => ({ Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: doc({ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }) } });
+  const policy = (roleId: string, ...statements: any[]) => ({ Type: 'AWS::IAM::Policy', Properties: { Roles: [{ Ref: roleId }], PolicyDocument: doc(...statements) } });
+  const reviewTemplate = (build: any[], controller: any[]) => ({
+    BuildRole: role('codebuild.amazonaws.com'),
+    BuildPolicy: policy('BuildRole', ...build),
+    Build: { Type: 'AWS::CodeBuild::Project', Properties: { ServiceRole: { 'Fn::GetAtt': ['BuildRole', 'Arn'] }, Environment: { EnvironmentVariables: [{ Name: 'DDK_REVIEW_ASSEMBLY', Value: 'assembly-x' }] } } },
+    OtherBuild: { Type: 'AWS::CodeBuild::Project', Properties: { ServiceRole: { 'Fn::GetAtt': ['BuildRole', 'Arn'] } } },
+    ControllerRole: role('lambda.amazonaws.com'),
+    ControllerPolicy: policy('ControllerRole', ...controller),
+    Controller: {
+      Type: 'AWS::Lambda::Function',
+      Properties: { Role: { 'Fn::GetAtt': ['ControllerRole', 'Arn'] }, Environment: { Variables: { DDK_REVIEW_SETTINGS: '{}', STATUS_CHECKS_EVENT_BUS_NAME: 'arn:aws:events:eu-west-1:111111111111:event-bus/default' } } },
+    },
+  });
+  const build = (assume: string) => [
+    { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: assume },
+    { Effect: 'Allow', Action: 'codecommit:GitPull', Resource: repo },
+  ];
+  const controller = (assume: string, events: any = { 'ForAllValues:StringEquals': { 'events:source': ['ddk-pipelines.status-checks'] }, 'Null': { 'events:source': 'false' } }) => [
+    { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: assume },
+    { Effect: 'Allow', Action: ['codebuild:StartBuild', 'codebuild:BatchGetBuilds'], Resource: { 'Fn::GetAtt': ['Build', 'Arn'] } },
+    { Effect: 'Allow', Action: 'events:PutEvents', Resource: 'arn:aws:events:eu-west-1:111111111111:event-bus/default', ...(events ? { Condition: events } : {}) },
+    { Effect: 'Allow', Action: 'codecommit:PostCommentForPullRequest', Resource: repo },
+  ];
+  const scoped = 'arn:aws:iam::222222222222:role/cdk-hnb659fds-*-role-222222222222-eu-west-1';
+  const deployRole = bootstrapRole('deploy', '222222222222', 'eu-west-1', 'hnb659fds');
+  const withReview = (resources: Record<string, any>): AccessInput => ({ ...input('codepipeline-trunk', resources), review });
+
+  test('least-privilege roles pass, and the cases are there to pass', async () => {
+    const i = withReview(reviewTemplate(build(scoped), controller(deployRole)));
+    expect(await checkAccess(i)).toEqual([]);
+    const { cases, missing } = reviewCases(i);
+    expect(missing).toEqual([]);
+    // build: 4 bootstrap roles, Admin, a stranger, prod's deploy role, 2 repositories; controller: 1 + 3 + prod + 2 builds + 2 events + 2 comments
+    expect(cases.length).toBe(9 + 11);
+  });
+
+  test('a review build that may assume any role of the review account, and a controller that may assume every bootstrap role, are found', async () => {
+    const findings = await checkAccess(withReview(reviewTemplate(build('arn:aws:iam::222222222222:role/*'), controller(scoped))));
+    expect(findings.map(f => f.contract)).toEqual(Array(findings.length).fill('access.reviews'));
+    const text = findings.map(f => f.message).join('\n');
+    expect(text).toMatch(/review build Build: a role of review account 222222222222 that is no bootstrap role: .* CAN sts:AssumeRole/);
+    expect(text).toMatch(/review controller Controller: review environment dev's file-publishing role: .* CAN sts:AssumeRole/);
+  });
+
+  test('a controller that may publish any source\'s events is found', async () => {
+    const findings = await checkAccess(withReview(reviewTemplate(build(scoped), controller(deployRole, false))));
+    expect(findings.map(f => f.message)).toEqual([expect.stringMatching(/publishes events of another source: .* CAN events:PutEvents/)]);
+  });
+
+  test('a plan with a review section whose template has no review build or controller is found', async () => {
+    const findings = await checkAccess(withReview({}));
+    expect(findings.map(f => f.message)).toEqual([expect.stringMatching(/no review build project/), expect.stringMatching(/no review controller/)]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { asArray, resourcesOf, Resolver } from './cfn';
+import { asArray, Resource, resourcesOf, Resolver } from './cfn';
 import { Finding } from './findings';
 import { policiesOf, rolePolicies } from './policies';
 import type { StackTemplate } from './synthesize';
@@ -22,6 +22,11 @@ import type { StackTemplate } from './synthesize';
  * - access logs ("Enabling Amazon S3 server access logging"): S3 delivers a bucket's server access
  *   logs as the logging service principal, which the destination bucket's policy must allow to
  *   put objects under the log prefix (for that source bucket and account).
+ * - review deployments (a plan with a review section): the review build may assume the review
+ *   environment's CDK bootstrap roles and no other role, and read its source (GitPull on the
+ *   CodeCommit repository, or the review pipelines' source artifacts and their key); the review
+ *   controller may assume only the review environment's deploy role, start builds of the review
+ *   project only, publish only status-check events, and comment on the repository's pull requests.
  */
 
 /** A deployment target, as the access contracts need it. */
@@ -35,12 +40,26 @@ export interface AccessTarget {
   readonly stage: string;
 }
 
+/** The review deployments of a plan, as the access contracts need them. */
+export interface AccessReview {
+  /** The environment hosting the review deployments. */
+  readonly target: Omit<AccessTarget, 'stage'>;
+  /** The source kind; `repository` is the CodeCommit repository's name or the connection's owner/name. */
+  readonly source: { readonly kind: 'codecommit' | 'connection'; readonly repository: string };
+}
+
 /** What the access contracts read: the templates, the CICD environment and the targets. */
 export interface AccessInput {
   readonly strategy: string;
   readonly cicd: { readonly account: string; readonly region: string };
   readonly targets: AccessTarget[];
   readonly stacks: StackTemplate[];
+  /**
+   * The plan's review deployments.
+   *
+   * @default - none: no review cases
+   */
+  readonly review?: AccessReview;
 }
 
 /** One simulated request and its expected result. */
@@ -319,15 +338,103 @@ export function accessLogCases(input: AccessInput): AccessCase[] {
   return cases;
 }
 
+/** The environment variable holding the review controller's settings (lib/reviews/shared.ts REVIEW_SETTINGS_ENV). */
+const REVIEW_SETTINGS = 'DDK_REVIEW_SETTINGS';
+/** A variable only the review build project has (REVIEW_VARIABLES.ASSEMBLY). */
+const REVIEW_ASSEMBLY = 'DDK_REVIEW_ASSEMBLY';
+
+/**
+ * The review build and the review controller of the output: what each may and may not do.
+ * `missing` names what a plan with a review section should have rendered and did not.
+ */
+export function reviewCases(input: AccessInput): { cases: AccessCase[]; missing: string[] } {
+  const review = input.review;
+  if (!review) return { cases: [], missing: [] };
+  const cases: AccessCase[] = [];
+  const missing: string[] = [];
+  const t = review.target;
+  const stranger = unusedAccount(input);
+  const trust = (account: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${input.cicd.account}:root` }, Action: 'sts:AssumeRole', Resource: `arn:aws:iam::${account}:role/*` }] });
+  // deploy roles of the plan's other environments (another account or region than the review's)
+  const others = new Map<string, AccessTarget>();
+  for (const x of input.targets) if (x.account !== t.account || x.region !== t.region) others.set(`${x.account}/${x.region}`, x);
+  for (const stack of input.stacks.filter(s => s.kind === 'cicd')) {
+    const r = new Resolver(stack);
+    const project = resourcesOf(stack.template, 'AWS::CodeBuild::Project')
+      .find(p => asArray<any>(p.properties.Environment?.EnvironmentVariables).some(v => v?.Name === REVIEW_ASSEMBLY));
+    const controller = resourcesOf(stack.template, 'AWS::Lambda::Function').find(f => f.properties.Environment?.Variables?.[REVIEW_SETTINGS] !== undefined);
+    if (!project) missing.push(`${stack.displayName}: no review build project (a CodeBuild project with ${REVIEW_ASSEMBLY})`);
+    if (!controller) missing.push(`${stack.displayName}: no review controller (a function with ${REVIEW_SETTINGS})`);
+    if (!project || !controller) continue;
+    const projectArn = r.getAtt(project.logicalId, 'Arn')!;
+    const repositoryArn = `arn:${r.partition}:codecommit:${stack.region}:${stack.account}:${review.source.repository}`;
+    const roleOf = (res: Resource, prop: any) => {
+      const id = prop?.['Fn::GetAtt']?.[0];
+      if (typeof id !== 'string') missing.push(`${stack.displayName}: ${res.logicalId} has no role of this template`);
+      return typeof id === 'string' ? { principal: r.getAtt(id, 'Arn')!, identity: rolePolicies(stack, r, id) } : undefined;
+    };
+
+    const build = roleOf(project, project.properties.ServiceRole);
+    if (build) {
+      const may = (description: string, action: string, resource: string, account: string, expect: 'Allowed' | 'Denied', resourcePolicy?: any, context?: Record<string, string>) =>
+        cases.push({ description: `review build ${project.logicalId}: ${description}`, principal: build.principal, action, resource, resourceAccount: account, expect, identityPolicies: build.identity, resourcePolicy, context });
+      for (const kind of ['deploy', 'file-publishing', 'image-publishing', 'lookup']) {
+        may(`assumes review environment ${t.id}'s ${kind} role`, 'sts:AssumeRole', bootstrapRole(kind, t.account, t.region, t.qualifier), t.account, 'Allowed', trust(t.account));
+      }
+      may(`a role of review account ${t.account} that is no bootstrap role`, 'sts:AssumeRole', `arn:aws:iam::${t.account}:role/Admin`, t.account, 'Denied', trust(t.account));
+      may('the bootstrap role of an account that is no target', 'sts:AssumeRole', bootstrapRole('deploy', stranger, t.region, t.qualifier), stranger, 'Denied', trust(stranger));
+      for (const x of others.values()) may(`environment ${x.id}'s deploy role (not the review environment)`, 'sts:AssumeRole', bootstrapRole('deploy', x.account, x.region, x.qualifier), x.account, 'Denied', trust(x.account));
+      if (review.source.kind === 'codecommit') {
+        may('pulls the pull request\'s commit', 'codecommit:GitPull', repositoryArn, stack.account, 'Allowed');
+        may('pulls another repository', 'codecommit:GitPull', `${repositoryArn}-other`, stack.account, 'Denied');
+      } else {
+        const stores = artifactStores({ ...input, stacks: [stack] }).filter(s => /-review(-close)?$/.test(s.pipelineName));
+        if (stores.length === 0) missing.push(`${stack.displayName}: no review pipelines (<pipeline>-review, <pipeline>-review-close) with an artifact store`);
+        for (const store of stores) {
+          may(`reads ${store.pipelineName}'s source artifact`, 's3:GetObject', `arn:aws:s3:::${store.bucket}/${store.pipelineName.slice(0, 20)}/Source/Ab12Cd3`, input.cicd.account, 'Allowed', store.bucketPolicy);
+          if (store.keyArn) may(`decrypts ${store.pipelineName}'s source artifact`, 'kms:Decrypt', store.keyArn, input.cicd.account, 'Allowed', store.keyPolicy);
+        }
+      }
+    }
+
+    const fn = roleOf(controller, controller.properties.Role);
+    if (fn) {
+      const may = (description: string, action: string, resource: string, account: string, expect: 'Allowed' | 'Denied', resourcePolicy?: any, context?: Record<string, string>) =>
+        cases.push({ description: `review controller ${controller.logicalId}: ${description}`, principal: fn.principal, action, resource, resourceAccount: account, expect, identityPolicies: fn.identity, resourcePolicy, context });
+      may(`assumes review environment ${t.id}'s deploy role`, 'sts:AssumeRole', bootstrapRole('deploy', t.account, t.region, t.qualifier), t.account, 'Allowed', trust(t.account));
+      for (const kind of ['file-publishing', 'lookup', 'cfn-exec']) {
+        may(`review environment ${t.id}'s ${kind} role`, 'sts:AssumeRole', bootstrapRole(kind, t.account, t.region, t.qualifier), t.account, 'Denied', trust(t.account));
+      }
+      for (const x of others.values()) may(`environment ${x.id}'s deploy role (not the review environment)`, 'sts:AssumeRole', bootstrapRole('deploy', x.account, x.region, x.qualifier), x.account, 'Denied', trust(x.account));
+      may('starts a review build', 'codebuild:StartBuild', projectArn, stack.account, 'Allowed');
+      const other = resourcesOf(stack.template, 'AWS::CodeBuild::Project').find(p => p.logicalId !== project.logicalId);
+      if (other) may(`starts a build of another project (${other.logicalId})`, 'codebuild:StartBuild', r.getAtt(other.logicalId, 'Arn')!, stack.account, 'Denied');
+      const bus = r.string(controller.properties.Environment.Variables.STATUS_CHECKS_EVENT_BUS_NAME);
+      if (bus?.startsWith('arn:')) {
+        may('publishes status-check events', 'events:PutEvents', bus, stack.account, 'Allowed', undefined, { 'events:source': 'ddk-pipelines.status-checks' });
+        may('publishes events of another source', 'events:PutEvents', bus, stack.account, 'Denied', undefined, { 'events:source': 'aws.codecommit' });
+      }
+      if (review.source.kind === 'codecommit') {
+        may('comments on the repository\'s pull requests', 'codecommit:PostCommentForPullRequest', repositoryArn, stack.account, 'Allowed');
+        may('comments on another repository', 'codecommit:PostCommentForPullRequest', `${repositoryArn}-other`, stack.account, 'Denied');
+      }
+    }
+  }
+  return { cases, missing };
+}
+
 /** Every access case of an output that does not come out as expected, as findings. */
 export async function checkAccess(input: AccessInput): Promise<Finding[]> {
   const cicd = input.stacks.find(s => s.kind === 'cicd');
   const findings: Finding[] = [];
+  const reviews = reviewCases(input);
+  for (const m of reviews.missing) findings.push({ contract: 'access.reviews', stack: cicd?.displayName ?? '(output)', where: '(template)', message: m });
   const groups: Array<[string, AccessCase[]]> = [
     ['access.artifacts', artifactCases(input)],
     ['access.deploy-roles', deployRoleCases(input)],
     ['access.connection', connectionCases(input)],
     ['access.access-logs', accessLogCases(input)],
+    ['access.reviews', reviews.cases],
   ];
   for (const [contract, cases] of groups) {
     for (const c of cases) {

@@ -7,7 +7,8 @@ import { PipelineSchema } from '../../lib/config/schema';
  * regions, the cicd account among them, custom bootstrap qualifiers), stages (names, several
  * environments each, approvals, many and long required checks, tests, branches, rollback), sources
  * (CodeCommit created or imported, connections with codestar-connections and codeconnections
- * ARNs), notifications, execution modes, change sets and all three strategies.
+ * ARNs), notifications, execution modes, change sets, all three strategies and, in about a third of
+ * them, review deployments (an environment, branches, TTL, tests, a URL output, forks).
  *
  * fast-check shrinks a failing document towards fewer environments, stages, checks and options.
  */
@@ -145,6 +146,21 @@ export function ddkDocument(options: DdkArbitraryOptions = {}): fc.Arbitrary<any
       branch: fc.option(branch, { nil: undefined }),
       rollbackOnFailure: fc.option(fc.boolean(), { nil: undefined }),
     }), { minLength: 1, maxLength: 4 }),
+    // last, so that adding it left the earlier fields of the seed's documents as they were
+    review: fc.oneof(
+      { weight: 2, arbitrary: fc.constant(undefined) },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          target: fc.nat(),
+          branches: fc.option(fc.uniqueArray(branch, { minLength: 1, maxLength: 3 }), { nil: undefined }),
+          ttlHours: fc.option(fc.constantFrom(0, 1, 72, 8760), { nil: undefined }),
+          tests: fc.option(fc.array(fc.constantFrom('npm run e2e', 'npx playwright test --reporter=line', 'curl -fsS "$(jq -r \'.[].ReviewUrl\' "$DDK_REVIEW_OUTPUTS")"'), { minLength: 1, maxLength: 2 }), { nil: undefined }),
+          urlOutput: fc.option(fc.constantFrom('ReviewUrl', 'WebsiteUrl'), { nil: undefined }),
+          allowForks: fc.option(fc.boolean(), { nil: undefined }),
+        }),
+      },
+    ),
   }).map(g => {
     const environments: Record<string, any> = { cicd: { account: CICD_ACCOUNT, region: g.cicdRegion } };
     for (const [id, e] of g.targets) {
@@ -160,6 +176,11 @@ export function ddkDocument(options: DdkArbitraryOptions = {}): fc.Arbitrary<any
     if (retention && g.artifactRetentionDays !== undefined) pipeline.artifactRetentionDays = g.artifactRetentionDays;
     if (g.notifications !== undefined) pipeline.notifications = g.notifications;
     if (g.explicitStages) pipeline.stages = stagesOf(g, parallel);
+    if (g.review !== undefined) {
+      const { target, ...rest } = g.review;
+      const given = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+      pipeline.review = { environment: g.targets[target % g.targets.length][0], ...given };
+    }
     const doc: any = { environments, pipeline };
     if (g.name === undefined) doc.tags = { application: 'generated-app' };
     return doc;

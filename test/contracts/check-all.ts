@@ -3,6 +3,7 @@ import { checkGatewayResponses } from './contracts/apigateway';
 import { checkTemplateQuotas } from './contracts/cloudformation';
 import { checkCodeBuild } from './contracts/codebuild';
 import { checkCodePipeline } from './contracts/codepipeline';
+import { checkEventRules } from './contracts/events';
 import { checkIamActionsAndConditions, checkPolicySizes } from './contracts/iam';
 import { checkLambda, checkServiceProperties } from './contracts/services';
 import { checkStatusCheckGates } from './contracts/status-checks';
@@ -31,6 +32,15 @@ export function accessInputOf(out: Pick<SynthOutput, 'plan' | 'stacks'>): Access
       stage: s.name,
     }))),
     stacks: out.stacks,
+    review: out.plan.review ? {
+      target: {
+        id: out.plan.review.target.id,
+        account: out.plan.review.target.account,
+        region: out.plan.review.target.region,
+        qualifier: out.plan.review.target.environment.bootstrapQualifier ?? 'hnb659fds',
+      },
+      source: { kind: out.plan.source.kind === 'codecommit' ? 'codecommit' : 'connection', repository: out.plan.source.repository },
+    } : undefined,
   };
 }
 
@@ -48,6 +58,7 @@ export async function checkOutput(out: Pick<SynthOutput, 'plan' | 'stacks'>, opt
       ...checkLambda(stack),
       ...checkServiceProperties(stack),
       ...checkStatusCheckGates(stack),
+      ...checkEventRules(stack),
     );
   }
   if (options.access ?? true) findings.push(...(await checkAccess(accessInputOf(out))));

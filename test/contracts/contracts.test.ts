@@ -3,6 +3,7 @@ import { checkGatewayResponses, substitute, templateProblems } from './contracts
 import { checkTemplateQuotas, CLOUDFORMATION } from './contracts/cloudformation';
 import { checkCodeBuild, cliPinProblem, pinnedNodeMajor } from './contracts/codebuild';
 import { checkCodePipeline } from './contracts/codepipeline';
+import { checkEventRules, EVENT_PATTERN_MAX, scheduleProblem } from './contracts/events';
 import { actionProblem, checkIamActionsAndConditions, checkPolicySizes, conditionKeyProblem, isConditionOperator } from './contracts/iam';
 import { checkLambda, checkServiceProperties } from './contracts/services';
 import { checkStatusCheckGates } from './contracts/status-checks';
@@ -115,6 +116,15 @@ describe('CodePipeline contract', () => {
     expect(contracts(checkCodePipeline(pipeline(stages, { ...good, PipelineType: 'V1' })))).toContain('codepipeline.triggers');
   });
 
+  test('pull request triggers: 1 to 3 of the events OPEN, UPDATED, CLOSED (GitPullRequestFilter)', () => {
+    const conn = { Name: 'Source', ActionTypeId: { Category: 'Source', Owner: 'AWS', Provider: 'CodeStarSourceConnection', Version: '1' }, Configuration: { ConnectionArn: 'arn:aws:codeconnections:eu-west-1:111111111111:connection/x', FullRepositoryId: 'o/r', BranchName: 'main' }, OutputArtifacts: [{ Name: 'Src' }] };
+    const stages = [{ Name: 'Source', Actions: [conn] }, { Name: 'Build', Actions: [build()] }];
+    const trigger = (events: any) => ({ Triggers: [{ ProviderType: 'CodeStarSourceConnection', GitConfiguration: { SourceActionName: 'Source', PullRequest: [{ Branches: { Includes: ['main'] }, Events: events }] } }] });
+    expect(checkCodePipeline(pipeline(stages, trigger(['OPEN', 'UPDATED'])))).toEqual([]);
+    expect(messages(checkCodePipeline(pipeline(stages, trigger(['OPEN', 'MERGED']))))).toContain('"MERGED" is not a pull request event (OPEN, UPDATED, CLOSED)');
+    expect(contracts(checkCodePipeline(pipeline(stages, trigger([]))))).toEqual(['codepipeline.triggers']);
+  });
+
   test('cross-Region actions need an artifact store in their Region', () => {
     const f = checkCodePipeline(pipeline([{ Name: 'Source', Actions: [source] }, { Name: 'Build', Actions: [build({ Region: 'us-east-1' })] }]));
     expect(contracts(f)).toEqual(['codepipeline.artifact-store']);
@@ -123,6 +133,50 @@ describe('CodePipeline contract', () => {
   test('rollback on failure is not available in PARALLEL mode', () => {
     const f = checkCodePipeline(pipeline([{ Name: 'Source', Actions: [source] }, { Name: 'Build', Actions: [build()], OnFailure: { Result: 'ROLLBACK' } }], { ExecutionMode: 'PARALLEL' }));
     expect(contracts(f)).toEqual(['codepipeline.stage-conditions']);
+  });
+});
+
+describe('EventBridge contract', () => {
+  const rule = (props: any) => stack({ R: { Type: 'AWS::Events::Rule', Properties: props } });
+  const pullRequests = (detail: any, detailType = ['CodeCommit Pull Request State Change']) => rule({
+    EventPattern: { 'source': ['aws.codecommit'], 'detail-type': detailType, 'resources': ['arn:aws:codecommit:eu-west-1:111111111111:app'], detail },
+  });
+
+  test('patterns that name what CodeCommit and CodeBuild send pass', () => {
+    expect(checkEventRules(pullRequests({ event: ['pullRequestCreated', 'pullRequestMergeStatusUpdated'], destinationReference: ['refs/heads/main'] }))).toEqual([]);
+    expect(checkEventRules(rule({
+      EventPattern: { 'source': ['aws.codebuild'], 'detail-type': ['CodeBuild Build State Change'], 'detail': { 'project-name': [{ Ref: 'P' }], 'build-status': ['SUCCEEDED', 'TIMED_OUT'] } },
+    }))).toEqual([]);
+    expect(checkEventRules(rule({ EventPattern: { 'source': ['aws.codecommit'], 'detail-type': ['CodeCommit Repository State Change'], 'detail': { event: ['referenceCreated'], referenceName: ['main'] } } }))).toEqual([]);
+    // sources the contract does not know are left alone
+    expect(checkEventRules(rule({ EventPattern: { 'source': ['ddk-pipelines.status-checks'], 'detail-type': ['Review Destroy Requested'], 'detail': { pipeline: ['app'] } } }))).toEqual([]);
+  });
+
+  test('a field, a value or a detail-type the service never sends matches nothing, and is found', () => {
+    const f = checkEventRules(pullRequests({ event: ['pullRequestOpened'], destinationBranch: ['main'], destinationReference: ['main'] }));
+    expect(contracts(f)).toEqual(['events.detail-values', 'events.detail-fields', 'events.detail-values']);
+    expect(messages(f)).toMatch(/"pullRequestOpened" is not a value aws\.codecommit sends in detail\.event[\s\S]*no detail field "destinationBranch"[\s\S]*"main" does not look like/);
+    expect(contracts(checkEventRules(pullRequests({}, ['CodeCommit Pull Request Changed'])))).toEqual(['events.detail-type']);
+    const build = checkEventRules(rule({ EventPattern: { 'source': ['aws.codebuild'], 'detail-type': ['CodeBuild Build State Change'], 'detail': { 'build-status': ['SUCCESS'] } } }));
+    expect(messages(build)).toContain('"SUCCESS" is not a value aws.codebuild sends in detail.build-status');
+    expect(contracts(checkEventRules(rule({ EventPattern: { source: ['aws.codebuild'], detailType: ['x'] } })))).toEqual(['events.pattern-fields']);
+  });
+
+  test(`a pattern over EventBridge's ${EVENT_PATTERN_MAX} characters is found`, () => {
+    const branches = Array.from({ length: 60 }, (_, i) => `refs/heads/feature/a-rather-long-branch-name-${i}`);
+    expect(contracts(checkEventRules(pullRequests({ destinationReference: branches })))).toEqual(['events.pattern-size']);
+  });
+
+  test('schedule expressions: rate with a positive value and a unit that agrees with it, or cron with six fields', () => {
+    expect(scheduleProblem('rate(15 minutes)')).toBeUndefined();
+    expect(scheduleProblem('rate(1 hour)')).toBeUndefined();
+    expect(scheduleProblem('cron(0/15 * * * ? *)')).toBeUndefined();
+    expect(scheduleProblem('rate(1 minutes)')).toMatch(/singular exactly when the value is 1/);
+    expect(scheduleProblem('rate(15 minute)')).toMatch(/singular exactly when the value is 1/);
+    expect(scheduleProblem('rate(0 minutes)')).toMatch(/positive whole number/);
+    expect(scheduleProblem('cron(0/15 * * * ?)')).toMatch(/six fields/);
+    expect(scheduleProblem('every 15 minutes')).toMatch(/neither rate/);
+    expect(contracts(checkEventRules(rule({ ScheduleExpression: 'rate(5 minute)' })))).toEqual(['events.schedule']);
   });
 });
 

@@ -9,7 +9,8 @@ import { exampleDdkJson } from '../helpers';
  * validation on, cdk-nag's AwsSolutions pack registered) and held to every contract, the access
  * simulation and AWS Control Tower's guard rules: the repository's example ddk.json with each
  * strategy, varied towards what the example does not show (connection sources with both ARN
- * forms, a gated stage with many long required checks, a target in the CICD account). The guard
+ * forms, a gated stage with many long required checks, a target in the CICD account, review
+ * deployments from CodeCommit and from a connection). The guard
  * rules run once over all three outputs (cfn-guard's cost is per rule, hardly per template).
  */
 
@@ -18,9 +19,15 @@ const STRATEGIES = ['cdk-pipelines', 'codepipeline-trunk', 'codepipeline-gitflow
 function variant(strategy: string): any {
   const doc = exampleDdkJson();
   doc.pipeline.strategy = strategy;
+  if (strategy === 'cdk-pipelines') {
+    // review deployments from CodeCommit pull requests, with tests and a URL output
+    doc.pipeline.review = { environment: 'dev', tests: ['npm run e2e'], urlOutput: 'ReviewUrl' };
+  }
   if (strategy === 'codepipeline-trunk') {
     doc.pipeline.source = { connection: { arn: 'arn:aws:codeconnections:eu-west-1:111111111111:connection/0b1d7c2e-6c11-4d3e-9b59-1a2b3c4d5e6f', repository: 'example-org/myapp', branch: 'main' } };
     doc.pipeline.stages[1].requiredChecks = Array.from({ length: 20 }, (_, i) => `ci/integration-suite-${i}-${'long-name-'.repeat(4)}`);
+    // review deployments from the connection's pull requests (the review pipelines), into a production account
+    doc.pipeline.review = { environment: 'prod-us', branches: ['main', 'release/2.0'] };
   }
   if (strategy === 'codepipeline-gitflow') {
     doc.pipeline.source = { connection: { arn: 'arn:aws:codestar-connections:eu-west-1:111111111111:connection/0b1d7c2e-6c11-4d3e-9b59-1a2b3c4d5e6f', repository: 'example-org/myapp' } };

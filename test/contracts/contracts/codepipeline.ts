@@ -16,7 +16,7 @@ import type { StackTemplate } from '../synthesize';
  * - the API reference (ActionDeclaration, PipelineTriggerDeclaration, GitConfiguration,
  *   GitBranchFilterCriteria): run order 1–999, namespace pattern, manual-approval timeout
  *   5–86,400 minutes, triggers only for CodeStarSourceConnection sources, 1–3 push/pull filters,
- *   1–8 patterns of 1–255 characters;
+ *   1–8 patterns of 1–255 characters, pull request filter events 1–3 of OPEN, UPDATED, CLOSED;
  * - "Working with variables": `#{namespace.variable}` names a namespace an earlier action declares
  *   (or `codepipeline`, `variables`).
  */
@@ -79,6 +79,8 @@ export const ACTION_CONTRACTS: Record<string, ActionContract> = {
   'Deploy/AWS/S3': { inputs: [1, 1], outputs: [0, 0], required: ['BucketName', 'Extract'] },
 };
 
+/** GitPullRequestFilter.events' valid values. */
+const PULL_REQUEST_EVENTS = ['OPEN', 'UPDATED', 'CLOSED'];
 const CFN_ACTION_MODES = ['CHANGE_SET_EXECUTE', 'CHANGE_SET_REPLACE', 'CREATE_UPDATE', 'DELETE_ONLY', 'REPLACE_ON_FAILURE'];
 const CODEBUILD_VARIABLE_TYPES = ['PLAINTEXT', 'PARAMETER_STORE', 'SECRETS_MANAGER'];
 
@@ -305,6 +307,13 @@ function checkTriggers(props: any, type: string, sources: Map<string, string>, a
         continue;
       }
       filters.forEach((f, fi) => {
+        if (kind === 'PullRequest' && f?.Events !== undefined) {
+          // GitPullRequestFilter: 1 to 3 of OPEN, UPDATED, CLOSED
+          const events = f.Events;
+          const w = `${at}.GitConfiguration.PullRequest[${fi}].Events`;
+          if (!Array.isArray(events) || events.length < 1 || events.length > PULL_REQUEST_EVENTS.length) add('triggers', w, `${show(events)}: 1 to ${PULL_REQUEST_EVENTS.length} events`);
+          else for (const e of events) if (!PULL_REQUEST_EVENTS.includes(e)) add('triggers', w, `${show(e)} is not a pull request event (${PULL_REQUEST_EVENTS.join(', ')})`);
+        }
         for (const criteria of ['Branches', 'Tags', 'FilePaths']) {
           for (const side of ['Includes', 'Excludes']) {
             const patterns = f?.[criteria]?.[side];
