@@ -179,7 +179,8 @@ export class ReviewEnvironments extends Construct {
       code: handlerCode('review-controller'),
       role: controllerRole,
       logGroup,
-      timeout: Duration.minutes(1),
+      // a sweep lists the review environment's stacks and advances every teardown in one run
+      timeout: Duration.minutes(5),
       memorySize: 256,
       environment,
     });
@@ -286,7 +287,9 @@ export class ReviewEnvironments extends Construct {
     }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ReviewBuilds',
-      actions: ['codebuild:BatchGetBuilds', 'codebuild:StartBuild'],
+      // StartBuild with the source and the project's own buildspec (BatchGetProjects reads it: a source
+      // override would otherwise make CodeBuild look for buildspec.yml in the checkout)
+      actions: ['codebuild:BatchGetProjects', 'codebuild:StartBuild'],
       resources: [this.buildProject.projectArn],
     }));
     // DescribeStacks and DeleteStack in the review environment, as its CDK deploy role

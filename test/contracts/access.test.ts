@@ -170,7 +170,7 @@ describe('review deployments', () => {
   ];
   const controller = (assume: string, events: any = { 'ForAllValues:StringEquals': { 'events:source': ['ddk-pipelines.status-checks'] }, 'Null': { 'events:source': 'false' } }) => [
     { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: assume },
-    { Effect: 'Allow', Action: ['codebuild:StartBuild', 'codebuild:BatchGetBuilds'], Resource: { 'Fn::GetAtt': ['Build', 'Arn'] } },
+    { Effect: 'Allow', Action: ['codebuild:StartBuild', 'codebuild:BatchGetProjects'], Resource: { 'Fn::GetAtt': ['Build', 'Arn'] } },
     { Effect: 'Allow', Action: 'events:PutEvents', Resource: 'arn:aws:events:eu-west-1:111111111111:event-bus/default', ...(events ? { Condition: events } : {}) },
     { Effect: 'Allow', Action: 'codecommit:PostCommentForPullRequest', Resource: repo },
   ];

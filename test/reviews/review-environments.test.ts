@@ -148,7 +148,7 @@ function controllerStatements(json: any): any[] {
       Resource: 'arn:aws:events:eu-west-1:111111111111:event-bus/default',
       Condition: { 'ForAllValues:StringEquals': { 'events:source': ['ddk-pipelines.status-checks'] }, 'Null': { 'events:source': 'false' } },
     },
-    { Sid: 'ReviewBuilds', Effect: 'Allow', Action: ['codebuild:BatchGetBuilds', 'codebuild:StartBuild'], Resource: { 'Fn::GetAtt': [i.project, 'Arn'] } },
+    { Sid: 'ReviewBuilds', Effect: 'Allow', Action: ['codebuild:BatchGetProjects', 'codebuild:StartBuild'], Resource: { 'Fn::GetAtt': [i.project, 'Arn'] } },
     { Sid: 'ReviewEnvironmentDeployRole', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: DEPLOY_ROLE },
   ];
 }
@@ -193,7 +193,7 @@ function commonChecks(s: () => Synthesized, kind: 'codecommit' | 'connection') {
     const { json } = s();
     const i = ids(json);
     const f = json.Resources[i.controller].Properties;
-    expect([f.Runtime, f.Architectures, f.Handler, f.Timeout, f.MemorySize]).toEqual(['nodejs22.x', ['arm64'], 'index.handler', 60, 256]);
+    expect([f.Runtime, f.Architectures, f.Handler, f.Timeout, f.MemorySize]).toEqual(['nodejs22.x', ['arm64'], 'index.handler', 300, 256]);
     expect(f.Role).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/DdkReviewsControllerRole/), 'Arn'] });
     expect(f.LoggingConfig).toEqual({ LogGroup: { Ref: i.controllerLogs } });
     expect(json.Resources[i.controllerLogs].Properties).toEqual(expect.objectContaining({ KmsKeyId: { 'Fn::GetAtt': [i.checksKey, 'Arn'] }, RetentionInDays: 365 }));
