@@ -1,6 +1,6 @@
 import type { BuildFinishedInput, BuildOutcome, RequestInput, ReviewInput } from './decide';
 import type { ReviewDestroyRequest, ReviewSettings } from './shared';
-import { REVIEW_DETAIL_TYPES, REVIEW_ID_PATTERN, REVIEW_SETTINGS_ENV, REVIEW_VARIABLES, reviewIdForBranch, reviewIdForPullRequest } from './shared';
+import { CODECOMMIT_PULL_REQUEST_DETAIL_TYPES, REVIEW_DETAIL_TYPES, REVIEW_ID_PATTERN, REVIEW_SETTINGS_ENV, REVIEW_VARIABLES, reviewIdForBranch, reviewIdForPullRequest } from './shared';
 import type { BuildSource } from './store';
 import { EVENT_SOURCE, PATTERN_RE } from '../status-checks/shared';
 
@@ -24,6 +24,7 @@ import { EVENT_SOURCE, PATTERN_RE } from '../status-checks/shared';
  */
 
 /** The controller's input, parsed. */
+
 export type ControllerInput =
   /** An input about one review (a pull-request event, a build, a destroy request). */
   | { readonly kind: 'review'; readonly input: ReviewInput; readonly source: string }
@@ -79,7 +80,9 @@ export function parseControllerInput(event: unknown, settings: ReviewSettings): 
   const source = event.source;
   const detailType = event['detail-type'];
   const detail = event.detail;
-  if (source === 'aws.codecommit' && detailType === 'CodeCommit Pull Request State Change') return parsePullRequestEvent(detail, settings);
+  // CodeCommit's documentation shows the merge event as "CodeCommit PullRequest State Change" and
+  // the others as "CodeCommit Pull Request State Change": the rule matches both, and so do we
+  if (source === 'aws.codecommit' && CODECOMMIT_PULL_REQUEST_DETAIL_TYPES.includes(String(detailType))) return parsePullRequestEvent(detail, settings);
   if (source === 'aws.codebuild' && detailType === 'CodeBuild Build State Change') return parseBuildEvent(detail, settings);
   if (source === 'aws.events' && detailType === 'Scheduled Event') return { kind: 'sweep', ...(typeof event.time === 'string' ? { time: event.time } : {}) };
   if (source === EVENT_SOURCE && detailType === REVIEW_DETAIL_TYPES.DESTROY_REQUESTED) return parseDestroyRequest(detail, settings);

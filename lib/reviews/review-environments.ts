@@ -10,7 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { REVIEW_DETAIL_TYPES, REVIEW_SETTINGS_ENV, REVIEW_VARIABLES, ReviewSettings } from './shared';
+import { CODECOMMIT_PULL_REQUEST_DETAIL_TYPES, REVIEW_DETAIL_TYPES, REVIEW_SETTINGS_ENV, REVIEW_VARIABLES, ReviewSettings } from './shared';
 import { handlerCode } from '../lambda-assets';
 import { DeliveryPlan, PlanReview, SourceKind } from '../model/plan';
 import { acknowledgePipelineFindings } from '../pipelines/acknowledgements';
@@ -387,7 +387,7 @@ function pullRequestPattern(review: PlanReview, repositoryArn: string): events.E
     source: ['aws.codecommit'],
     // "CodeCommit PullRequest State Change" is how CodeCommit's own documentation shows the
     // pullRequestMergeStatusUpdated event; both spellings cost nothing to match
-    detailType: ['CodeCommit Pull Request State Change', 'CodeCommit PullRequest State Change'],
+    detailType: [...CODECOMMIT_PULL_REQUEST_DETAIL_TYPES],
     resources: [repositoryArn],
     detail: {
       event: [...ReviewEnvironments.CODECOMMIT_EVENTS],

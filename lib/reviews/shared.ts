@@ -50,6 +50,12 @@ export const REVIEW_DETAIL_TYPES = {
   DESTROY_REQUESTED: 'Review Destroy Requested',
 } as const;
 
+/**
+ * The detail-types of CodeCommit's pull-request events: its documentation shows the merge event
+ * as "CodeCommit PullRequest State Change" and the others as "CodeCommit Pull Request State Change".
+ */
+export const CODECOMMIT_PULL_REQUEST_DETAIL_TYPES: readonly string[] = ['CodeCommit Pull Request State Change', 'CodeCommit PullRequest State Change'];
+
 /** The lifecycle of a review deployment. */
 export const REVIEW_STATES = ['queued', 'deploying', 'deployed', 'failed', 'destroying', 'destroyed', 'refused'] as const;
 /** A review deployment's state. */

@@ -51,6 +51,11 @@ describe('CodeCommit pull-request events', () => {
     expect(parseControllerInput(pullRequestEvent('pullRequestMergeStatusUpdated', { isMerged: 'False' }), SETTINGS)).toMatchObject({ kind: 'ignored' });
   });
 
+  test('the merge event in the spelling of CodeCommit\'s documentation ("PullRequest") is read too', () => {
+    const merged = { ...pullRequestEvent('pullRequestMergeStatusUpdated', { pullRequestStatus: 'Closed', isMerged: 'True' }), 'detail-type': 'CodeCommit PullRequest State Change' };
+    expect(parseControllerInput(merged, SETTINGS)).toMatchObject({ kind: 'review', input: { kind: 'close', reason: 'merged' } });
+  });
+
   test('pull requests into other branches, of other repositories, or other events are ignored, saying why', () => {
     expect(parseControllerInput(pullRequestEvent('pullRequestCreated', { destinationReference: 'refs/heads/develop' }), SETTINGS)).toEqual({
       kind: 'ignored',
