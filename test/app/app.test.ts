@@ -45,6 +45,31 @@ describe('the default app', () => {
     expect(built.plan.name).toBe('my-data-app');
   });
 
+  test('with review environments: the app and a review build (DDK_REVIEW_* set) synthesize with zero findings, the review build also the pull request\'s stacks', () => {
+    const doc = JSON.parse(readFileSync(join(ROOT, 'ddk.json'), 'utf-8'));
+    doc.pipeline = { ...doc.pipeline, review: { environment: 'dev', tests: ['npm run e2e'] } };
+    const path = file('review.json', doc);
+    const normal = buildApp({ file: path, context: CDK_CONTEXT, outdir: join(tmp, 'out-review'), warn: () => undefined, env: {} });
+    const cicd = normal.app.synth();
+    expect(cicd.stacks.map(st => st.stackName)).toContain('myapp-pipeline');
+    expect(cicd.artifacts.map(a => a.id).filter(id => id.includes('DdkReviewStage'))).toEqual([]);
+    // WHEN the review build of pull request 7 runs the app
+    const review = buildApp({
+      file: path,
+      context: CDK_CONTEXT,
+      outdir: join(tmp, 'out-review-pr7'),
+      warn: () => undefined,
+      env: { DDK_PIPELINE_NAME: 'myapp', DDK_REVIEW_ID: 'pr7', DDK_REVIEW_COMMIT: 'c0ffee', DDK_REVIEW_PULL_REQUEST: '7' },
+    });
+    // THEN the same CICD stack, plus the review stage, in the nested assembly the review build deploys
+    const assembly = review.app.synth();
+    const variables = Object.values<any>(assembly.getStackByName('myapp-pipeline').template.Resources)
+      .filter(r => r.Type === 'AWS::CodeBuild::Project').flatMap(r => r.Properties.Environment.EnvironmentVariables ?? []);
+    const assemblyId = variables.find((v: any) => v.Name === 'DDK_REVIEW_ASSEMBLY').Value;
+    const stacks = assembly.getNestedAssembly(assemblyId).stacks;
+    expect(stacks.map(st => [st.stackName, st.environment.account, st.tags['ddk-pipelines:review']])).toEqual([['myapp-review-pr7-DataPipeline', '222222222222', 'pr7']]);
+  });
+
   test.each(['codepipeline-trunk', 'codepipeline-gitflow'])('the %s strategy (with rollback and notifications) synthesizes with zero findings', strategy => {
     const doc = JSON.parse(readFileSync(join(ROOT, 'ddk.json'), 'utf-8'));
     doc.pipeline = { ...doc.pipeline, strategy, rollbackOnFailure: true, notifications: { emails: ['ops@example.com'] } };
