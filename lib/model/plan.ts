@@ -264,10 +264,10 @@ export class DeliveryPlan {
    * `DDK_REVIEW_COMMIT`, `DDK_REVIEW_BRANCH`, `DDK_REVIEW_PULL_REQUEST`). Your own app passes
    * them on: `DeliveryPlan.fromConfig(config, DeliveryPlan.optionsFromEnvironment(process.env))`.
    *
-   * @param env the environment variables (e.g. `process.env`)
+   * @param env the environment variables (e.g. `process.env`; values that are not strings, or empty, count as unset)
    */
-  public static optionsFromEnvironment(env: { [name: string]: string | undefined }): DeliveryPlanOptions {
-    const value = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
+  public static optionsFromEnvironment(env: { [name: string]: any }): DeliveryPlanOptions {
+    const value = (name: string): string | undefined => (typeof env[name] === 'string' && env[name] !== '' ? env[name] : undefined);
     const id = value(REVIEW_VARIABLES.ID);
     return {
       recordedName: value(PIPELINE_NAME_VARIABLE),
