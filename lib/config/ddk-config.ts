@@ -69,6 +69,13 @@ export interface StageSettings {
    * @default - the pipeline's `rollbackOnFailure`
    */
   readonly rollbackOnFailure?: boolean;
+  /**
+   * With `pipeline.services`: this stage and every later one are bracket stages (releases move
+   * through them as one unit).
+   *
+   * @default false
+   */
+  readonly bracket?: boolean;
 }
 
 /** The `pipeline.notifications` section. */
@@ -188,6 +195,18 @@ export interface ReviewSettings {
   readonly allowForks?: boolean;
 }
 
+/** One service of `pipeline.services`. */
+export interface ServiceSettings {
+  /** The service's repository (exactly one of its fields). */
+  readonly source: SourceSettings;
+  /**
+   * How the service's app is synthesized.
+   *
+   * @default - the pipeline's synth commands
+   */
+  readonly synth?: SynthSettings;
+}
+
 /** The `pipeline` section of `ddk.json`, as written (defaults are applied by the plan). */
 export interface PipelineSettings {
   /**
@@ -253,6 +272,13 @@ export interface PipelineSettings {
    * @default - no review deployments
    */
   readonly review?: ReviewSettings;
+  /**
+   * Release brackets: services, each with its own repository, released together from the first
+   * bracket stage on.
+   *
+   * @default - one application, the pipeline's source
+   */
+  readonly services?: { [name: string]: ServiceSettings };
   /**
    * Ordered stages.
    *

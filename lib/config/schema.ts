@@ -154,6 +154,8 @@ const StageSchema = z.strictObject({
   }).optional().meta({ description: 'codepipeline-gitflow: the branch whose pushes run this stage\'s pipeline. Default: main for the last stage, the stage name otherwise.' }),
   rollbackOnFailure: z.boolean({ error: rule('is not true or false', 'true or false', 'write true or false without quotes') }).optional()
     .meta({ description: 'Roll the stage back to the last successful execution when its deployment fails (not in PARALLEL mode). Default: the pipeline\'s setting.' }),
+  bracket: z.boolean({ error: rule('is not true or false', 'true or false', 'write true or false without quotes') }).optional()
+    .meta({ description: 'With pipeline.services: from this stage on, releases (one exact revision per service) move through the stages as one unit. Every later stage is a bracket stage too.' }),
 }, { error: typeRule('a stage object {"name", "environments"}', 'write {"name": "dev", "environments": ["dev"]}') });
 
 const CodeCommitSourceSchema = z.strictObject({
@@ -189,6 +191,22 @@ const enumRule = (problem: string, values: readonly string[], fallback: string) 
 
 export const STRATEGIES = ['cdk-pipelines', 'codepipeline-trunk', 'codepipeline-gitflow'] as const;
 export const EXECUTION_MODES = ['QUEUED', 'SUPERSEDED', 'PARALLEL'] as const;
+
+const ServiceSchema = z.strictObject({
+  source: z.strictObject({
+    codecommit: CodeCommitSourceSchema.optional(),
+    connection: ConnectionSourceSchema.optional(),
+  }, { error: typeRule('{"codecommit": {…}} or {"connection": {…}}', 'give the service its repository: {"source": {"codecommit": {"repository": "…"}}}') })
+    .meta({ description: 'The service\'s repository: exactly one of codecommit or connection.' }),
+  synth: z.strictObject({
+    commands: z.array(z.string().min(1)).min(1).optional().meta({ description: 'Commands that install, test and synthesize the service\'s app into cdk.out. Default: the pipeline\'s synth commands.' }),
+  }).optional(),
+}, { error: typeRule('a service object {"source": {…}}', 'write {"source": {"codecommit": {"repository": "…"}}}') })
+  .meta({ description: 'One service: its own repository and CDK app, delivered alone through the stages before the first bracket stage.' });
+
+// service names are checked with the cross-field rules (validate.ts), which name the key
+const ServicesSchema = z.record(z.string(), ServiceSchema, { error: typeRule('an object of service name → {"source": {…}}', 'write "services": {"backend": {"source": {…}}}') })
+  .meta({ description: 'Release brackets: several services, each with its own repository, delivered alone to the stages before the first bracket stage and released together from it on (codepipeline-trunk).' });
 
 /** Review deployments are removed after this many hours without an update unless ddk.json says otherwise. */
 export const DEFAULT_REVIEW_TTL_HOURS = 72;
@@ -254,6 +272,7 @@ export const PipelineSchema = z.strictObject({
     commands: z.array(z.string().min(1)).min(1).optional().meta({ description: 'Commands that install, test and synthesize the app into cdk.out. Default: ["npm ci", "npm test", "npx cdk synth"].' }),
   }).optional(),
   review: ReviewSchema.optional(),
+  services: ServicesSchema.optional(),
   stages: z.array(StageSchema, { error: typeRule('a list of stages', 'write [{"name": "dev", "environments": ["dev"]}]') }).optional()
     .meta({ description: 'Ordered stages; the environments of one stage deploy in parallel. Default: one stage per environment in file order, approvals before all but the first.' }),
 }, { error: typeRule('an object', 'write the pipeline section as an object') })

@@ -4,6 +4,7 @@ import { CFN_TYPE, cfnTypeFindings, convertResource, formatFinding } from './pro
 import { AWS_REGIONS, isKnownRegion, partitionOf } from './regions';
 import { DdkFileSchema, describeType, KNOWN_ENVIRONMENT_KEYS, KNOWN_TOP_LEVEL_KEYS } from './schema';
 import { isReference, looksSecret } from './secrets';
+import { SERVICE_NAME_PATTERN } from '../releases/shared';
 
 /** The id of the environment that hosts the pipeline. */
 export const CICD_ENVIRONMENT_ID = 'cicd';
@@ -325,6 +326,7 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
     }
   }
   const reviewEnv = reviewChecks(pipeline, envs, envIds, add, warnings, file);
+  serviceChecks(pipeline, add);
   if (!Array.isArray(pipeline.stages)) return;
   if (pipeline.stages.length === 0) {
     add(['pipeline', 'stages'], pipeline.stages, 'is empty', 'at least one stage', 'add a stage or remove "stages" to get one stage per environment');
@@ -425,6 +427,87 @@ function reviewChecks(
       + 'If it is meant for review deployments only, list "pipeline.stages" without it');
   }
   return id;
+}
+
+/**
+ * `pipeline.services` (release brackets) and `stages[].bracket`: the strategy, the sections that
+ * do not go with services, one repository per service, the bracket stages' order.
+ */
+function serviceChecks(pipeline: Record<string, any>, add: AddIssue): void {
+  const services = isObject(pipeline.services) ? pipeline.services : undefined;
+  const stages: unknown[] = Array.isArray(pipeline.stages) ? pipeline.stages : [];
+  const bracketAt = stages.findIndex(st => isObject(st) && st.bracket === true);
+  if (!services) {
+    stages.forEach((st, i) => {
+      if (isObject(st) && st.bracket !== undefined) {
+        add(['pipeline', 'stages', i, 'bracket'], st.bracket, 'marks a bracket stage, but the pipeline has no services',
+          'bracket only with "pipeline.services" (several services released together)', 'remove "bracket", or declare the services in "pipeline.services"');
+      }
+    });
+    return;
+  }
+  const names = Object.keys(services);
+  if (names.length === 0) {
+    add(['pipeline', 'services'], services, 'is empty', 'at least one service {"name": {"source": {…}}}', 'declare the services, or remove "services" to deliver one application');
+    return;
+  }
+  const strategy = pipeline.strategy ?? 'cdk-pipelines';
+  if (strategy !== 'codepipeline-trunk') {
+    add(['pipeline', 'strategy'], strategy, `${pipeline.strategy === undefined ? 'defaults to "cdk-pipelines", which' : 'is a strategy that'} cannot deliver services in release brackets`,
+      '"codepipeline-trunk" (one pipeline per service, one release pipeline)', 'set "strategy": "codepipeline-trunk", or remove "services"');
+  }
+  if (pipeline.source !== undefined) {
+    add(['pipeline', 'source'], pipeline.source, 'is set beside "services": each service has its own source', 'no pipeline.source with services',
+      'move the repository into a service: "services": {"<name>": {"source": …}}');
+  }
+  if (pipeline.review !== undefined) {
+    add(['pipeline', 'review'], pipeline.review, 'is set beside "services": review deployments of services are not supported yet', 'no pipeline.review with services',
+      'remove "review", or deliver one application per ddk.json');
+  }
+  if (pipeline.executionMode === 'PARALLEL') {
+    add(['pipeline', 'executionMode'], 'PARALLEL', 'cannot release services: a release moves through the bracket stages as one unit, one release per stage at a time',
+      '"QUEUED" (releases wait in order) or "SUPERSEDED" (a newer release replaces a waiting one)', 'use "QUEUED" or "SUPERSEDED"');
+  }
+  for (const name of names.filter(n => !SERVICE_NAME_PATTERN.test(n))) {
+    add(['pipeline', 'services', name], undefined, `has the name "${name}", which is not a service name`,
+      'lower-case letters, digits and "-", starting with a letter, 1 to 40 characters (e.g. "foobar-backend"): it names pipelines and stacks',
+      `rename the service${/^[a-z]/i.test(name) ? `, e.g. "${name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 40)}"` : ''}`);
+  }
+  const repositories = new Map<string, string>();
+  for (const name of names) {
+    const src = isObject(services[name]) && isObject(services[name].source) ? services[name].source : undefined;
+    if (!src) continue;
+    const kinds = ['codecommit', 'connection'].filter(k => src[k] !== undefined);
+    if (kinds.length !== 1) {
+      add(['pipeline', 'services', name, 'source'], src, kinds.length === 0 ? 'names no source' : 'names two sources',
+        'exactly one of "codecommit" or "connection"', 'keep one source: {"codecommit": {"repository": "…"}} or {"connection": {"arn": "…", "repository": "owner/repo"}}');
+      continue;
+    }
+    const repo = isObject(src[kinds[0]]) ? src[kinds[0]].repository : undefined;
+    if (typeof repo !== 'string') continue;
+    const key = `${kinds[0]}:${repo}`;
+    const other = repositories.get(key);
+    if (other !== undefined) {
+      add(['pipeline', 'services', name, 'source', kinds[0], 'repository'], repo, `is also the repository of service "${other}"`,
+        'one repository per service', 'give each service its own repository, or make them one service');
+    }
+    repositories.set(key, name);
+  }
+  if (pipeline.stages === undefined) {
+    add(['pipeline', 'stages'], undefined, 'is missing: with services, the stages say where each service goes alone and from where they are released together',
+      'stages, one of them with "bracket": true', 'add "stages": [{"name": "dev", "environments": ["dev"]}, {"name": "hardening", "environments": ["hardening"], "bracket": true}]');
+    return;
+  }
+  if (stages.length > 0 && bracketAt < 0) {
+    add(['pipeline', 'stages'], undefined, 'has no bracket stage: no release would move the services together',
+      'one stage with "bracket": true (it and every later stage release the services as one unit)', 'add "bracket": true to the first stage the services go to together');
+  }
+  stages.forEach((st, i) => {
+    if (i > bracketAt && bracketAt >= 0 && isObject(st) && st.bracket === false) {
+      add(['pipeline', 'stages', i, 'bracket'], false, `makes a per-service stage after the bracket stage pipeline.stages[${bracketAt}]: a release cannot split up again`,
+        'per-service stages first, then bracket stages', 'remove "bracket": false, or move the stage before the first bracket stage');
+    }
+  });
 }
 
 const CDK_BOOTSTRAP_ROLES = 'ddk-pipelines deploys through the standard CDK bootstrap roles ("cdk-<qualifier>-…"), which "ddk bootstrap" does not create. '

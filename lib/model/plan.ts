@@ -1,7 +1,8 @@
 import { basename, dirname, resolve } from 'path';
-import type { ApprovalSettings, DdkConfig, EnvironmentConfig } from '../config/ddk-config';
+import type { ApprovalSettings, DdkConfig, EnvironmentConfig, SourceSettings } from '../config/ddk-config';
 import { ConfigIssue, DdkConfigError } from '../config/issues';
 import { DEFAULT_REVIEW_TTL_HOURS } from '../config/schema';
+import { releasePipelineName, servicePipelineName } from '../releases/shared';
 import { REVIEW_ID_PATTERN, REVIEW_VARIABLES, reviewStackNamespace, reviewStackPrefix } from '../reviews/shared';
 
 /** How the delivery system is built. */
@@ -102,6 +103,30 @@ export interface PlanStage {
   readonly branch: string;
   /** Whether a failed deployment rolls the stage back to its last successful execution. */
   readonly rollbackOnFailure: boolean;
+  /** With services: whether releases (one revision per service) move through this stage as one unit. */
+  readonly bracket: boolean;
+}
+
+/** One service of a plan with release brackets. */
+export interface PlanService {
+  /** The service's name (`pipeline.services` key). */
+  readonly name: string;
+  /** The service's repository and branch. */
+  readonly source: PlanSource;
+  /** Commands that install, test and synthesize the service's app into cdk.out. */
+  readonly synthCommands: string[];
+}
+
+/** How a plan with services is delivered: each service alone, then released together. */
+export interface ReleasePlan {
+  /** The stages each service goes through alone, in its own pipeline (may be empty). */
+  readonly serviceStages: PlanStage[];
+  /** The bracket stages: from the first on, releases move as one unit (never empty). */
+  readonly bracketStages: PlanStage[];
+  /** Each service's pipeline: `<name>-<service>`. */
+  readonly servicePipelines: { readonly service: string; readonly name: string }[];
+  /** The release pipeline: `<name>-release`. */
+  readonly releasePipeline: string;
 }
 
 /** Where pipeline events are sent. */
@@ -312,6 +337,14 @@ export class DeliveryPlan {
    * @default - none
    */
   public readonly review?: PlanReview;
+  /** Services released in brackets (empty: one application, the pipeline's source). */
+  public readonly services: PlanService[];
+  /**
+   * How the services are delivered and released (set when there are services).
+   *
+   * @default - none
+   */
+  public readonly releasePlan?: ReleasePlan;
   /**
    * The review deployment this synthesis builds (inside a review build only).
    *
@@ -367,6 +400,8 @@ export class DeliveryPlan {
         tests: [...(s.tests ?? [])],
         branch: branchOf(s.name, i, all.length, s.branch),
         rollbackOnFailure: s.rollbackOnFailure ?? rollback,
+        // every stage from the first one marked on is a bracket stage
+        bracket: all.slice(0, i + 1).some(x => x.bracket === true),
       }));
     } else {
       const targets = config.targets;
@@ -379,6 +414,7 @@ export class DeliveryPlan {
         tests: [],
         branch: branchOf(env.id, i, targets.length),
         rollbackOnFailure: rollback,
+        bracket: false,
       }));
     }
     if (p.review) {
@@ -392,6 +428,23 @@ export class DeliveryPlan {
         urlOutput: r.urlOutput,
       };
       const issues = reviewNameIssues(config.file, this.name, config.targets.map(e => e.id));
+      if (issues.length > 0) throw new DdkConfigError(config.file, issues);
+    }
+    this.services = Object.entries(p.services ?? {}).map(([service, svc]) => ({
+      name: service,
+      source: planSource(svc.source, service),
+      synthCommands: [...(svc.synth?.commands ?? this.synthCommands)],
+    }));
+    if (this.services.length > 0) {
+      const serviceStages = this.stages.filter(st => !st.bracket);
+      const bracketStages = this.stages.filter(st => st.bracket);
+      this.releasePlan = {
+        serviceStages,
+        bracketStages,
+        servicePipelines: this.services.map(svc => ({ service: svc.name, name: servicePipelineName(this.name, svc.name) })),
+        releasePipeline: releasePipelineName(this.name),
+      };
+      const issues = releaseNameIssues(config.file, this.name, this.services);
       if (issues.length > 0) throw new DdkConfigError(config.file, issues);
     }
     if (options.review) this.reviewDeployment = reviewDeployment(config.file, this.name, this.review, options.review);
@@ -497,6 +550,30 @@ function reviewDeployment(file: string, name: string, review: PlanReview | undef
     branch: options.branch,
     pullRequest: options.pullRequest,
   };
+}
+
+/** A service's source: the pipeline source's shapes; a CodeCommit repository is imported unless `create`. */
+function planSource(source: SourceSettings, service: string): PlanSource {
+  const conn = source.connection;
+  if (conn) return { kind: SourceKind.CONNECTION, repository: conn.repository, branch: conn.branch ?? 'main', create: false, connectionArn: conn.arn };
+  const cc = source.codecommit;
+  return { kind: SourceKind.CODECOMMIT, repository: cc?.repository ?? service, branch: cc?.branch ?? 'main', create: cc?.create ?? false };
+}
+
+/** Each service's pipeline `<name>-<service>` and the release pipeline `<name>-release` within CodePipeline's 100 characters. */
+function releaseNameIssues(file: string, name: string, services: PlanService[]): ConfigIssue[] {
+  const names = [releasePipelineName(name), ...services.map(svc => servicePipelineName(name, svc.name))];
+  const tooLong = names.filter(n => n.length > PIPELINE_NAME_MAX);
+  if (tooLong.length === 0) return [];
+  const longest = Math.max(...services.map(svc => svc.name.length), 'release'.length);
+  return [{
+    file,
+    path: 'pipeline.name',
+    value: JSON.stringify(name),
+    problem: `makes the pipeline name${tooLong.length > 1 ? 's' : ''} ${tooLong.map(n => `"${n}"`).join(', ')} longer than CodePipeline's ${PIPELINE_NAME_MAX} characters (each service has a pipeline <name>-<service>, releases run in <name>-release)`,
+    expected: `a pipeline name of at most ${PIPELINE_NAME_MAX - 1 - longest} characters with these services`,
+    fix: 'shorten pipeline.name, or the service names',
+  }];
 }
 
 /** Gitflow: one pipeline per branch, so two stages cannot share a branch (defaults included). */
