@@ -11,6 +11,8 @@ export * from './pipelines/delivery-pipeline-stack';
 export * from './pipelines/environment-resources';
 export * from './pipelines/notifications';
 export * from './pipelines/repository-seeder';
+export { ServiceStages } from './releases/service-stages';
+export type { ServiceStagesProps } from './releases/service-stages';
 export { ReviewEnvironments } from './reviews/review-environments';
 export type { ReviewEnvironmentsProps } from './reviews/review-environments';
 export * from './sample/sample-application';

@@ -35,6 +35,15 @@ export interface ApplicationStageProps {
    * @default - an environment's own stage (stacks named `<id>-<stack id>`)
    */
   readonly review?: ApplicationStageReview;
+  /**
+   * The stage's name, which starts its stacks' names (`<stageName>-<stack id>`): a service's
+   * stage is named `<service>-<environment id>` (see `ServiceStages`) so that the stacks of two
+   * services deployed into one environment never take each other's names. Not with `review`
+   * (a review stage is named after its review deployment).
+   *
+   * @default - the construct id (stacks named `<id>-<stack id>`), or the review's prefix with `review`
+   */
+  readonly stageName?: string;
 }
 
 /** The review deployment an `ApplicationStage` holds. */
@@ -64,10 +73,13 @@ export class ApplicationStage extends Stage {
   public readonly resources: EnvironmentResources;
 
   constructor(scope: Construct, id: string, props: ApplicationStageProps) {
+    if (props.review && props.stageName !== undefined) {
+      throw new Error(`ApplicationStage ${id}: props.stageName ("${props.stageName}") and props.review are both set; a review stage is named after its review deployment ("${props.review.deployment.stackPrefix}"). Fix: pass one of them`);
+    }
     super(scope, id, {
       env: { account: props.environment.account, region: props.environment.region },
       // stacks of a stage are named <stage name>-<stack id> unless they set stackName
-      stageName: props.review?.deployment.stackPrefix,
+      stageName: props.review?.deployment.stackPrefix ?? props.stageName,
     });
     this.review = props.review?.deployment;
     this.environment = props.environment;
