@@ -9,6 +9,7 @@ import { requirementCommand, listCommand, overrideCommand, reportCommand } from 
 import { bootstrapFromFile, graphCommand, GRAPH_FORMATS, planCommand } from '../lib/cli/commands';
 import { CliError, Io, processIo, ProcessIoOptions, quietOnClosedPipe } from '../lib/cli/io';
 import { approvalCommand, executionsCommand, rollbackCommand, statusCommand } from '../lib/cli/pipeline-ops';
+import { releaseEventsCommand, releaseListCommand, releaseStartCommand, releaseStatusCommand } from '../lib/cli/releases';
 import { reviewDestroyCommand, reviewsCommand } from '../lib/cli/reviews';
 import { CHECK_STATES } from '../lib/cli/status-check-api';
 import { validateCommand } from '../lib/cli/validate';
@@ -198,6 +199,57 @@ Examples:
   ddk-pipelines reviews destroy --pr 12
   ddk-pipelines reviews destroy --branch feature/login --reason "stale demo"`)
     .action(async (file: string | undefined, _opts, cmd: Command) => done(await reviewDestroyCommand(file, cmd.optsWithGlobals(), io)));
+
+  // `release start|list|status|events`: each subcommand takes the pipeline and API options itself.
+  const releaseOptions = (cmd: Command, json: string): Command => cmd
+    .option('-p, --pipeline <name>', PIPELINE_HELP)
+    .option('-r, --region <region>', 'AWS region of the pipeline (default: the cicd region of ddk.json, else your AWS configuration)')
+    .option('--endpoint <url>', 'status-check API base URL (default: $DDK_PIPELINES_API, else the CICD stack\'s StatusChecksApiEndpoint output)')
+    .option('--stack <name>', 'the CICD stack whose output names the API (default: <pipeline name>-pipeline)')
+    .option('--json', json);
+  const release = program.command('release')
+    .description('Start and follow releases of a pipeline of services (pipeline.services): one exact commit per service, moved through the bracket stages together')
+    .addHelpText('after', `
+A release pins one commit of every service and moves the set through the bracket stages (from the
+stage marked "bracket": true on) as one unit: all members deploy, the stage's tests run once, the
+required checks are reported against the release id, and the next stage follows unless it asks for an approval.
+
+Examples:
+  ddk-pipelines release start --service foobar-backend=<commit>
+  ddk-pipelines release list
+  ddk-pipelines release status r-20261129-143000-1a2b
+  ddk-pipelines release events r-20261129-143000-1a2b`);
+  releaseOptions(release.command('start')
+    .description('Start a release: every service at the given commit, else at its latest candidate; StartPipelineExecution of <pipeline>-release with the commits pinned')
+    .argument('[ddk.json]', 'the ddk.json that gives the pipeline, its services, its region and its API (default: ./ddk.json)')
+    .option('--service <service=commit>', 'a service\'s commit (its full id), repeatable; a service left out takes its latest candidate: '
+      + 'the newest commit that passed its last per-service stage', (v: string, prev?: string[]) => [...(prev ?? []), v])
+    .option('--dry-run', 'print what would be started (members, StartPipelineExecution request); CodePipeline is not called'),
+  'print the release (id, members, request, execution) as JSON')
+    .addHelpText('after', `
+Every service of pipeline.services is a member. Candidates come from the status-check API (GET
+/releases/candidates); with every service given, the API is not asked. The release id is the pipeline
+variable ReleaseId (gates check the release id), ReleaseStartedBy is your principal's ARN (STS).
+
+Examples:
+  ddk-pipelines release start --service foobar-backend=3f2c1d0e9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e
+  ddk-pipelines release start --dry-run
+  ddk-pipelines release start path/to/ddk.json --service foobar-frontend=<commit> --service foobar-backend=<commit> --json`)
+    .action(async (file: string | undefined, opts) => done(await releaseStartCommand(file, opts, io)));
+  releaseOptions(release.command('list'), 'print the releases as JSON')
+    .description('List the releases of a pipeline, newest first: id, state, members, current stage, who started it, age')
+    .argument('[ddk.json]', 'the ddk.json that gives the pipeline name, its region and its API (default: ./ddk.json)')
+    .action(async (file: string | undefined, opts) => done(await releaseListCommand(file, opts, io)));
+  releaseOptions(release.command('status'), 'print the release, its events and the checks reported against it as JSON')
+    .description('Show a release: members, each stage with its status, times, gate (the required checks reported against the release) and events (deployed, tested, promoted), who started it')
+    .argument('<release>', 'the release id, e.g. r-20261129-143000-1a2b (`ddk-pipelines release list` shows them)')
+    .argument('[ddk.json]', 'the ddk.json that gives the pipeline name, its region and its API (default: ./ddk.json)')
+    .action(async (id: string, file: string | undefined, opts) => done(await releaseStatusCommand(id, file, opts, io)));
+  releaseOptions(release.command('events'), 'print the events as JSON')
+    .description('The event stream of a release in time order: Release Started, Release Stage Deployed/Tested/Promoted per stage, Release Finished')
+    .argument('<release>', 'the release id, e.g. r-20261129-143000-1a2b')
+    .argument('[ddk.json]', 'the ddk.json that gives the pipeline name, its region and its API (default: ./ddk.json)')
+    .action(async (id: string, file: string | undefined, opts) => done(await releaseEventsCommand(id, file, opts, io)));
 
   // Subcommands inherit io, exitOverride and the --help hint: commander's .command() copies them.
   return program;

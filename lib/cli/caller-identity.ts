@@ -59,8 +59,27 @@ export function stsEndpoint(region: string, env: NodeJS.ProcessEnv): URL {
 
 const BODY = 'Action=GetCallerIdentity&Version=2011-06-15';
 
+/** Who a set of credentials is: STS GetCallerIdentity's answer. */
+export interface CallerIdentity {
+  /** The 12-digit account id. */
+  readonly account: string;
+  /** The ARN of the calling principal (an IAM user, an assumed role's session, …). */
+  readonly arn: string;
+}
+
 /** The 12-digit account id of the credentials (of `profile`, else of the default chain). */
 export async function callerAccount(options: CallerAccountOptions): Promise<string> {
+  return (await getCallerIdentity(options)).account;
+}
+
+/** The account and the principal ARN of the credentials (of `profile`, else of the default chain). */
+export async function callerIdentity(options: CallerAccountOptions): Promise<CallerIdentity> {
+  const { account, arn, text, origin } = await getCallerIdentity(options);
+  if (arn === undefined) throw new CliError(`STS GetCallerIdentity at ${origin} answered without an ARN: ${text.slice(0, 300)}`);
+  return { account, arn };
+}
+
+async function getCallerIdentity(options: CallerAccountOptions): Promise<{ account: string; arn?: string; text: string; origin: string }> {
   const endpoint = stsEndpoint(options.region, options.env);
   const who = options.profile !== undefined ? `profile "${options.profile}"` : 'your current credentials';
   const credentials = options.credentials ?? fromNodeProviderChain(options.profile !== undefined ? { profile: options.profile } : {});
@@ -96,7 +115,8 @@ export async function callerAccount(options: CallerAccountOptions): Promise<stri
   }
   const account = /<Account>(\d{12})<\/Account>/.exec(text)?.[1];
   if (account === undefined) throw new CliError(`STS GetCallerIdentity at ${endpoint.origin} answered without an account id: ${text.slice(0, 300)}`);
-  return account;
+  const arn = /<Arn>\s*(arn:[^<\s]+)\s*<\/Arn>/.exec(text)?.[1];
+  return { account, arn, text, origin: endpoint.origin };
 }
 
 function post(signed: HttpRequest, timeoutMs: number, endpoint: URL): Promise<{ status: number; text: string }> {

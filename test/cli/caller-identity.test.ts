@@ -1,5 +1,5 @@
 import { FAKE_CREDENTIALS, startServer, verifySigV4 } from './helpers';
-import { callerAccount, stsEndpoint } from '../../lib/cli/caller-identity';
+import { callerAccount, callerIdentity, stsEndpoint } from '../../lib/cli/caller-identity';
 
 const credentials = async () => FAKE_CREDENTIALS;
 
@@ -20,6 +20,21 @@ describe('STS GetCallerIdentity: which account a set of credentials is for', () 
       expect(req).toMatchObject({ method: 'POST', body: 'Action=GetCallerIdentity&Version=2011-06-15' });
       expect(req.headers['content-type']).toBe('application/x-www-form-urlencoded; charset=utf-8');
       expect(verifySigV4(req, FAKE_CREDENTIALS.secretAccessKey)).toMatchObject({ region: 'us-east-1', service: 'sts', accessKeyId: FAKE_CREDENTIALS.accessKeyId });
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('callerIdentity: the account and the principal\'s ARN; an answer without an ARN is an error (callerAccount does not need it)', async () => {
+    const arn = 'arn:aws:sts::123456789012:assumed-role/ReleaseManager/alice';
+    let answer = `<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>${arn}</Arn><UserId>AROAEXAMPLE:alice</UserId><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>`;
+    const server = await startServer(() => [200, answer, 'text/xml']);
+    try {
+      const env = { AWS_ENDPOINT_URL_STS: server.url };
+      expect(await callerIdentity({ region: 'eu-west-1', env, credentials })).toEqual({ account: '123456789012', arn });
+      answer = '<GetCallerIdentityResponse><GetCallerIdentityResult><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>';
+      await expect(callerIdentity({ region: 'eu-west-1', env, credentials })).rejects.toThrow(/^STS GetCallerIdentity at http:\/\/127\.0\.0\.1:\d+ answered without an ARN: <GetCallerIdentityResponse>/);
+      expect(await callerAccount({ region: 'eu-west-1', env, credentials })).toBe('123456789012');
     } finally {
       await server.close();
     }

@@ -35,12 +35,13 @@ const runAsync = (args: string[], env: NodeJS.ProcessEnv, cwd = ROOT) => new Pro
 
 describe('help and usage', () => {
   const commands = ['validate', 'plan', 'graph', 'bootstrap', 'checks', 'checks report', 'checks list', 'checks require', 'checks unrequire',
-    'override', 'status', 'executions', 'approve', 'reject', 'rollback', 'reviews', 'reviews destroy'];
+    'override', 'status', 'executions', 'approve', 'reject', 'rollback', 'reviews', 'reviews destroy',
+    'release', 'release start', 'release list', 'release status', 'release events'];
 
   test('--help lists every command, exit 0', () => {
     const r = run(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['validate', 'plan', 'graph', 'bootstrap', 'checks', 'override', 'status', 'executions', 'approve', 'reject', 'rollback', 'reviews']) {
+    for (const c of ['validate', 'plan', 'graph', 'bootstrap', 'checks', 'override', 'status', 'executions', 'approve', 'reject', 'rollback', 'reviews', 'release']) {
       expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     }
   });
