@@ -98,7 +98,7 @@ describe('reviews and reviews destroy', () => {
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('review deployments of myapp (3 live) (1 destroyed; --all shows it)');
     expect(lines[1]).toMatch(/^PULL REQUEST +COMMIT +STATE +STACKS +AGE +URL$/);
-    expect(lines[2]).toMatch(/^#15 fix\/typo +7777777 → 9999999 +deploying +- +42s +-$/);
+    expect(lines[2]).toMatch(/^#15 fix\/typo +7777777 → 9999999 +deploying +- +4[2-9]s +-$/);
     expect(lines[3]).toMatch(/^#12 feature\/login +abcdef0 +deployed +Api, Data +3h +https:\/\/pr12\.review\.example\.com$/);
     expect(lines[4]).toMatch(/^#9 spike +1111111 +failed +- +2d +-$/);
     expect(lines.slice(5)).toEqual([
