@@ -59,7 +59,7 @@ export async function endpointFromStack(
     throw new CliError(`cannot read the outputs of stack ${stack} in ${region} (${e?.name ?? 'Error'}: ${e?.message ?? e}). Fix: check your AWS credentials and region, or pass --endpoint <url>`, 1);
   }
   if (value === undefined) {
-    throw new CliError(`stack ${stack} in ${region} has no output ${API_ENDPOINT_OUTPUT} (the API exists only when a stage has requiredChecks or the pipeline has a review section). Fix: add requiredChecks to a stage, or pipeline.review, and deploy; or pass --endpoint <url>`, 1);
+    throw new CliError(`stack ${stack} in ${region} has no output ${API_ENDPOINT_OUTPUT} (the API exists only when a stage has requiredChecks or the pipeline has a review section or services). Fix: add requiredChecks to a stage, pipeline.review or pipeline.services, and deploy; or pass --endpoint <url>`, 1);
   }
   return resolveEndpoint(value, {});
 }

@@ -36,7 +36,7 @@ test('a stack without the output says why and how to fix it', async () => {
   const { dir } = writeDdk(exampleDoc());
   cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'myapp-pipeline', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] }] });
   await expect(endpointFromStack({ stack: 'custom' }, ioIn(dir), new CloudFormationClient({ region: 'eu-west-1' })))
-    .rejects.toThrow('stack custom in eu-west-1 has no output StatusChecksApiEndpoint (the API exists only when a stage has requiredChecks or the pipeline has a review section). Fix: add requiredChecks to a stage, or pipeline.review, and deploy; or pass --endpoint <url>');
+    .rejects.toThrow('stack custom in eu-west-1 has no output StatusChecksApiEndpoint (the API exists only when a stage has requiredChecks or the pipeline has a review section or services). Fix: add requiredChecks to a stage, pipeline.review or pipeline.services, and deploy; or pass --endpoint <url>');
 });
 
 test('an unreadable stack names the stack, the region and the error', async () => {
