@@ -1,10 +1,14 @@
 import { decide, overrideEligibility, requiredContexts } from './decision';
 import type { EventPublisher } from './events';
 import { commitComment, CommentPoster } from './propagate';
-import { parseCheckReport, parseChecksQuery, parseJsonObject, parseOverrideRequest, parseRequirementsRequest, parseReviewDestroyRequest, parseReviewsQuery, Parsed } from './requests';
+import {
+  parseCheckReport, parseChecksQuery, parseJsonObject, parseOverrideRequest, parseReleaseQuery, parseReleasesQuery, parseRequirementsRequest,
+  parseReviewDestroyRequest, parseReviewsQuery, Parsed,
+} from './requests';
 import type { CheckRecord, PipelineSettings, RequirementsChangedDetail, StageSettings, StructuredLogger } from './shared';
 import { DETAIL_TYPES } from './shared';
 import { DeclaredContextError, IdempotencyConflictError, StatusCheckStore, StoreUnavailableError } from './store';
+import { publicRelease, ReleaseStore, releaseStoreFor } from '../releases/store';
 import { REVIEW_DETAIL_TYPES } from '../reviews/shared';
 import type { ReviewDestroyRequest } from '../reviews/shared';
 import { publicRecord, ReviewStore, reviewStoreFor } from '../reviews/store';
@@ -45,6 +49,11 @@ export interface ApiDependencies {
    * @default - a store on the status-check store's table with the SDK's default client
    */
   readonly reviews?: ReviewStore;
+  /**
+   * Releases and candidates (`GET /releases`, `GET /releases/{id}`, `GET /releases/candidates`).
+   * @default - a store on the status-check store's table with the SDK's default client
+   */
+  readonly releases?: ReleaseStore;
 }
 
 /** An error answered with a status code. */
@@ -74,8 +83,11 @@ export async function handleApiRequest(req: ApiRequest, deps: ApiDependencies): 
       case 'POST /overrides': return await override(req, principal, deps);
       case 'GET /reviews': return await readReviews(req, deps);
       case 'POST /reviews/destroy': return await destroyReview(req, principal, deps);
+      case 'GET /releases': return await readReleases(req, deps);
+      case 'GET /releases/candidates': return await readCandidates(req, deps);
+      case 'GET /releases/{id}': return await readRelease(req, deps);
       default:
-        throw new HttpError(404, `${route}: no such operation; expected POST /checks, GET /checks, PUT /requirements/{pipeline}/{stage}, POST /overrides, GET /reviews or POST /reviews/destroy`);
+        throw new HttpError(404, `${route}: no such operation; expected POST /checks, GET /checks, PUT /requirements/{pipeline}/{stage}, POST /overrides, GET /reviews, POST /reviews/destroy, GET /releases, GET /releases/{id} or GET /releases/candidates`);
     }
   } catch (e) {
     if (e instanceof HttpError) {
@@ -279,4 +291,36 @@ async function destroyReview(req: ApiRequest, principal: string, deps: ApiDepend
   }
   deps.logger.info('review destroy requested', { pipeline: r.pipeline, reviewId: r.reviewId, state: review.state, by: principal });
   return { statusCode: 202, body };
+}
+
+function releasesOf(deps: ApiDependencies): ReleaseStore {
+  return deps.releases ?? releaseStoreFor(deps.store.tableName);
+}
+
+async function readReleases(req: ApiRequest, deps: ApiDependencies): Promise<ApiResponse> {
+  const q = valid(parseReleasesQuery(req.query));
+  knownPipeline(deps.settings, 'query.pipeline', q.pipeline);
+  const releases = await releasesOf(deps).list(q.pipeline);
+  return { statusCode: 200, body: { pipeline: q.pipeline, releases: releases.map(publicRelease) } };
+}
+
+async function readRelease(req: ApiRequest, deps: ApiDependencies): Promise<ApiResponse> {
+  const q = valid(parseReleaseQuery(req.pathParameters, req.query));
+  knownPipeline(deps.settings, 'query.pipeline', q.pipeline);
+  const store = releasesOf(deps);
+  const release = await store.get(q.pipeline, q.releaseId);
+  if (!release) {
+    const existing = await store.list(q.pipeline);
+    const ids = existing.map(x => `"${x.releaseId}" (${x.state})`).join(', ');
+    throw new HttpError(404, `path.id: "${q.releaseId}" is not a release of pipeline "${q.pipeline}"; expected ${existing.length === 0 ? 'an id, but the pipeline has no releases yet' : `one of ${ids}`}. Fix: pick an id from GET /releases?pipeline=${q.pipeline} (ddk-pipelines release list)`, [], { releaseIds: existing.map(x => x.releaseId) });
+  }
+  const events = await store.events(q.pipeline, q.releaseId);
+  return { statusCode: 200, body: { pipeline: q.pipeline, release: publicRelease(release), events } };
+}
+
+async function readCandidates(req: ApiRequest, deps: ApiDependencies): Promise<ApiResponse> {
+  const q = valid(parseReleasesQuery(req.query));
+  knownPipeline(deps.settings, 'query.pipeline', q.pipeline);
+  const candidates = await releasesOf(deps).candidates(q.pipeline);
+  return { statusCode: 200, body: { pipeline: q.pipeline, candidates } };
 }

@@ -1,4 +1,5 @@
 import { CHECK_STATES, CheckReport, CheckState, GateParameters, isGateTimeoutMinutes, LIMITS, PATTERN_RE, withoutUndefined } from './shared';
+import { RELEASE_ID_PATTERN } from '../releases/shared';
 import { REVIEW_ID_PATTERN } from '../reviews/shared';
 
 /*
@@ -37,6 +38,17 @@ export interface ChecksQuery {
 /** `GET /reviews` query. */
 export interface ReviewsQuery {
   readonly pipeline: string;
+}
+
+/** `GET /releases` and `GET /releases/candidates` query. */
+export interface ReleasesQuery {
+  readonly pipeline: string;
+}
+
+/** `GET /releases/{id}` path and query. */
+export interface ReleaseQuery {
+  readonly pipeline: string;
+  readonly releaseId: string;
 }
 
 /** `POST /reviews/destroy` body (the requester is the caller's IAM principal, never a body field). */
@@ -115,6 +127,7 @@ const SPECS: Record<string, FieldSpec> = {
   targetUrl: { pattern: PATTERN_RE.url, maxLength: LIMITS.targetUrl, expected: `an http(s) URL of at most ${LIMITS.targetUrl} characters`, fix: 'link to the check\'s build or report page' },
   description: { maxLength: LIMITS.description, expected: `a text of at most ${LIMITS.description} characters`, fix: 'shorten the description' },
   reason: { maxLength: LIMITS.reason, expected: `a non-empty text of at most ${LIMITS.reason} characters`, fix: 'say why (for an override: why the error may be ignored; for a destroy: why the deployment goes)' },
+  releaseId: { pattern: RELEASE_ID_PATTERN, expected: 'a release id such as "r-20261129-143000-1a2b"', fix: 'use an id that GET /releases lists (ddk-pipelines release list)' },
   reviewId: { pattern: REVIEW_ID_PATTERN, expected: 'a review id: lower-case letters, digits and -, starting with a letter, at most 32 characters (e.g. "pr12")', fix: 'use an id that GET /reviews lists (ddk-pipelines reviews)' },
 };
 
@@ -296,4 +309,28 @@ export function parseReviewDestroyRequest(obj: Record<string, unknown>): Parsed<
   const reason = str(issues, 'body', obj, 'reason', true);
   if (issues.list.length > 0) return { ok: false, issues: issues.list };
   return { ok: true, value: { pipeline: pipeline!, reviewId: reviewId!, reason: reason!.trim() } };
+}
+
+/** Validates a `GET /releases` or `GET /releases/candidates` query string. */
+export function parseReleasesQuery(query: Record<string, string | undefined> | null | undefined): Parsed<ReleasesQuery> {
+  const issues = new Issues();
+  const q = query ?? {};
+  unknownFields(issues, 'query', q, ['pipeline']);
+  const pipeline = str(issues, 'query', q, 'pipeline', true);
+  if (issues.list.length > 0) return { ok: false, issues: issues.list };
+  return { ok: true, value: { pipeline: pipeline! } };
+}
+
+/** Validates a `GET /releases/{id}` request (the id in the path, the pipeline in the query string). */
+export function parseReleaseQuery(
+  path: Record<string, string | undefined> | null | undefined,
+  query: Record<string, string | undefined> | null | undefined,
+): Parsed<ReleaseQuery> {
+  const issues = new Issues();
+  const q = query ?? {};
+  unknownFields(issues, 'query', q, ['pipeline']);
+  const pipeline = str(issues, 'query', q, 'pipeline', true);
+  const releaseId = checkString(issues, 'path.id', (path ?? {}).id, 'releaseId', true);
+  if (issues.list.length > 0) return { ok: false, issues: issues.list };
+  return { ok: true, value: { pipeline: pipeline!, releaseId: releaseId! } };
 }

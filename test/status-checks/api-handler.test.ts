@@ -5,6 +5,8 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ALICE, apiEvent, CI, handlerEnvironment, LocalDynamo, SETTINGS, setEnvironment } from './local';
 import type * as ApiHandler from '../../lambda/status-checks-api';
+import { RELEASE_DETAIL_TYPES } from '../../lib/releases/shared';
+import { ReleaseStore } from '../../lib/releases/store';
 import { REVIEW_DETAIL_TYPES } from '../../lib/reviews/shared';
 import { ReviewStore } from '../../lib/reviews/store';
 import { handleApiRequest } from '../../lib/status-checks/api';
@@ -511,5 +513,104 @@ describe('review deployments', () => {
     const r = await call({ method: 'POST', resource: '/reviews/destroy', body: { pipeline: 'myapp', reviewId: 'pr1', reason: 'x' }, principal: ALICE });
     expect(r.status).toBe(502);
     expect(r.body.message).toMatch(/^the "Review Destroy Requested" event could not be published \(EventBridge did not accept/);
+  });
+});
+
+describe('releases', () => {
+  const member = (service: string, c: string) => ({ service, revision: c.repeat(40) });
+  const stored = (releaseId: string, startedAt: string, extra: Record<string, unknown> = {}) => ({
+    pipeline: 'myapp',
+    releaseId,
+    execution: `${releaseId.slice(-4)}5678-1234-5678-abcd-12345678abcd`,
+    members: [member('frontend', 'a'), member('backend', 'b')],
+    state: 'started' as const,
+    startedBy: ALICE,
+    startedAt,
+    updatedAt: startedAt,
+    stages: [{ stage: 'hardening', status: 'InProgress', startedAt }],
+    version: 1,
+    releasePipeline: 'myapp-release',
+    facts: { stages: {}, actions: {} },
+    layout: { stages: [] },
+    published: ['started'],
+    outbox: [],
+    eventCount: 1,
+    missing: [],
+    ...extra,
+  });
+  const OLD = 'r-20301128-100000-0001';
+  const NEW = 'r-20301129-100000-0002';
+
+  beforeAll(async () => {
+    const store = new ReleaseStore(DynamoDBDocumentClient.from(local.client), local.tableName);
+    await store.put(stored(OLD, '2030-11-28T10:00:00.000Z', { state: 'succeeded' }));
+    await store.put(stored(NEW, '2030-11-29T10:00:00.000Z'));
+    await store.putEvent('myapp', { n: 2, releaseId: NEW, detailType: RELEASE_DETAIL_TYPES.DEPLOYED, stage: 'hardening', at: '2030-11-29T10:05:00.000Z', detail: { releaseId: NEW, stage: 'hardening' } });
+    await store.putEvent('myapp', { n: 1, releaseId: NEW, detailType: RELEASE_DETAIL_TYPES.STARTED, at: '2030-11-29T10:00:01.000Z', detail: { releaseId: NEW } });
+    await store.recordCandidate('myapp', { service: 'frontend', revision: 'c'.repeat(40), execution: 'aaaaaaaa-1111-2222-3333-444444444444', recordedAt: '2030-11-29T09:00:00.000Z' });
+    await store.recordCandidate('myapp', { service: 'backend', revision: 'd'.repeat(40), execution: 'bbbbbbbb-1111-2222-3333-444444444444', recordedAt: '2030-11-29T09:30:00.000Z' });
+  });
+
+  test('GET /releases: the pipeline\'s releases, newest first, as ReleaseRecords', async () => {
+    const r = await call({ method: 'GET', resource: '/releases', query: { pipeline: 'myapp' } });
+    expect(r.status).toBe(200);
+    expect(r.body.releases.map((x: any) => [x.releaseId, x.state])).toEqual([[NEW, 'started'], [OLD, 'succeeded']]);
+    // the release function's own fields are not part of the record
+    expect(r.body.releases[0]).toEqual({
+      pipeline: 'myapp',
+      releaseId: NEW,
+      execution: expect.any(String),
+      members: [member('frontend', 'a'), member('backend', 'b')],
+      state: 'started',
+      startedBy: ALICE,
+      startedAt: '2030-11-29T10:00:00.000Z',
+      updatedAt: '2030-11-29T10:00:00.000Z',
+      stages: [{ stage: 'hardening', status: 'InProgress', startedAt: '2030-11-29T10:00:00.000Z' }],
+    });
+  });
+
+  test('GET /releases/{id}: the release and its events in order', async () => {
+    const r = await call({ method: 'GET', resource: '/releases/{id}', path: { id: NEW }, query: { pipeline: 'myapp' } });
+    expect(r.status).toBe(200);
+    expect(r.body.release).toMatchObject({ releaseId: NEW, state: 'started' });
+    expect(r.body.release).not.toHaveProperty('outbox');
+    expect(r.body.events).toEqual([
+      { releaseId: NEW, detailType: RELEASE_DETAIL_TYPES.STARTED, at: '2030-11-29T10:00:01.000Z', detail: { releaseId: NEW } },
+      { releaseId: NEW, detailType: RELEASE_DETAIL_TYPES.DEPLOYED, stage: 'hardening', at: '2030-11-29T10:05:00.000Z', detail: { releaseId: NEW, stage: 'hardening' } },
+    ]);
+  });
+
+  test('GET /releases/{id}: an unknown release is 404 naming the ids that exist; a malformed id is 400', async () => {
+    const r = await call({ method: 'GET', resource: '/releases/{id}', path: { id: 'r-20301130-100000-9999' }, query: { pipeline: 'myapp' } });
+    expect(r.status).toBe(404);
+    expect(r.body.message).toBe(`path.id: "r-20301130-100000-9999" is not a release of pipeline "myapp"; expected one of "${NEW}" (started), "${OLD}" (succeeded). Fix: pick an id from GET /releases?pipeline=myapp (ddk-pipelines release list)`);
+    expect(r.body.releaseIds).toEqual([NEW, OLD]);
+    const bad = await call({ method: 'GET', resource: '/releases/{id}', path: { id: 'latest' }, query: { pipeline: 'myapp' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toBe('path.id: "latest" is not a valid releaseId; expected a release id such as "r-20261129-143000-1a2b". Fix: use an id that GET /releases lists (ddk-pipelines release list)');
+  });
+
+  test('GET /releases/candidates: every service\'s latest candidate', async () => {
+    const r = await call({ method: 'GET', resource: '/releases/candidates', query: { pipeline: 'myapp' } });
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({
+      pipeline: 'myapp',
+      candidates: [
+        { service: 'backend', revision: 'd'.repeat(40), execution: 'bbbbbbbb-1111-2222-3333-444444444444', recordedAt: '2030-11-29T09:30:00.000Z' },
+        { service: 'frontend', revision: 'c'.repeat(40), execution: 'aaaaaaaa-1111-2222-3333-444444444444', recordedAt: '2030-11-29T09:00:00.000Z' },
+      ],
+    });
+  });
+
+  test('a missing, unknown or extra query parameter is refused', async () => {
+    expect((await call({ method: 'GET', resource: '/releases' })).body.message).toMatch(/^query\.pipeline: is missing/);
+    const other = await call({ method: 'GET', resource: '/releases/candidates', query: { pipeline: 'other' } });
+    expect(other.status).toBe(404);
+    expect(other.body.message).toMatch(/^query\.pipeline: "other" is not a pipeline this API serves/);
+    const extra = await call({ method: 'GET', resource: '/releases', query: { pipeline: 'myapp', state: 'started' } });
+    expect(extra.status).toBe(400);
+    expect(extra.body.message).toMatch(/^query\.state: is not a known field/);
+    const unsigned = await call({ method: 'GET', resource: '/releases', query: { pipeline: 'myapp' }, principal: null });
+    expect(unsigned.status).toBe(403);
   });
 });
