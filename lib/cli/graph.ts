@@ -1,15 +1,17 @@
-import { DeliveryPlan, PipelineStrategy, PlanStage, SourceKind } from '../model';
+import { DeliveryPlan, PipelineStrategy, PlanService, PlanStage, ReleasePlan, SourceKind } from '../model';
 import { reviewStackNamespace } from '../reviews/shared';
 
 /*
  * The delivery graph of a plan — source → build → (self-mutation) → stages; in each stage the
  * gate (required checks), the manual approval, the environments deployed in parallel and the
  * tests — with, apart from it, the review path of pull requests (when ddk.json has
- * pipeline.review), and its renderings as Graphviz DOT and Mermaid. Pure: no I/O.
+ * pipeline.review), and its renderings as Graphviz DOT and Mermaid. With services (release
+ * brackets), each service's own path (source → build → its per-service stages → candidate)
+ * joins the release node, followed by the bracket stages. Pure: no I/O.
  */
 
 /** What a node stands for. */
-export type GraphNodeKind = 'source' | 'build' | 'update' | 'gate' | 'approval' | 'deploy' | 'test' | 'teardown';
+export type GraphNodeKind = 'source' | 'build' | 'update' | 'gate' | 'approval' | 'deploy' | 'test' | 'teardown' | 'candidate' | 'release';
 
 /** A node: a title and detail lines. */
 export interface GraphNode {
@@ -54,13 +56,32 @@ export interface GraphReviewPath {
   readonly nodes: GraphNode[];
 }
 
+/**
+ * A service's own path (release brackets): its source → its build → the per-service stages →
+ * its candidate, in a box of its own (the service's pipeline). Its arrows are in the graph's
+ * `edges`; the candidate leads to the release node.
+ */
+export interface GraphServicePath {
+  /** The box's id (`service1`, in ddk.json order). */
+  readonly id: string;
+  /** The service's name. */
+  readonly label: string;
+  /** The service's pipeline (`<name>-<service>`). */
+  readonly pipeline: string;
+  /** Source, build and candidate. */
+  readonly nodes: GraphNode[];
+  /** The per-service stages (boxes inside the service's box). */
+  readonly clusters: GraphCluster[];
+}
+
 /** The delivery graph of a plan. */
 export interface DeliveryGraph {
   readonly name: string;
-  /** Nodes outside any stage (source, build, update). */
+  /** Nodes outside any stage (source, build, update; with services: the release node). */
   readonly nodes: GraphNode[];
+  /** The stages (with services: the bracket stages). */
   readonly clusters: GraphCluster[];
-  /** Every arrow: between stages, inside stages, and along the review path. */
+  /** Every arrow: between stages, inside stages, along the service paths and the review path. */
   readonly edges: GraphEdge[];
   /**
    * The review path of pull requests, drawn apart from the delivery path.
@@ -68,6 +89,12 @@ export interface DeliveryGraph {
    * @default - none (no pipeline.review in ddk.json)
    */
   readonly review?: GraphReviewPath;
+  /**
+   * Each service's own path, joining into the release node (plans with services).
+   *
+   * @default - none (one application)
+   */
+  readonly services?: GraphServicePath[];
 }
 
 /**
@@ -103,6 +130,106 @@ function reviewPath(plan: DeliveryPlan, host: string, edges: GraphEdge[]): Graph
   return { id: 'review', label: 'review deployments, one per pull request', nodes };
 }
 
+/** How `stageCluster` draws a stage. */
+interface StageClusterOptions {
+  /** Nodes before the gate (Gitflow: the stage pipeline's source and build). */
+  readonly head?: GraphNode[];
+  /** A bracket stage: every one of these services deploys into each environment; the gate and tests cover the release. */
+  readonly services?: string[];
+}
+
+/**
+ * A stage's box: (head →) gate → approval → deployments in parallel → tests, the arrows between
+ * them added to `edges`.
+ */
+function stageCluster(
+  stage: PlanStage, at: { id: string; label: string; order: number }, edges: GraphEdge[], options: StageClusterOptions = {},
+): GraphCluster {
+  const id = at.id;
+  const inner: GraphNode[] = [...(options.head ?? [])];
+  const chain: string[][] = inner.map(n => [n.id]);
+  const services = options.services;
+  if (stage.requiredChecks.length > 0) {
+    const details = [...stage.requiredChecks, ...(services ? ['on the release id'] : [])];
+    inner.push({ id: `${id}_gate`, kind: 'gate', title: 'Gate: required checks', details });
+    chain.push([`${id}_gate`]);
+  }
+  if (stage.approval) {
+    const a = stage.approval;
+    const details = [a.comment];
+    if (a.notify.length > 0) details.push(`notify ${a.notify.join(', ')}`);
+    if (a.timeoutMinutes !== undefined) details.push(`expires after ${a.timeoutMinutes} min`);
+    inner.push({ id: `${id}_approval`, kind: 'approval', title: 'Manual approval', details });
+    chain.push([`${id}_approval`]);
+  }
+  const deployIds: string[] = [];
+  if (services) {
+    // one deployment per service and environment, all in parallel
+    services.forEach((service, k) => stage.targets.forEach((t, j) => {
+      const nodeId = `${id}_service${k + 1}_env${j + 1}`;
+      inner.push({ id: nodeId, kind: 'deploy', title: service, details: [t.id, t.account, t.region] });
+      deployIds.push(nodeId);
+    }));
+  } else {
+    stage.targets.forEach((t, j) => {
+      inner.push({ id: `${id}_env${j + 1}`, kind: 'deploy', title: t.id, details: [t.account, t.region] });
+      deployIds.push(`${id}_env${j + 1}`);
+    });
+  }
+  chain.push(deployIds);
+  if (stage.tests.length > 0) {
+    inner.push({ id: `${id}_tests`, kind: 'test', title: services ? 'Tests, once per release' : 'Tests', details: [...stage.tests] });
+    chain.push([`${id}_tests`]);
+  }
+  for (let k = 1; k < chain.length; k++) {
+    for (const from of chain[k - 1]) for (const to of chain[k]) edges.push({ from, to });
+  }
+  return { id, label: at.label, order: at.order, nodes: inner, entry: chain[0], exit: chain[chain.length - 1] };
+}
+
+/** The text of the release node: how a release starts. */
+export const RELEASE_NODE_TEXT = 'release start: one revision per service';
+
+/**
+ * The graph of a plan with services: each service's path (source → build → per-service stages →
+ * candidate) in its own box, every candidate leading to the release node, then the bracket
+ * stages, each deploying every service.
+ */
+function releaseGraph(plan: DeliveryPlan, release: ReleasePlan): DeliveryGraph {
+  const edges: GraphEdge[] = [];
+  const orderOf = (stage: PlanStage) => plan.stages.indexOf(stage) + 1;
+  const lastServiceStage = release.serviceStages[release.serviceStages.length - 1];
+  const services = plan.services.map((svc: PlanService, k): GraphServicePath => {
+    const id = `service${k + 1}`;
+    const host = svc.source.kind === SourceKind.CONNECTION ? 'CodeConnections' : 'CodeCommit';
+    const nodes: GraphNode[] = [
+      { id: `${id}_source`, kind: 'source', title: 'Source', details: [`${svc.source.repository} @ ${svc.source.branch}`, host] },
+      { id: `${id}_build`, kind: 'build', title: 'Build', details: [...svc.synthCommands] },
+      {
+        id: `${id}_candidate`,
+        kind: 'candidate',
+        title: 'Candidate',
+        details: [lastServiceStage ? `a revision that passed ${lastServiceStage.name}` : 'a revision that built', 'for the next release'],
+      },
+    ];
+    const clusters = release.serviceStages.map(stage => stageCluster(stage, { id: `${id}_stage${orderOf(stage)}`, label: stage.name, order: orderOf(stage) }, edges));
+    const path = [`${id}_source`, `${id}_build`, ...clusters.map(c => c.id), `${id}_candidate`, 'release'];
+    for (let j = 1; j < path.length; j++) edges.push({ from: path[j - 1], to: path[j] });
+    const pipeline = release.servicePipelines.find(p => p.service === svc.name)?.name ?? svc.name;
+    return { id, label: svc.name, pipeline, nodes, clusters };
+  });
+  const releaseNode: GraphNode = { id: 'release', kind: 'release', title: 'Release', details: [RELEASE_NODE_TEXT, `pipeline ${release.releasePipeline}`] };
+  const names = plan.services.map(svc => svc.name);
+  const clusters = release.bracketStages.map(stage => stageCluster(stage, { id: `stage${orderOf(stage)}`, label: stage.name, order: orderOf(stage) }, edges, { services: names }));
+  let previous = releaseNode.id;
+  for (const c of clusters) {
+    edges.push({ from: previous, to: c.id });
+    previous = c.id;
+  }
+  const review = reviewPath(plan, plan.source.kind === SourceKind.CONNECTION ? 'CodeConnections' : 'CodeCommit', edges);
+  return { name: plan.name, nodes: [releaseNode], clusters, edges, services, ...(review ? { review } : {}) };
+}
+
 /** The branch a stage's pipeline runs from (Gitflow), when the plan has one. */
 export function stageBranch(stage: PlanStage): string | undefined {
   const branch = (stage as { branch?: unknown }).branch;
@@ -115,6 +242,8 @@ export function stageBranch(stage: PlanStage): string | undefined {
  * joined by dashed promotions (merges).
  */
 export function deliveryGraph(plan: DeliveryPlan): DeliveryGraph {
+  const release = (plan as { releasePlan?: ReleasePlan }).releasePlan;
+  if (release && (plan.services ?? []).length > 0) return releaseGraph(plan, release);
   const src = plan.source;
   const host = src.kind === SourceKind.CONNECTION ? 'CodeConnections' : 'CodeCommit';
   const gitflow = plan.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW;
@@ -136,39 +265,14 @@ export function deliveryGraph(plan: DeliveryPlan): DeliveryGraph {
 
   const clusters = plan.stages.map((stage, i): GraphCluster => {
     const id = `stage${i + 1}`;
-    const inner: GraphNode[] = [];
-    const chain: string[][] = [];
+    const head: GraphNode[] = [];
     if (gitflow) {
       const branch = stageBranch(stage) ?? src.branch;
-      inner.push({ id: `${id}_source`, kind: 'source', title: 'Source', details: [`${src.repository} @ ${branch}`, host] });
-      inner.push({ id: `${id}_build`, kind: 'build', title: 'Build', details: [...plan.synthCommands] });
-      chain.push([`${id}_source`], [`${id}_build`]);
+      head.push({ id: `${id}_source`, kind: 'source', title: 'Source', details: [`${src.repository} @ ${branch}`, host] });
+      head.push({ id: `${id}_build`, kind: 'build', title: 'Build', details: [...plan.synthCommands] });
     }
-    if (stage.requiredChecks.length > 0) {
-      inner.push({ id: `${id}_gate`, kind: 'gate', title: 'Gate: required checks', details: [...stage.requiredChecks] });
-      chain.push([`${id}_gate`]);
-    }
-    if (stage.approval) {
-      const a = stage.approval;
-      const details = [a.comment];
-      if (a.notify.length > 0) details.push(`notify ${a.notify.join(', ')}`);
-      if (a.timeoutMinutes !== undefined) details.push(`expires after ${a.timeoutMinutes} min`);
-      inner.push({ id: `${id}_approval`, kind: 'approval', title: 'Manual approval', details });
-      chain.push([`${id}_approval`]);
-    }
-    const deployIds = stage.targets.map((t, j) => {
-      inner.push({ id: `${id}_env${j + 1}`, kind: 'deploy', title: t.id, details: [t.account, t.region] });
-      return `${id}_env${j + 1}`;
-    });
-    chain.push(deployIds);
-    if (stage.tests.length > 0) {
-      inner.push({ id: `${id}_tests`, kind: 'test', title: 'Tests', details: [...stage.tests] });
-      chain.push([`${id}_tests`]);
-    }
-    for (let k = 1; k < chain.length; k++) {
-      for (const from of chain[k - 1]) for (const to of chain[k]) edges.push({ from, to });
-    }
-    return { id, label: gitflow ? `${stage.name} (branch ${stageBranch(stage) ?? src.branch})` : stage.name, order: i + 1, nodes: inner, entry: chain[0], exit: chain[chain.length - 1] };
+    const label = gitflow ? `${stage.name} (branch ${stageBranch(stage) ?? src.branch})` : stage.name;
+    return stageCluster(stage, { id, label, order: i + 1 }, edges, { head });
   });
   clusters.forEach((c, i) => {
     if (!gitflow) edges.push({ from: previous, to: c.id });
@@ -188,6 +292,8 @@ const DOT_STYLE: Record<GraphNodeKind, string> = {
   deploy: 'shape=box, style="filled", fillcolor="#e3f2fd", color="#1565c0"',
   test: 'shape=note, style=filled, fillcolor="#e8f5e9", color="#2e7d32"',
   teardown: 'shape=box, style="rounded,filled,dashed", fillcolor="#fce4ec", color="#ad1457"',
+  candidate: 'shape=box, style="rounded,filled,dashed", fillcolor="#ede7f6", color="#5e35b1"',
+  release: 'shape=box, style="rounded,filled,bold", fillcolor="#d1c4e9", color="#4527a0", penwidth=2',
 };
 
 /** Escapes text for a Graphviz HTML-like label. */
@@ -219,15 +325,26 @@ export function toDot(graph: DeliveryGraph): string {
   out.push('  node [fontname="Helvetica", fontsize=12, margin="0.2,0.1"];');
   out.push('  edge [color="#555555", arrowsize=0.8];');
   for (const n of graph.nodes) out.push(`  ${n.id} [label=${dotLabel(n)}, ${DOT_STYLE[n.kind]}];`);
-  const clusterById = new Map(graph.clusters.map(c => [c.id, c]));
-  for (const c of graph.clusters) {
-    out.push(`  subgraph cluster_${c.id} {`);
-    out.push(`    label=<<FONT POINT-SIZE="10">stage ${c.order}</FONT><BR/><B>${html(c.label)}</B>>;`);
-    out.push('    style="rounded,dashed"; color="#78909c"; fontname="Helvetica";');
+  const services = graph.services ?? [];
+  const clusterById = new Map([...services.flatMap(p => p.clusters), ...graph.clusters].map(c => [c.id, c]));
+  const stageBox = (c: GraphCluster, indent: string) => {
+    out.push(`${indent}subgraph cluster_${c.id} {`);
+    out.push(`${indent}  label=<<FONT POINT-SIZE="10">stage ${c.order}</FONT><BR/><B>${html(c.label)}</B>>;`);
+    out.push(`${indent}  style="rounded,dashed"; color="#78909c"; fontname="Helvetica";`);
     // Declared last-first: with rankdir=LR, Graphviz stacks the nodes of one rank bottom-up.
-    for (const n of [...c.nodes].reverse()) out.push(`    ${n.id} [label=${dotLabel(n)}, ${DOT_STYLE[n.kind]}];`);
+    for (const n of [...c.nodes].reverse()) out.push(`${indent}  ${n.id} [label=${dotLabel(n)}, ${DOT_STYLE[n.kind]}];`);
+    out.push(`${indent}}`);
+  };
+  for (const p of services) {
+    // each service's own pipeline: a box around its source, build, per-service stages and candidate
+    out.push(`  subgraph cluster_${p.id} {`);
+    out.push(`    label=<<FONT POINT-SIZE="10">pipeline ${html(p.pipeline)}</FONT><BR/><B>${html(p.label)}</B>>;`);
+    out.push('    style="rounded"; color="#5e35b1"; fontname="Helvetica";');
+    for (const n of p.nodes) out.push(`    ${n.id} [label=${dotLabel(n)}, ${DOT_STYLE[n.kind]}];`);
+    for (const c of p.clusters) stageBox(c, '    ');
     out.push('  }');
   }
+  for (const c of graph.clusters) stageBox(c, '  ');
   if (graph.review) {
     // Apart from the stages: its own filled box, in the colour of pull requests.
     out.push(`  subgraph cluster_${graph.review.id} {`);
@@ -264,6 +381,8 @@ const MERMAID_SHAPE: Record<GraphNodeKind, [string, string]> = {
   deploy: ['[', ']'],
   test: ['[[', ']]'],
   teardown: ['>', ']'],
+  candidate: ['[/', '/]'],
+  release: ['[/', '\\]'],
 };
 
 /** Escapes text for a quoted Mermaid label (entity codes for quotes and angle brackets). */
@@ -281,12 +400,20 @@ function mermaidNode(n: GraphNode): string {
 export function toMermaid(graph: DeliveryGraph): string {
   const out: string[] = ['flowchart LR'];
   for (const n of graph.nodes) out.push(`  ${mermaidNode(n)}`);
-  for (const c of graph.clusters) {
-    out.push(`  subgraph ${c.id}["${c.order}. ${mermaidText(c.label)}"]`);
+  const stageBox = (c: GraphCluster, indent: string) => {
+    out.push(`${indent}subgraph ${c.id}["${c.order}. ${mermaidText(c.label)}"]`);
+    out.push(`${indent}  direction LR`);
+    for (const n of c.nodes) out.push(`${indent}  ${mermaidNode(n)}`);
+    out.push(`${indent}end`);
+  };
+  for (const p of graph.services ?? []) {
+    out.push(`  subgraph ${p.id}["${mermaidText(p.label)} (pipeline ${mermaidText(p.pipeline)})"]`);
     out.push('    direction LR');
-    for (const n of c.nodes) out.push(`    ${mermaidNode(n)}`);
+    for (const n of p.nodes) out.push(`    ${mermaidNode(n)}`);
+    for (const c of p.clusters) stageBox(c, '    ');
     out.push('  end');
   }
+  for (const c of graph.clusters) stageBox(c, '  ');
   if (graph.review) {
     out.push(`  subgraph ${graph.review.id}["${mermaidText(graph.review.label)}"]`);
     out.push('    direction LR');
@@ -304,6 +431,11 @@ export function toMermaid(graph: DeliveryGraph): string {
   if (graph.review) {
     out.push('  classDef teardown fill:#fce4ec,stroke:#ad1457');
     out.push(`  style ${graph.review.id} fill:#faf5fc,stroke:#8e24aa`);
+  }
+  if (graph.services && graph.services.length > 0) {
+    out.push('  classDef candidate fill:#ede7f6,stroke:#5e35b1,stroke-dasharray:4');
+    out.push('  classDef release fill:#d1c4e9,stroke:#4527a0,stroke-width:2px');
+    for (const p of graph.services) out.push(`  style ${p.id} fill:#fbfaff,stroke:#5e35b1`);
   }
   return `${out.join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
-import { DeliveryPlan, PipelineStrategy, PlanSource, PlanStage, SourceKind } from '../model';
-import { reviewStackPattern, stageBranch } from './graph';
+import { DeliveryPlan, PipelineStrategy, PlanSource, PlanStage, ReleasePlan, SourceKind } from '../model';
+import { RELEASE_NODE_TEXT, reviewStackPattern, stageBranch } from './graph';
 import { columns, Style, style as makeStyle } from './io';
+import { serviceStageName } from '../releases/shared';
 
 /** The JSON form of a plan printed by `plan --json` (stable: scripts read it). */
 export interface PlanJson {
@@ -10,9 +11,11 @@ export interface PlanJson {
   readonly selfMutating: boolean;
   readonly useChangeSets: boolean;
   readonly notifications?: { emails: string[]; topicArn?: string; events: string[] };
-  readonly source: { kind: string; repository: string; branch: string; create: boolean; connectionArn?: string };
+  /** The pipeline's source (absent with services: each service has its own, in `services`). */
+  readonly source?: PlanSourceJson;
   readonly cicd: { account: string; region: string };
-  readonly build: { commands: string[] };
+  /** The pipeline's build (absent with services: each service has its own, in `services`). */
+  readonly build?: { commands: string[] };
   readonly stages: Array<{
     name: string;
     requiredChecks: string[];
@@ -21,7 +24,28 @@ export interface PlanJson {
     tests: string[];
     branch?: string;
     rollbackOnFailure?: boolean;
+    /** With services only: whether releases move through the stage as one unit. */
+    bracket?: boolean;
   }>;
+  /** The services (pipeline.services), in ddk.json order: absent when ddk.json has none. */
+  readonly services?: Array<{
+    name: string;
+    /** The service's own pipeline, `<name>-<service>`. */
+    pipeline: string;
+    source: PlanSourceJson;
+    build: { commands: string[] };
+    /** `<service>-<environment id>-<stack>`. */
+    stackNames: string;
+  }>;
+  /** How the services are delivered and released: absent without services. */
+  readonly releasePlan?: {
+    /** The stages each service goes through in its own pipeline, by name. */
+    serviceStages: string[];
+    /** The stages releases go through as one unit, by name. */
+    bracketStages: string[];
+    servicePipelines: Array<{ service: string; name: string }>;
+    releasePipeline: string;
+  };
   /** The review path (pipeline.review): absent when ddk.json has none. */
   readonly review?: {
     environment: { id: string; account: string; region: string };
@@ -35,8 +59,29 @@ export interface PlanJson {
   };
 }
 
+/** A source in `plan --json`. */
+export interface PlanSourceJson {
+  readonly kind: string;
+  readonly repository: string;
+  readonly branch: string;
+  readonly create: boolean;
+  readonly connectionArn?: string;
+}
+
+/** The stack names of a service: `<service>-<environment id>-<stack>` (see `ServiceStages`). */
+export function serviceStackPattern(service: string): string {
+  return serviceStageName(service, '<environment>') + '-<stack>';
+}
+
+/** The plan's release plan when it has services (plans of older models have neither). */
+function releasePlanOf(plan: DeliveryPlan): ReleasePlan | undefined {
+  const release = (plan as { releasePlan?: ReleasePlan }).releasePlan;
+  return release && (plan.services ?? []).length > 0 ? release : undefined;
+}
+
 /** The plan as plain JSON (no EnvironmentConfig objects). */
 export function planJson(plan: DeliveryPlan): PlanJson {
+  const release = releasePlanOf(plan);
   return {
     name: plan.name,
     strategy: plan.strategy,
@@ -44,9 +89,9 @@ export function planJson(plan: DeliveryPlan): PlanJson {
     selfMutating: plan.strategy === PipelineStrategy.CDK_PIPELINES,
     useChangeSets: plan.useChangeSets,
     ...(notificationsOf(plan) ? { notifications: notificationsOf(plan) } : {}),
-    source: { ...plan.source },
+    ...(release ? {} : { source: { ...plan.source } }),
     cicd: { account: plan.cicd.account, region: plan.cicd.region },
-    build: { commands: [...plan.synthCommands] },
+    ...(release ? {} : { build: { commands: [...plan.synthCommands] } }),
     stages: plan.stages.map(s => ({
       name: s.name,
       requiredChecks: [...s.requiredChecks],
@@ -60,7 +105,23 @@ export function planJson(plan: DeliveryPlan): PlanJson {
       tests: [...s.tests],
       ...(stageBranch(s) !== undefined ? { branch: stageBranch(s) } : {}),
       ...(rollbackOf(s) !== undefined ? { rollbackOnFailure: rollbackOf(s) } : {}),
+      ...(release ? { bracket: s.bracket } : {}),
     })),
+    ...(release ? {
+      services: plan.services.map(svc => ({
+        name: svc.name,
+        pipeline: release.servicePipelines.find(p => p.service === svc.name)?.name ?? svc.name,
+        source: { ...svc.source },
+        build: { commands: [...svc.synthCommands] },
+        stackNames: serviceStackPattern(svc.name),
+      })),
+      releasePlan: {
+        serviceStages: release.serviceStages.map(st => st.name),
+        bracketStages: release.bracketStages.map(st => st.name),
+        servicePipelines: release.servicePipelines.map(p => ({ service: p.service, name: p.name })),
+        releasePipeline: release.releasePipeline,
+      },
+    } : {}),
     ...(plan.review ? {
       review: {
         environment: { id: plan.review.target.id, account: plan.review.target.account, region: plan.review.target.region },
@@ -146,33 +207,107 @@ export function reviewTree(plan: DeliveryPlan, s: Style = makeStyle(false)): Tre
   };
 }
 
-/** The plan as a tree: stages in order; gate, approval, parallel deployments and tests in each; then the review path. */
-export function planTree(plan: DeliveryPlan, s: Style = makeStyle(false)): TreeNode {
-  const gitflow = plan.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW;
-  const stageNodes: TreeNode[] = plan.stages.map((stage, i) => {
-    const children: TreeNode[] = [];
-    if (stage.requiredChecks.length > 0) {
-      children.push({ label: `${s.yellow('gate')}      required checks must be success: ${stage.requiredChecks.join(', ')}` });
-    }
-    if (stage.approval) {
-      const a = stage.approval;
-      const details = [`"${a.comment}"`];
-      if (a.notify.length > 0) details.push(`notify ${a.notify.join(', ')}`);
-      if (a.reviewUrl) details.push(`review ${a.reviewUrl}`);
-      if (a.timeoutMinutes !== undefined) details.push(`expires after ${a.timeoutMinutes} min`);
-      children.push({ label: `${s.yellow('approval')}  manual: ${details.join('; ')}` });
-    }
+/** The children of a stage: gate, approval, deployments in parallel, tests, rollback (a bracket stage's for every service). */
+function stageChildren(stage: PlanStage, s: Style, services?: string[]): TreeNode[] {
+  const children: TreeNode[] = [];
+  if (stage.requiredChecks.length > 0) {
+    children.push({ label: `${s.yellow('gate')}      required checks must be success: ${stage.requiredChecks.join(', ')}${services ? '  (reported against the release id)' : ''}` });
+  }
+  if (stage.approval) {
+    const a = stage.approval;
+    const details = [`"${a.comment}"`];
+    if (a.notify.length > 0) details.push(`notify ${a.notify.join(', ')}`);
+    if (a.reviewUrl) details.push(`review ${a.reviewUrl}`);
+    if (a.timeoutMinutes !== undefined) details.push(`expires after ${a.timeoutMinutes} min`);
+    children.push({ label: `${s.yellow('approval')}  manual: ${details.join('; ')}` });
+  }
+  if (services) {
+    // one deployment per service and environment, all in parallel
+    const rows = services.flatMap(svc => stage.targets.map(t => [svc, s.bold(t.id), t.account, t.region]));
+    const environments = stage.targets.length === 1 ? '1 environment' : `${stage.targets.length} environments`;
+    children.push({
+      label: `${s.cyan('deploy')}    ${services.length} services × ${environments}, in parallel`,
+      children: columns(rows).map(label => ({ label })),
+    });
+  } else {
     const rows = stage.targets.map(t => [s.bold(t.id), t.account, t.region]);
     children.push({
       label: `${s.cyan('deploy')}    ${stage.targets.length === 1 ? '1 environment' : `${stage.targets.length} environments in parallel`}`,
       children: columns(rows).map(label => ({ label })),
     });
-    for (const t of stage.tests) children.push({ label: `${s.cyan('test')}      ${t}` });
-    if (rollbackOf(stage)) children.push({ label: `${s.yellow('rollback')}  to the last successful execution when a deployment fails` });
-    const branch = gitflow ? stageBranch(stage) : undefined;
-    return { label: `${s.dim(`${i + 1}.`)} stage ${s.bold(stage.name)}${branch !== undefined ? `  (its own pipeline, from branch ${branch})` : ''}`, children };
-  });
+  }
+  for (const t of stage.tests) children.push({ label: `${s.cyan('test')}      ${t}${services ? '  (once, against the whole release)' : ''}` });
+  if (rollbackOf(stage)) {
+    children.push({
+      label: `${s.yellow('rollback')}  ${services
+        ? 'every service to the previous release when a deployment fails'
+        : 'to the last successful execution when a deployment fails'}`,
+    });
+  }
+  return children;
+}
+
+/** The header lines of the plan: deployment mode and notifications. */
+function deployAndNotify(plan: DeliveryPlan): TreeNode[] {
   const notifications = notificationsOf(plan);
+  return [
+    { label: `deploy    ${plan.useChangeSets ? 'through CloudFormation change sets (prepare, execute)' : 'directly (no change sets)'}` },
+    ...(notifications ? [{
+      label: `notify    ${notifications.events.join(', ')} → ${notifications.topicArn ?? (notifications.emails.length > 0 ? notifications.emails.join(', ') : 'a created topic')}`,
+    }] : []),
+  ];
+}
+
+/**
+ * A plan with services: each service's own pipeline (source, build, stack names, per-service
+ * stages, candidate), the release (started with one revision per service), then the bracket stages.
+ */
+function releaseTree(plan: DeliveryPlan, release: ReleasePlan, s: Style): TreeNode {
+  const number = (stage: PlanStage) => s.dim(`${plan.stages.indexOf(stage) + 1}.`);
+  const last = release.serviceStages[release.serviceStages.length - 1];
+  const serviceNodes: TreeNode[] = plan.services.map(svc => {
+    const pipeline = release.servicePipelines.find(p => p.service === svc.name)?.name ?? svc.name;
+    return {
+      label: `${s.cyan('service')}   ${s.bold(svc.name)}  (its own pipeline ${pipeline})`,
+      children: [
+        { label: `source    ${describeSource(svc.source)}` },
+        { label: `build     ${svc.synthCommands.join(' && ')}` },
+        { label: `stacks    ${serviceStackPattern(svc.name)}  (ServiceStages, from DDK_SERVICE and DDK_ENVIRONMENTS)` },
+        ...release.serviceStages.map(stage => ({ label: `${number(stage)} stage ${s.bold(stage.name)}`, children: stageChildren(stage, s) })),
+        { label: `${s.cyan('candidate')} a revision that ${last ? `passed stage ${last.name}` : 'built'} becomes ${svc.name}'s candidate for the next release` },
+      ],
+    };
+  });
+  const names = plan.services.map(svc => svc.name);
+  const bracketNodes: TreeNode[] = release.bracketStages.map((stage, i, all) => ({
+    label: `${number(stage)} stage ${s.bold(stage.name)}  (${i === 0
+      ? 'bracket: from here on the services move together, as one release'
+      : `bracket: the release moves on when ${all[i - 1].name} passes${stage.approval ? ' and the approval is given' : ', automatically'}`})`,
+    children: stageChildren(stage, s, names),
+  }));
+  return {
+    label: `pipeline ${s.bold(plan.name)}  (${plan.strategy}, ${plan.executionMode}) in ${plan.cicd.account} / ${plan.cicd.region}`,
+    children: [
+      ...deployAndNotify(plan),
+      ...serviceNodes,
+      {
+        label: `${s.cyan('release')}   ${RELEASE_NODE_TEXT} (${names.join(', ')}), exactly that set through every bracket stage; `
+          + `a service left out takes its candidate  (pipeline ${release.releasePipeline})`,
+      },
+      ...bracketNodes,
+    ],
+  };
+}
+
+/** The plan as a tree: stages in order; gate, approval, parallel deployments and tests in each; then the review path. */
+export function planTree(plan: DeliveryPlan, s: Style = makeStyle(false)): TreeNode {
+  const release = releasePlanOf(plan);
+  if (release) return releaseTree(plan, release, s);
+  const gitflow = plan.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW;
+  const stageNodes: TreeNode[] = plan.stages.map((stage, i) => {
+    const branch = gitflow ? stageBranch(stage) : undefined;
+    return { label: `${s.dim(`${i + 1}.`)} stage ${s.bold(stage.name)}${branch !== undefined ? `  (its own pipeline, from branch ${branch})` : ''}`, children: stageChildren(stage, s) };
+  });
   const review = reviewTree(plan, s);
   return {
     label: `pipeline ${s.bold(plan.name)}  (${plan.strategy}, ${plan.executionMode}) in ${plan.cicd.account} / ${plan.cicd.region}`,
@@ -180,10 +315,7 @@ export function planTree(plan: DeliveryPlan, s: Style = makeStyle(false)): TreeN
       { label: `source    ${describeSource(plan.source)}${gitflow ? '; one pipeline per stage, each from its branch' : ''}` },
       { label: `build     ${plan.synthCommands.join(' && ')}` },
       ...(plan.strategy === PipelineStrategy.CDK_PIPELINES ? [{ label: 'update    the pipeline updates itself (self-mutation)' }] : []),
-      { label: `deploy    ${plan.useChangeSets ? 'through CloudFormation change sets (prepare, execute)' : 'directly (no change sets)'}` },
-      ...(notifications ? [{
-        label: `notify    ${notifications.events.join(', ')} → ${notifications.topicArn ?? (notifications.emails.length > 0 ? notifications.emails.join(', ') : 'a created topic')}`,
-      }] : []),
+      ...deployAndNotify(plan),
       ...stageNodes,
       ...(review ? [review] : []),
     ],

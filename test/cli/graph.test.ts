@@ -3,6 +3,7 @@ import { graphFormat } from '../../lib/cli/commands';
 import { deliveryGraph, toDot, toMermaid } from '../../lib/cli/graph';
 import { DdkConfig } from '../../lib/config';
 import { DeliveryPlan } from '../../lib/model';
+import { fooDocument } from '../releases/fixtures';
 
 const planOf = (doc: unknown) => DeliveryPlan.fromConfig(DdkConfig.fromObject(doc, 'ddk.json'));
 
@@ -244,5 +245,130 @@ describe('the review path (pipeline.review): pull request → review deployment 
     expect(plain.review).toBeUndefined();
     expect(toDot(plain)).not.toContain('review');
     expect(toMermaid(plain)).not.toMatch(/review|teardown/);
+  });
+});
+
+describe('release brackets (pipeline.services): per-service paths joining into the release, then the bracket stages', () => {
+  const graph = deliveryGraph(planOf(fooDocument()));
+
+  test('each service: its own box (its pipeline) with source → build → its per-service stages → candidate', () => {
+    expect(graph.services!.map(p => [p.id, p.label, p.pipeline])).toEqual([
+      ['service1', 'foobar-frontend', 'foo-foobar-frontend'],
+      ['service2', 'foobar-backend', 'foo-foobar-backend'],
+    ]);
+    const [frontend, backend] = graph.services!;
+    expect(frontend.nodes).toEqual([
+      { id: 'service1_source', kind: 'source', title: 'Source', details: ['foobar-frontend @ main', 'CodeCommit'] },
+      { id: 'service1_build', kind: 'build', title: 'Build', details: ['npm ci', 'npm test', 'npx cdk synth'] },
+      { id: 'service1_candidate', kind: 'candidate', title: 'Candidate', details: ['a revision that passed dev', 'for the next release'] },
+    ]);
+    expect(backend.nodes.slice(0, 2).map(n => n.details)).toEqual([['acme/foobar-backend @ trunk', 'CodeConnections'], ['npm ci', 'npx cdk synth']]);
+    expect(frontend.clusters).toEqual([{
+      id: 'service1_stage1',
+      label: 'dev',
+      order: 1,
+      nodes: [{ id: 'service1_stage1_env1', kind: 'deploy', title: 'dev', details: ['222222222222', 'eu-west-1'] }],
+      entry: ['service1_stage1_env1'],
+      exit: ['service1_stage1_env1'],
+    }]);
+    for (const k of [1, 2]) {
+      expect(graph.edges).toEqual(expect.arrayContaining([
+        { from: `service${k}_source`, to: `service${k}_build` },
+        { from: `service${k}_build`, to: `service${k}_stage1` },
+        { from: `service${k}_stage1`, to: `service${k}_candidate` },
+        { from: `service${k}_candidate`, to: 'release' },
+      ]));
+    }
+  });
+
+  test('the release node joins the services; then the bracket stages, each deploying every service in parallel, its tests once', () => {
+    expect(graph.nodes).toEqual([
+      { id: 'release', kind: 'release', title: 'Release', details: ['release start: one revision per service', 'pipeline foo-release'] },
+    ]);
+    expect(graph.clusters.map(c => [c.id, c.label, c.order])).toEqual([['stage2', 'hardening', 2], ['stage3', 'production', 3]]);
+    const hardening = graph.clusters[0];
+    expect(hardening.nodes.map(n => [n.id, n.kind, n.title, n.details])).toEqual([
+      ['stage2_gate', 'gate', 'Gate: required checks', ['perf/e2e', 'on the release id']],
+      ['stage2_service1_env1', 'deploy', 'foobar-frontend', ['hardening', '333333333333', 'eu-west-1']],
+      ['stage2_service2_env1', 'deploy', 'foobar-backend', ['hardening', '333333333333', 'eu-west-1']],
+      ['stage2_tests', 'test', 'Tests, once per release', ['npm run perf']],
+    ]);
+    expect(graph.edges.filter(e => e.from.startsWith('stage2_'))).toEqual([
+      { from: 'stage2_gate', to: 'stage2_service1_env1' },
+      { from: 'stage2_gate', to: 'stage2_service2_env1' },
+      { from: 'stage2_service1_env1', to: 'stage2_tests' },
+      { from: 'stage2_service2_env1', to: 'stage2_tests' },
+    ]);
+    expect(graph.edges).toContainEqual({ from: 'release', to: 'stage2' });
+    expect(graph.edges).toContainEqual({ from: 'stage2', to: 'stage3' });
+    // nothing leads into the bracket stages but the release: no service reaches them on its own
+    expect(graph.edges.filter(e => e.to === 'stage2' || e.to.startsWith('stage2_')).map(e => e.from)).toEqual(['stage2_gate', 'stage2_gate', 'stage2_service1_env1', 'stage2_service2_env1', 'release']);
+    expect(graph.edges.filter(e => e.to === 'release').map(e => e.from)).toEqual(['service1_candidate', 'service2_candidate']);
+  });
+
+  test('DOT: a box per service pipeline holding its stage boxes; compound arrows into and out of them; the release node in bold', () => {
+    const dot = toDot(graph);
+    expect(dot).toContain('  subgraph cluster_service1 {\n    label=<<FONT POINT-SIZE="10">pipeline foo-foobar-frontend</FONT><BR/><B>foobar-frontend</B>>;\n'
+      + '    style="rounded"; color="#5e35b1"; fontname="Helvetica";');
+    expect(dot).toContain('    subgraph cluster_service1_stage1 {\n      label=<<FONT POINT-SIZE="10">stage 1</FONT><BR/><B>dev</B>>;');
+    expect(dot).toContain('  service1_build -> service1_stage1_env1 [lhead=cluster_service1_stage1];');
+    expect(dot).toContain('  service1_stage1_env1 -> service1_candidate [ltail=cluster_service1_stage1];');
+    expect(dot).toContain('  service2_candidate -> release;');
+    expect(dot).toContain('  release -> stage2_gate [lhead=cluster_stage2];');
+    expect(dot).toContain('  stage2_tests -> stage3_service1_env1 [ltail=cluster_stage2, lhead=cluster_stage3];');
+    expect(dot).toMatch(/ {2}release \[label=<<B>Release<\/B><BR\/><FONT POINT-SIZE="10">release start: one revision per service<\/FONT>[^\n]*style="rounded,filled,bold"[^\n]*penwidth=2\];/);
+    expect(dot).toMatch(/service1_candidate \[label=<<B>Candidate<\/B>[^\n]*style="rounded,filled,dashed", fillcolor="#ede7f6"/);
+    // every box is closed
+    expect(dot.match(/subgraph cluster_/g)).toHaveLength(6);
+    expect(dot.match(/^ *\}$/gm)).toHaveLength(7);
+  });
+
+  test('Mermaid: a subgraph per service pipeline with its stage subgraphs; arrows between boxes; the release a trapezoid', () => {
+    const lines = toMermaid(graph).trimEnd().split('\n');
+    const start = lines.indexOf('  subgraph service1["foobar-frontend (pipeline foo-foobar-frontend)"]');
+    expect(lines.slice(start, start + 11)).toEqual([
+      '  subgraph service1["foobar-frontend (pipeline foo-foobar-frontend)"]',
+      '    direction LR',
+      '    service1_source[("<b>Source</b><br/>foobar-frontend @ main<br/>CodeCommit")]:::source',
+      '    service1_build("<b>Build</b><br/>npm ci<br/>npm test<br/>npx cdk synth"):::build',
+      '    service1_candidate[/"<b>Candidate</b><br/>a revision that passed dev<br/>for the next release"/]:::candidate',
+      '    subgraph service1_stage1["1. dev"]',
+      '      direction LR',
+      '      service1_stage1_env1["<b>dev</b><br/>222222222222<br/>eu-west-1"]:::deploy',
+      '    end',
+      '  end',
+      '  subgraph service2["foobar-backend (pipeline foo-foobar-backend)"]',
+    ]);
+    expect(lines[1]).toBe('  release[/"<b>Release</b><br/>release start: one revision per service<br/>pipeline foo-release"\\]:::release');
+    for (const edge of ['service1_build --> service1_stage1', 'service1_stage1 --> service1_candidate', 'service2_candidate --> release', 'release --> stage2', 'stage2 --> stage3']) {
+      expect(lines).toContain(`  ${edge}`);
+    }
+    expect(lines).toContain('    stage2_service2_env1["<b>foobar-backend</b><br/>hardening<br/>333333333333<br/>eu-west-1"]:::deploy');
+    expect(lines.slice(-5)).toEqual([
+      '  classDef test fill:#e8f5e9,stroke:#2e7d32',
+      '  classDef candidate fill:#ede7f6,stroke:#5e35b1,stroke-dasharray:4',
+      '  classDef release fill:#d1c4e9,stroke:#4527a0,stroke-width:2px',
+      '  style service1 fill:#fbfaff,stroke:#5e35b1',
+      '  style service2 fill:#fbfaff,stroke:#5e35b1',
+    ]);
+    expect(lines.filter(l => l.trim().startsWith('subgraph')).length).toBe(lines.filter(l => l.trim() === 'end').length);
+  });
+
+  test('without per-service stages the build leads to the candidate', () => {
+    const doc = fooDocument();
+    doc.pipeline.stages = [{ name: 'hardening', environments: ['dev', 'hardening'], bracket: true }, { name: 'production', environments: ['production'] }];
+    const g = deliveryGraph(planOf(doc));
+    expect(g.services![0].clusters).toEqual([]);
+    expect(g.services![0].nodes[2].details).toEqual(['a revision that built', 'for the next release']);
+    expect(g.edges).toContainEqual({ from: 'service1_build', to: 'service1_candidate' });
+    expect(g.clusters[0].nodes.filter(n => n.kind === 'deploy').map(n => `${n.title}@${n.details[0]}`))
+      .toEqual(['foobar-frontend@dev', 'foobar-frontend@hardening', 'foobar-backend@dev', 'foobar-backend@hardening']);
+  });
+
+  test('a plan without services: no service paths, no release node, the same DOT and Mermaid', () => {
+    const plain = deliveryGraph(planOf(exampleDoc()));
+    expect(plain.services).toBeUndefined();
+    expect(toMermaid(plain)).not.toMatch(/candidate|release start|:::release|classDef release|service/);
+    expect(toDot(plain)).not.toMatch(/candidate|release start|service/);
   });
 });

@@ -3,6 +3,7 @@ import { style } from '../../lib/cli/io';
 import { planJson, renderPlan, renderTree } from '../../lib/cli/plan-view';
 import { DdkConfig } from '../../lib/config';
 import { DeliveryPlan } from '../../lib/model';
+import { fooDocument } from '../releases/fixtures';
 
 const planOf = (doc: unknown) => DeliveryPlan.fromConfig(DdkConfig.fromObject(doc, 'ddk.json'));
 
@@ -156,5 +157,117 @@ describe('the review path (pipeline.review)', () => {
     });
     expect(planJson(withReview({ environment: 'dev', urlOutput: 'Url', tests: ['x'] })).review).toMatchObject({ urlOutput: 'Url', tests: ['x'] });
     expect('review' in planJson(planOf(exampleDoc()))).toBe(false);
+  });
+});
+
+describe('release brackets (pipeline.services): the foo story', () => {
+  const foo = () => planOf(fooDocument());
+
+  test('each service\'s own pipeline, the release joining them, then the bracket stages with every service', () => {
+    const lines = renderPlan(foo()).trimEnd().split('\n');
+    expect(lines).toEqual([
+      'pipeline foo  (codepipeline-trunk, SUPERSEDED) in 111111111111 / eu-west-1',
+      '├─ deploy    through CloudFormation change sets (prepare, execute)',
+      '├─ service   foobar-frontend  (its own pipeline foo-foobar-frontend)',
+      '│  ├─ source    codecommit foobar-frontend @ main (existing repository)',
+      '│  ├─ build     npm ci && npm test && npx cdk synth',
+      '│  ├─ stacks    foobar-frontend-<environment>-<stack>  (ServiceStages, from DDK_SERVICE and DDK_ENVIRONMENTS)',
+      '│  ├─ 1. stage dev',
+      '│  │  └─ deploy    1 environment',
+      '│  │     └─ dev  222222222222  eu-west-1',
+      '│  └─ candidate a revision that passed stage dev becomes foobar-frontend\'s candidate for the next release',
+      '├─ service   foobar-backend  (its own pipeline foo-foobar-backend)',
+      '│  ├─ source    connection acme/foobar-backend @ trunk (arn:aws:codeconnections:eu-west-1:111111111111:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789)',
+      '│  ├─ build     npm ci && npx cdk synth',
+      '│  ├─ stacks    foobar-backend-<environment>-<stack>  (ServiceStages, from DDK_SERVICE and DDK_ENVIRONMENTS)',
+      '│  ├─ 1. stage dev',
+      '│  │  └─ deploy    1 environment',
+      '│  │     └─ dev  222222222222  eu-west-1',
+      '│  └─ candidate a revision that passed stage dev becomes foobar-backend\'s candidate for the next release',
+      '├─ release   release start: one revision per service (foobar-frontend, foobar-backend), exactly that set through every bracket stage; '
+        + 'a service left out takes its candidate  (pipeline foo-release)',
+      '├─ 2. stage hardening  (bracket: from here on the services move together, as one release)',
+      '│  ├─ gate      required checks must be success: perf/e2e  (reported against the release id)',
+      '│  ├─ deploy    2 services × 1 environment, in parallel',
+      '│  │  ├─ foobar-frontend  hardening  333333333333  eu-west-1',
+      '│  │  └─ foobar-backend   hardening  333333333333  eu-west-1',
+      '│  └─ test      npm run perf  (once, against the whole release)',
+      '└─ 3. stage production  (bracket: the release moves on when hardening passes, automatically)',
+      '   └─ deploy    2 services × 1 environment, in parallel',
+      '      ├─ foobar-frontend  production  444444444444  eu-west-1',
+      '      └─ foobar-backend   production  444444444444  eu-west-1',
+    ]);
+  });
+
+  test('no pipeline source, build or self-mutation line of its own: each service has them', () => {
+    const text = renderPlan(foo());
+    expect(text).not.toMatch(/^├─ (source|build|update) /m);
+  });
+
+  test('an approval before a bracket stage holds the release; rollback returns every service; no per-service stage: the build makes the candidate', () => {
+    const doc = fooDocument();
+    doc.pipeline.stages = [
+      { name: 'hardening', environments: ['dev', 'hardening'], bracket: true, rollbackOnFailure: true },
+      { name: 'production', environments: ['production'], approval: { comment: 'ship it' } },
+    ];
+    const lines = renderPlan(planOf(doc)).trimEnd().split('\n');
+    expect(lines).toContain('│  └─ candidate a revision that built becomes foobar-frontend\'s candidate for the next release');
+    expect(lines).not.toContainEqual(expect.stringMatching(/│ {2}├─ \d\. stage/));
+    const at = lines.indexOf('├─ 1. stage hardening  (bracket: from here on the services move together, as one release)');
+    expect(lines.slice(at + 1, at + 7)).toEqual([
+      '│  ├─ deploy    2 services × 2 environments, in parallel',
+      '│  │  ├─ foobar-frontend  dev        222222222222  eu-west-1',
+      '│  │  ├─ foobar-frontend  hardening  333333333333  eu-west-1',
+      '│  │  ├─ foobar-backend   dev        222222222222  eu-west-1',
+      '│  │  └─ foobar-backend   hardening  333333333333  eu-west-1',
+      '│  └─ rollback  every service to the previous release when a deployment fails',
+    ]);
+    expect(lines).toContain('└─ 2. stage production  (bracket: the release moves on when hardening passes and the approval is given)');
+    expect(lines).toContain('   ├─ approval  manual: "ship it"');
+  });
+
+  test('plan --json: services and the release plan; each stage says whether it is a bracket stage; no pipeline source or build', () => {
+    const json = planJson(foo());
+    expect(json.services).toEqual([
+      {
+        name: 'foobar-frontend',
+        pipeline: 'foo-foobar-frontend',
+        source: { kind: 'codecommit', repository: 'foobar-frontend', branch: 'main', create: false },
+        build: { commands: ['npm ci', 'npm test', 'npx cdk synth'] },
+        stackNames: 'foobar-frontend-<environment>-<stack>',
+      },
+      {
+        name: 'foobar-backend',
+        pipeline: 'foo-foobar-backend',
+        source: {
+          kind: 'connection',
+          repository: 'acme/foobar-backend',
+          branch: 'trunk',
+          create: false,
+          connectionArn: 'arn:aws:codeconnections:eu-west-1:111111111111:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789',
+        },
+        build: { commands: ['npm ci', 'npx cdk synth'] },
+        stackNames: 'foobar-backend-<environment>-<stack>',
+      },
+    ]);
+    expect(json.releasePlan).toEqual({
+      serviceStages: ['dev'],
+      bracketStages: ['hardening', 'production'],
+      servicePipelines: [{ service: 'foobar-frontend', name: 'foo-foobar-frontend' }, { service: 'foobar-backend', name: 'foo-foobar-backend' }],
+      releasePipeline: 'foo-release',
+    });
+    expect(json.stages.map(s => [s.name, s.bracket])).toEqual([['dev', false], ['hardening', true], ['production', true]]);
+    expect('source' in json).toBe(false);
+    expect('build' in json).toBe(false);
+    expect(JSON.parse(JSON.stringify(json))).toEqual(json);
+  });
+
+  test('a plan without services renders exactly as before: no services, release plan or bracket in the JSON', () => {
+    const json = planJson(planOf(exampleDoc()));
+    for (const key of ['services', 'releasePlan']) expect(key in json).toBe(false);
+    expect(json.stages.every(s => !('bracket' in s))).toBe(true);
+    expect(json.source).toEqual({ kind: 'codecommit', repository: 'myapp', branch: 'main', create: true });
+    expect(json.build).toEqual({ commands: ['npm ci', 'npm test', 'npx cdk synth'] });
+    expect(renderPlan(planOf(exampleDoc()))).not.toMatch(/service |candidate|bracket|release start/);
   });
 });

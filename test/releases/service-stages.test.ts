@@ -11,7 +11,7 @@ import { App, Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { fooDocument } from './release-config.test';
+import { fooDocument } from './fixtures';
 import { ApplicationStage, EnvironmentResources, IApplicationFactory, ServiceStages } from '../../lib';
 import { DdkConfig, EnvironmentConfig } from '../../lib/config';
 import { serviceStageName } from '../../lib/releases/shared';
