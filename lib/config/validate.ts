@@ -326,7 +326,7 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
     }
   }
   const reviewEnv = reviewChecks(pipeline, envs, envIds, add, warnings, file);
-  serviceChecks(pipeline, add);
+  serviceChecks(pipeline, envs, add);
   if (!Array.isArray(pipeline.stages)) return;
   if (pipeline.stages.length === 0) {
     add(['pipeline', 'stages'], pipeline.stages, 'is empty', 'at least one stage', 'add a stage or remove "stages" to get one stage per environment');
@@ -433,7 +433,7 @@ function reviewChecks(
  * `pipeline.services` (release brackets) and `stages[].bracket`: the strategy, the sections that
  * do not go with services, one repository per service, the bracket stages' order.
  */
-function serviceChecks(pipeline: Record<string, any>, add: AddIssue): void {
+function serviceChecks(pipeline: Record<string, any>, environments: Record<string, any> | undefined, add: AddIssue): void {
   const services = isObject(pipeline.services) ? pipeline.services : undefined;
   const stages: unknown[] = Array.isArray(pipeline.stages) ? pipeline.stages : [];
   const bracketAt = stages.findIndex(st => isObject(st) && st.bracket === true);
@@ -493,6 +493,19 @@ function serviceChecks(pipeline: Record<string, any>, add: AddIssue): void {
     }
     repositories.set(key, name);
   }
+  // a service's stacks are <service>-<environment>-<stack>: "api" in "eu-dev" and "api-eu" in "dev" would share names
+  const prefixes = new Map<string, string>();
+  for (const name of names.filter(n => SERVICE_NAME_PATTERN.test(n))) {
+    for (const env of envIdsOf(environments)) {
+      const prefix = `${name}-${env}`.toLowerCase();
+      const other = prefixes.get(prefix);
+      if (other !== undefined && other !== `${name}/${env}`) {
+        add(['pipeline', 'services', name], undefined, `in environment "${env}" names its stacks "${name}-${env}-…", as service ${other.replace('/', ' does in environment ')}`,
+          'service and environment names whose "<service>-<environment>" prefixes differ', 'rename one of the two services (or environments)');
+      }
+      prefixes.set(prefix, `${name}/${env}`);
+    }
+  }
   if (pipeline.stages === undefined) {
     add(['pipeline', 'stages'], undefined, 'is missing: with services, the stages say where each service goes alone and from where they are released together',
       'stages, one of them with "bracket": true', 'add "stages": [{"name": "dev", "environments": ["dev"]}, {"name": "hardening", "environments": ["hardening"], "bracket": true}]');
@@ -508,6 +521,10 @@ function serviceChecks(pipeline: Record<string, any>, add: AddIssue): void {
         'per-service stages first, then bracket stages', 'remove "bracket": false, or move the stage before the first bracket stage');
     }
   });
+}
+
+function envIdsOf(environments: Record<string, any> | undefined): string[] {
+  return Object.keys(environments ?? {}).filter(id => id !== CICD_ENVIRONMENT_ID);
 }
 
 const CDK_BOOTSTRAP_ROLES = 'ddk-pipelines deploys through the standard CDK bootstrap roles ("cdk-<qualifier>-…"), which "ddk bootstrap" does not create. '

@@ -2,36 +2,14 @@
  * pipeline.services and stages[].bracket: the foo story's ddk.json, its validation messages and
  * its release plan (no CloudFormation).
  */
+import { FOO_CONNECTION_ARN as CONNECTION_ARN, fooDocument } from './fixtures';
 import { DdkConfig } from '../../lib/config';
 import { DeliveryPlan, SourceKind } from '../../lib/model';
 import { FILE, issuesOf, onlyIssue } from '../config/helpers';
 
-const CONNECTION_ARN = 'arn:aws:codeconnections:eu-west-1:111111111111:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
-
-/** Project foo: two services in their own repositories, dev per service, hardening as a bracket, production after. */
-export function fooDocument(): any {
-  return {
-    environments: {
-      cicd: { account: '111111111111', region: 'eu-west-1' },
-      dev: { account: '222222222222', region: 'eu-west-1' },
-      hardening: { account: '333333333333', region: 'eu-west-1' },
-      production: { account: '444444444444', region: 'eu-west-1' },
-    },
-    pipeline: {
-      name: 'foo',
-      strategy: 'codepipeline-trunk',
-      services: {
-        'foobar-frontend': { source: { codecommit: { repository: 'foobar-frontend' } } },
-        'foobar-backend': { source: { connection: { arn: CONNECTION_ARN, repository: 'acme/foobar-backend', branch: 'trunk' } }, synth: { commands: ['npm ci', 'npx cdk synth'] } },
-      },
-      stages: [
-        { name: 'dev', environments: ['dev'] },
-        { name: 'hardening', environments: ['hardening'], bracket: true, tests: ['npm run perf'], requiredChecks: ['perf/e2e'] },
-        { name: 'production', environments: ['production'] },
-      ],
-    },
-  };
-}
+// fooDocument lives in ./fixtures; re-exported for the test files that still import it from here
+// (importing a test file runs its tests too: import it from ./fixtures)
+export { fooDocument } from './fixtures';
 
 function withPipeline(change: (p: any) => void): any {
   const doc = fooDocument();
@@ -107,6 +85,17 @@ describe('validation of services and bracket stages', () => {
       ['pipeline.services.foobar-backend.source', 'names two sources'],
       ['pipeline.services.Frontend_2', 'has the name "Frontend_2", which is not a service name'],
     ]));
+  });
+
+  test('two services whose stacks would share names in some environment are refused', () => {
+    const doc = fooDocument();
+    doc.environments['eu-dev'] = { account: '555555555555', region: 'eu-west-1' };
+    doc.environments.dev = { account: '222222222222', region: 'eu-west-1' };
+    doc.pipeline.services = { 'api': { source: { codecommit: { repository: 'api' } } }, 'api-eu': { source: { codecommit: { repository: 'api-eu' } } } };
+    doc.pipeline.stages[0].environments = ['dev', 'eu-dev'];
+    const issue = onlyIssue(doc);
+    expect(issue.path).toMatch(/^pipeline\.services\.api(-eu)?$/);
+    expect(issue.problem).toMatch(/names its stacks "api(-eu)?-(eu-)?dev-…", as service api(-eu)? does in environment (eu-)?dev/);
   });
 
   test('no bracket stage: nothing would be released together', () => {
