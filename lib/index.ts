@@ -13,6 +13,8 @@ export * from './pipelines/notifications';
 export * from './pipelines/repository-seeder';
 export { ServiceStages } from './releases/service-stages';
 export type { ServiceStagesProps } from './releases/service-stages';
+export { ReleaseDelivery } from './releases/release-delivery';
+export type { ReleaseDeliveryProps } from './releases/release-delivery';
 export { ReviewEnvironments } from './reviews/review-environments';
 export type { ReviewEnvironmentsProps } from './reviews/review-environments';
 export * from './sample/sample-application';

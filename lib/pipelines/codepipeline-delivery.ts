@@ -1,20 +1,19 @@
-import { Aws, Duration, Validations } from 'aws-cdk-lib';
-import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as cpa from 'aws-cdk-lib/aws-codepipeline-actions';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledgePipelineFindings } from './acknowledgements';
 import { ApplicationStage, IApplicationFactory } from './application-stage';
 import { ArtifactStore } from './artifact-store';
-import { BUILD_IMAGE, BuildLogs, nodeRuntimeBuildSpec } from './build-environment';
+import { BuildLogs } from './build-environment';
 import { grantConnectionUse } from './connections';
+import { DeliveryProjects } from './delivery-projects';
 import { CODEPIPELINE_LIMITS, packDeployments, splitStageNames, stageOverhead } from './limits';
 import { PipelineNotifications } from './notifications';
 import { approvalTopic, codeCommitRepository, executionMode, holdSeedExecutions, manualApprovalAction } from './shared';
-import { CDK_CLI_VERSION } from './versions';
 import { DeliveryPlan, PipelineStrategy, PlanStage, PlanTarget, SourceKind } from '../model/plan';
+import { ReleaseDelivery } from '../releases/release-delivery';
 import { ReviewEnvironments } from '../reviews/review-environments';
 import { addReviewStage, reviewAssemblyId } from '../reviews/review-stage';
 import { StatusChecks } from '../status-checks/status-checks';
@@ -36,12 +35,18 @@ export interface CodePipelineDeliveryProps {
  *   environments in parallel (a CodeBuild action per environment running `cdk deploy` of the
  *   environment's nested assembly, allowed to assume only that stage's targets' CDK bootstrap
  *   roles), the approval before and the tests after.
+ * - `codepipeline-trunk` with services (`pipeline.services`): instead of that pipeline, a
+ *   `ReleaseDelivery` (construct id `Releases`): one pipeline per service and the release
+ *   pipeline, sharing this construct's artifact store, build logs, notifications and status checks.
  * - `codepipeline-gitflow`: one such pipeline per plan stage, each triggered by its own branch.
  *
  * Changing ddk.json changes these pipelines when the CICD stack is deployed again.
  */
 export class CodePipelineDelivery extends Construct {
-  /** The pipelines: one (trunk) or one per plan stage (Gitflow), in plan order. */
+  /**
+   * The pipelines: one (trunk), one per plan stage (Gitflow), in plan order; with services, each
+   * service's pipeline then the release pipeline.
+   */
   public readonly pipelines: codepipeline.Pipeline[] = [];
   /** Artifact bucket and key, shared by the pipelines. */
   public readonly artifacts: ArtifactStore;
@@ -62,7 +67,7 @@ export class CodePipelineDelivery extends Construct {
   /**
    * The status-check store, API and gates.
    *
-   * @default - undefined when no stage has requiredChecks and the plan has no review section
+   * @default - undefined when no stage has requiredChecks and the plan has neither a review section nor services
    */
   public readonly statusChecks?: StatusChecks;
   /**
@@ -71,10 +76,17 @@ export class CodePipelineDelivery extends Construct {
    * @default - undefined when the plan has no review section
    */
   public readonly reviews?: ReviewEnvironments;
+  /**
+   * The services' pipelines, the release pipeline and the release function.
+   *
+   * @default - undefined when the plan has no services
+   */
+  public readonly releases?: ReleaseDelivery;
   /** The log group of every CodeBuild project of the pipelines. */
   public readonly buildLogs: BuildLogs;
   private readonly plan: DeliveryPlan;
-  private readonly buildProject: codebuild.PipelineProject;
+  private readonly projects: DeliveryProjects;
+  private readonly buildProject?: codebuild.PipelineProject;
 
   constructor(scope: Construct, id: string, props: CodePipelineDeliveryProps) {
     super(scope, id);
@@ -83,16 +95,21 @@ export class CodePipelineDelivery extends Construct {
     if (!gitflow && plan.strategy !== PipelineStrategy.CODEPIPELINE_TRUNK) {
       throw new Error(`CodePipelineDelivery renders the codepipeline-trunk and codepipeline-gitflow strategies, not "${plan.strategy}". Fix: use CdkPipelinesDelivery for cdk-pipelines`);
     }
-    if (!gitflow && plan.stages.length + 2 > CODEPIPELINE_LIMITS.stagesPerPipeline) {
+    const services = plan.services.length > 0;
+    if (!gitflow && !services && plan.stages.length + 2 > CODEPIPELINE_LIMITS.stagesPerPipeline) {
       throw new Error(`${plan.config.file}: pipeline.stages: the plan renders at least ${plan.stages.length + 2} CodePipeline stages (2 for source and build, ${plan.stages.length} for the plan stages), more than the ${CODEPIPELINE_LIMITS.stagesPerPipeline} stages a pipeline allows. Fix: put environments that may deploy together into one stage (they deploy in parallel)`);
     }
     this.artifacts = new ArtifactStore(this, 'Artifacts', { artifactRetentionDays: plan.artifactRetentionDays });
     this.buildLogs = new BuildLogs(this, 'BuildLogs', { key: this.artifacts.key, name: plan.cicdStackName });
-    this.repository = codeCommitRepository(this, plan, gitflow ? plan.stages.map(s => s.branch) : []);
-    for (const t of plan.targets) {
+    this.projects = new DeliveryProjects(plan, this.artifacts, this.buildLogs);
+    // with services, each service's repository is the service's (ReleaseDelivery), and each
+    // service's own app builds its stacks: the CICD app has no repository and no application stages
+    this.repository = services ? undefined : codeCommitRepository(this, plan, gitflow ? plan.stages.map(s => s.branch) : []);
+    for (const t of services ? [] : plan.targets) {
       this.applicationStages[t.id] = new ApplicationStage(this, t.id, { environment: t.environment, application: props.application });
     }
-    if (plan.stages.some(s => s.requiredChecks.length > 0) || plan.review) {
+    // releases record candidates and releases in the status-check table and serve them through its API
+    if (plan.stages.some(s => s.requiredChecks.length > 0) || plan.review || services) {
       this.statusChecks = new StatusChecks(this, 'StatusChecks', { plan, repository: this.repository });
     }
     if (plan.review) {
@@ -107,10 +124,20 @@ export class CodePipelineDelivery extends Construct {
     }
     // inside a review build (DDK_REVIEW_ID set): the review deployment's stage
     addReviewStage(this, plan, props.application);
-    this.buildProject = this.newBuildProject();
+    // with services, each service has its own synth project (ReleaseDelivery)
+    if (!services) this.buildProject = this.newBuildProject();
     if (plan.notifications) this.notifications = new PipelineNotifications(this, 'Notifications', { notifications: plan.notifications });
 
-    if (gitflow) {
+    if (services) {
+      this.releases = new ReleaseDelivery(this, 'Releases', {
+        plan,
+        artifacts: this.artifacts,
+        buildLogs: this.buildLogs,
+        statusChecks: this.statusChecks!,
+        notifications: this.notifications,
+      });
+      this.pipelines.push(...this.releases.pipelines);
+    } else if (gitflow) {
       for (const stage of plan.stages) this.newPipeline(`Pipeline-${stage.name}`, `${plan.name}-${stage.name}`, stage.branch, [stage]);
     } else {
       this.newPipeline('Pipeline', plan.name, plan.source.branch, plan.stages);
@@ -138,7 +165,7 @@ export class CodePipelineDelivery extends Construct {
     pipeline.addStage({ stageName: 'Source', actions: [sourceAction] });
     pipeline.addStage({
       stageName: 'Build',
-      actions: [new cpa.CodeBuildAction({ actionName: 'Synth', project: this.buildProject, input: source, outputs: [assembly] })],
+      actions: [new cpa.CodeBuildAction({ actionName: 'Synth', project: this.buildProject!, input: source, outputs: [assembly] })],
     });
     for (const stage of stages) this.addPlanStage(pipeline, stage, source, assembly, sourceAction.variables.commitId);
     if (plan.source.connectionArn) grantConnectionUse(pipeline, plan.source.connectionArn);
@@ -201,69 +228,18 @@ export class CodePipelineDelivery extends Construct {
     });
   }
 
-  /**
-   * A CodeBuild project (the project's Node.js, encrypted with the artifact key, logging to the
-   * build log group) running `commands`, with the plan's build variables (its name).
-   */
-  private project(id: string, description: string, commands: string[], options: ProjectOptions = {}): codebuild.PipelineProject {
-    const variables: { [name: string]: codebuild.BuildEnvironmentVariable } = {};
-    for (const [k, v] of Object.entries(this.plan.buildEnvironmentVariables)) variables[k] = { value: v };
-    return new codebuild.PipelineProject(this, id, {
-      description: `${this.plan.name}: ${description}`,
-      environment: { buildImage: BUILD_IMAGE, computeType: options.compute ?? codebuild.ComputeType.SMALL },
-      environmentVariables: variables,
-      encryptionKey: this.artifacts.key,
-      timeout: options.timeout ?? Duration.minutes(60),
-      logging: this.buildLogs.loggingOptions,
-      buildSpec: codebuild.BuildSpec.fromObject({
-        version: '0.2',
-        phases: { ...nodeRuntimeBuildSpec().phases, build: { commands } },
-        ...(options.artifacts ? { artifacts: options.artifacts } : {}),
-      }),
-    });
-  }
-
   /** The install, unit-test and synth build; its output is the cloud assembly every stage deploys. */
   private newBuildProject(): codebuild.PipelineProject {
     const description = 'install, unit tests and synthesis (cdk-nag and CloudFormation validation run in synth)';
-    return this.project('Build', description, this.plan.synthCommands, {
-      compute: codebuild.ComputeType.MEDIUM,
-      artifacts: { 'base-directory': 'cdk.out', 'files': ['**/*'] },
-    });
+    return this.projects.synthProject(this, 'Build', description, this.plan.synthCommands);
   }
 
   /** One deploy project per plan stage, allowed to assume only that stage's targets' bootstrap roles. */
   private deployProject(stage: PlanStage): codebuild.PipelineProject {
-    const project = this.project(`Deploy-${stage.name}`, `cdk deploy of one environment of stage ${stage.name}`, [
-      'echo "Deploying environment $DDK_ENVIRONMENT from $DDK_ASSEMBLY"',
-      `npx --yes aws-cdk@${CDK_CLI_VERSION} deploy --app "$DDK_ASSEMBLY" --all --require-approval never --ci --progress events`,
-    ], { timeout: Duration.minutes(120) });
-    // `cdk deploy` assumes the target's deploy, file-publishing, image-publishing and lookup roles:
-    // one ARN pattern per target keeps the policy under IAM's 10 KB up to a full 48-target stage.
-    const arns = stage.targets.map(bootstrapRolesArn);
-    project.addToRolePolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: arns }));
-    for (const arn of arns) {
-      Validations.of(project).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${arn.replace(Aws.PARTITION, '<AWS::Partition>')}]`,
-        reason: 'The CDK bootstrap roles (deploy, file and image publishing, lookup) of exactly one target account and region of this stage; they trust only the CICD account.',
-      });
-    }
-    return project;
+    return this.projects.deployProject(this, `Deploy-${stage.name}`, stage, `cdk deploy of one environment of stage ${stage.name}`);
   }
 
   private testsProject(stage: PlanStage): codebuild.PipelineProject {
-    return this.project(`Tests-${stage.name}`, `tests after stage ${stage.name}`, stage.tests);
+    return this.projects.testsProject(this, `Tests-${stage.name}`, stage, `tests after stage ${stage.name}`);
   }
-}
-
-interface ProjectOptions {
-  readonly compute?: codebuild.ComputeType;
-  readonly timeout?: Duration;
-  readonly artifacts?: object;
-}
-
-/** The CDK bootstrap roles of one target: `cdk-<qualifier>-*-role-<account>-<region>`. */
-function bootstrapRolesArn(t: PlanTarget): string {
-  const qualifier = t.environment.bootstrapQualifier ?? 'hnb659fds';
-  return `arn:${Aws.PARTITION}:iam::${t.account}:role/cdk-${qualifier}-*-role-${t.account}-${t.region}`;
 }

@@ -23,6 +23,8 @@ import { DeliveryPlan, PlanStage, SourceKind } from '../model/plan';
 const BAD_REQUEST_PARAMETERS_TEMPLATE = '{"message": $context.error.messageString, "requestId": "$context.requestId", "hint": "GET /checks needs the query parameters pipeline and revision (stage is optional)"}';
 /** The same, for an API that also serves the review routes (`GET /reviews` needs `pipeline`). */
 const BAD_REQUEST_PARAMETERS_TEMPLATE_WITH_REVIEWS = '{"message": $context.error.messageString, "requestId": "$context.requestId", "hint": "GET /checks needs the query parameters pipeline and revision (stage is optional); GET /reviews needs pipeline"}';
+/** The same, for an API that also serves the release routes (each needs `pipeline`). */
+const BAD_REQUEST_PARAMETERS_TEMPLATE_WITH_RELEASES = '{"message": $context.error.messageString, "requestId": "$context.requestId", "hint": "GET /checks needs the query parameters pipeline and revision (stage is optional); GET /releases, GET /releases/{id} and GET /releases/candidates need pipeline"}';
 
 /** Props of a `StatusChecks`. */
 export interface StatusChecksProps {
@@ -31,7 +33,7 @@ export interface StatusChecksProps {
   /**
    * The CodeCommit repository that `propagate: true` comments on.
    *
-   * @default - the plan's CodeCommit repository, referenced by name; none for a connection source
+   * @default - the plan's CodeCommit repository, referenced by name; none for a connection source or a plan with services
    */
   readonly repository?: codecommit.IRepository;
   /**
@@ -119,9 +121,10 @@ export interface GateActionOptions {
  *   with rotation) holding every report, the run-time requirements, gate states and overrides;
  * - a REST API (API Gateway, IAM authorization on every method, required parameters checked by
  *   API Gateway and bodies field by field by the function, throttling, KMS-encrypted access logs):
- *   `POST /checks`, `GET /checks`, `PUT /requirements/{pipeline}/{stage}`, `POST /overrides`, and
- *   with a review section in the plan `GET /reviews` and `POST /reviews/destroy`; its URL is the
- *   stack output `StatusChecksApiEndpoint`;
+ *   `POST /checks`, `GET /checks`, `PUT /requirements/{pipeline}/{stage}`, `POST /overrides`,
+ *   with a review section in the plan `GET /reviews` and `POST /reviews/destroy`, and with
+ *   services in the plan `GET /releases`, `GET /releases/{id}` and `GET /releases/candidates`;
+ *   its URL is the stack output `StatusChecksApiEndpoint`;
  * - the API and gate functions (Node.js 22, least-privilege roles);
  * - events on the account's default EventBridge bus (or `eventBus`), source
  *   `ddk-pipelines.status-checks`.
@@ -176,6 +179,11 @@ export class StatusChecks extends Construct {
    * plan has a review section.
    */
   public readonly reviewRoutes: boolean;
+  /**
+   * Whether the API serves the release routes (`GET /releases`, `GET /releases/{id}`,
+   * `GET /releases/candidates`): the plan has services.
+   */
+  public readonly releaseRoutes: boolean;
   /**
    * The CodeCommit repository `propagate` comments on.
    *
@@ -233,7 +241,8 @@ export class StatusChecks extends Construct {
     this.accessLogs = logGroup('AccessLogs');
 
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
-    this.repository = props.repository ?? (plan.source.kind === SourceKind.CODECOMMIT
+    // with services, each service has its own repository: a report's revision names none of them
+    this.repository = props.repository ?? (plan.services.length === 0 && plan.source.kind === SourceKind.CODECOMMIT
       ? codecommit.Repository.fromRepositoryName(this, 'Repository', plan.source.repository)
       : undefined);
 
@@ -356,9 +365,12 @@ export class StatusChecks extends Construct {
     // quotes, while $context.error.validationErrorString (the schema validator's text, which
     // quotes the schema and the input) would not be valid JSON inside a JSON string.
     this.reviewRoutes = plan.review !== undefined;
+    this.releaseRoutes = plan.services.length > 0;
+    const template = this.releaseRoutes ? BAD_REQUEST_PARAMETERS_TEMPLATE_WITH_RELEASES
+      : this.reviewRoutes ? BAD_REQUEST_PARAMETERS_TEMPLATE_WITH_REVIEWS : BAD_REQUEST_PARAMETERS_TEMPLATE;
     this.api.addGatewayResponse('BadRequestParameters', {
       type: apigw.ResponseType.BAD_REQUEST_PARAMETERS,
-      templates: { 'application/json': this.reviewRoutes ? BAD_REQUEST_PARAMETERS_TEMPLATE_WITH_REVIEWS : BAD_REQUEST_PARAMETERS_TEMPLATE },
+      templates: { 'application/json': template },
     });
 
     const validator = new apigw.RequestValidator(this, 'RequestValidator', {
@@ -391,6 +403,19 @@ export class StatusChecks extends Construct {
         requestParameters: { 'method.request.querystring.pipeline': true },
       });
       reviews.addResource('destroy').addMethod('POST', integration, { requestValidator: validator });
+    }
+    if (this.releaseRoutes) {
+      // releases of the plan's services (release brackets): a pipeline's releases, one release with
+      // its events, the services' latest candidates (API Gateway matches /releases/candidates
+      // before the {id} path parameter)
+      const pipelineQuery = { 'method.request.querystring.pipeline': true };
+      const releases = this.api.root.addResource('releases');
+      releases.addMethod('GET', integration, { requestValidator: validator, requestParameters: pipelineQuery });
+      releases.addResource('candidates').addMethod('GET', integration, { requestValidator: validator, requestParameters: pipelineQuery });
+      releases.addResource('{id}').addMethod('GET', integration, {
+        requestValidator: validator,
+        requestParameters: { ...pipelineQuery, 'method.request.path.id': true },
+      });
     }
     this.acknowledgeApiFindings(props.cloudWatchRole ?? true);
   }
@@ -472,6 +497,26 @@ export class StatusChecks extends Construct {
   public grantDestroyReviews(grantee: iam.IGrantable): iam.Grant {
     this.requireReviewRoutes('grantDestroyReviews');
     return this.grantInvoke(grantee, 'POST', '/reviews/destroy');
+  }
+
+  /**
+   * Lets a principal read releases and candidates (`GET /releases`, `GET /releases/{id}`,
+   * `GET /releases/candidates`).
+   *
+   * @throws when the plan has no services (the API has no release routes)
+   */
+  public grantReadReleases(grantee: iam.IGrantable): iam.Grant {
+    if (!this.releaseRoutes) {
+      throw new Error(`StatusChecks ${this.node.path}: grantReadReleases: pipeline ${this.pipelineName} has no services, so the API has no /releases routes to grant; expected a plan with services. Fix: declare "pipeline": {"services": {…}} in ddk.json, or do not grant release access`);
+    }
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns: [
+        this.api.arnForExecuteApi('GET', '/releases', this.api.deploymentStage.stageName),
+        this.api.arnForExecuteApi('GET', '/releases/*', this.api.deploymentStage.stageName),
+      ],
+    });
   }
 
   private requireReviewRoutes(method: string): void {

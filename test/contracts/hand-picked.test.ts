@@ -3,6 +3,7 @@ import { Finding, formatFindings } from './findings';
 import { checkGuardRules } from './guard';
 import { synthesizeDdk, SynthOutput } from './synthesize';
 import { exampleDdkJson } from '../helpers';
+import { fooDocument } from '../releases/fixtures';
 
 /*
  * Hand-picked configurations, synthesized as `cdk synth` does (aws-cdk-lib's CloudFormation
@@ -10,7 +11,9 @@ import { exampleDdkJson } from '../helpers';
  * simulation and AWS Control Tower's guard rules: the repository's example ddk.json with each
  * strategy, varied towards what the example does not show (connection sources with both ARN
  * forms, a gated stage with many long required checks, a target in the CICD account, review
- * deployments from CodeCommit and from a connection). The guard
+ * deployments from CodeCommit and from a connection), and release brackets (the foo story of
+ * issue 12 with a created repository, a codestar-connections ARN, a gated per-service stage and
+ * an approval before a bracket stage). The guard
  * rules run once over all three outputs (cfn-guard's cost is per rule, hardly per template).
  */
 
@@ -36,10 +39,22 @@ function variant(strategy: string): any {
   return doc;
 }
 
+/** Release brackets: the foo story, varied towards what it does not show. */
+function services(): any {
+  const doc = fooDocument();
+  doc.pipeline.services['foobar-frontend'].source.codecommit.create = true;
+  doc.pipeline.services['foobar-backend'].source.connection.arn = 'arn:aws:codestar-connections:eu-west-1:111111111111:connection/0b1d7c2e-6c11-4d3e-9b59-1a2b3c4d5e6f';
+  doc.pipeline.stages[0].requiredChecks = ['ci/unit'];
+  doc.pipeline.stages[2].approval = true;
+  return doc;
+}
+const SERVICES = 'codepipeline-trunk with services';
+
 const outputs = new Map<string, SynthOutput>();
 let guardFindings: Finding[] = [];
 beforeAll(() => {
   for (const strategy of STRATEGIES) outputs.set(strategy, synthesizeDdk(variant(strategy), { validation: 'full' }));
+  outputs.set(SERVICES, synthesizeDdk(services(), { validation: 'full' }));
   guardFindings = checkGuardRules([...outputs.values()].flatMap(o => o.stacks));
 }, 240_000);
 afterAll(() => outputs.forEach(o => o.dispose()));
@@ -53,4 +68,17 @@ test.each(STRATEGIES)('%s: every template keeps every contract, the access simul
   if (findings.length > 0) throw new Error(`${findings.length} contract finding(s):\n${formatFindings(findings)}`);
   // the checks had something to check: one application stack per target besides the CICD stack
   expect(out.stacks.filter(s => s.kind === 'application')).toHaveLength(out.plan.targets.length);
+}, 120_000);
+
+test(`${SERVICES}: every template keeps every contract, the access simulation and the guard rules`, async () => {
+  const out = outputs.get(SERVICES)!;
+  const findings = [
+    ...(await checkOutput(out, { guard: false })),
+    ...guardFindings.filter(f => out.stacks.some(s => s.templateFile === f.templateFile)),
+  ];
+  if (findings.length > 0) throw new Error(`${findings.length} contract finding(s):\n${formatFindings(findings)}`);
+  // the checks had something to check: the CICD stack alone (each service's app has the application stacks), three pipelines
+  expect(out.stacks.map(s => s.kind)).toEqual(['cicd']);
+  const pipelines = Object.values<any>(out.stacks[0].template.Resources).filter(r => r.Type === 'AWS::CodePipeline::Pipeline').map(r => r.Properties.Name);
+  expect(pipelines).toEqual(['foo-foobar-frontend', 'foo-foobar-backend', 'foo-release']);
 }, 120_000);

@@ -7,10 +7,6 @@ import { DdkConfig } from '../../lib/config';
 import { DeliveryPlan, SourceKind } from '../../lib/model';
 import { FILE, issuesOf, onlyIssue } from '../config/helpers';
 
-// fooDocument lives in ./fixtures; re-exported for the test files that still import it from here
-// (importing a test file runs its tests too: import it from ./fixtures)
-export { fooDocument } from './fixtures';
-
 function withPipeline(change: (p: any) => void): any {
   const doc = fooDocument();
   change(doc.pipeline);
