@@ -516,6 +516,10 @@ function serviceChecks(pipeline: Record<string, any>, environments: Record<strin
       'one stage with "bracket": true (it and every later stage release the services as one unit)', 'add "bracket": true to the first stage the services go to together');
   }
   stages.forEach((st, i) => {
+    if ((bracketAt < 0 || i < bracketAt) && isObject(st) && typeof st.name === 'string' && st.name.toLowerCase() === 'candidate') {
+      add(['pipeline', 'stages', i, 'name'], st.name, 'collides with the "Candidate" stage that ends each service\'s pipeline (it records the revision for releases)',
+        'a per-service stage name other than "Candidate"', 'rename the stage');
+    }
     if (i > bracketAt && bracketAt >= 0 && isObject(st) && st.bracket === false) {
       add(['pipeline', 'stages', i, 'bracket'], false, `makes a per-service stage after the bracket stage pipeline.stages[${bracketAt}]: a release cannot split up again`,
         'per-service stages first, then bracket stages', 'remove "bracket": false, or move the stage before the first bracket stage');

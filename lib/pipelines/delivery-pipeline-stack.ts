@@ -82,7 +82,8 @@ export class DeliveryPipelineStack extends Stack {
     const gitflow = plan.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW
       ? ' (codepipeline-gitflow creates one pipeline per stage: put environments that deploy together into one stage, or use codepipeline-trunk)'
       : '';
-    return [`${plan.config.file}: pipeline.stages: the CICD stack ${this.stackName} has ${resources} resources, more than the ${CLOUDFORMATION_RESOURCES_PER_STACK} a CloudFormation stack allows. Fix: use fewer stages${gitflow}`];
+    const services = plan.services.length > 0 ? ` and services (each service has a pipeline of its own; ${plan.services.length} now)` : '';
+    return [`${plan.config.file}: pipeline.stages: the CICD stack ${this.stackName} has ${resources} resources, more than the ${CLOUDFORMATION_RESOURCES_PER_STACK} a CloudFormation stack allows. Fix: use fewer stages${services}${gitflow}`];
   }
 }
 

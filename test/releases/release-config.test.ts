@@ -94,6 +94,12 @@ describe('validation of services and bracket stages', () => {
     expect(issue.problem).toMatch(/names its stacks "api(-eu)?-(eu-)?dev-…", as service api(-eu)? does in environment (eu-)?dev/);
   });
 
+  test('a per-service stage named Candidate would collide with the stage that ends each service\'s pipeline', () => {
+    const issue = onlyIssue(withPipeline(p => { p.stages[0].name = 'candidate'; }));
+    expect(issue).toMatchObject({ path: 'pipeline.stages[0].name', value: '"candidate"' });
+    expect(issue.problem).toMatch(/"Candidate" stage that ends each service's pipeline/);
+  });
+
   test('no bracket stage: nothing would be released together', () => {
     const issue = onlyIssue(withPipeline(p => { delete p.stages[1].bracket; }));
     expect(issue).toMatchObject({ path: 'pipeline.stages' });

@@ -629,3 +629,16 @@ describe('the constructs on their own', () => {
     expect(JSON.stringify(template.toJSON())).not.toMatch(/Releases|ReleaseFunction/);
   });
 });
+
+describe('CloudFormation\'s 500 resources per stack', () => {
+  test('too many services for one CICD stack: the error names the services as the cause', () => {
+    // GIVEN the foo story with 30 CodeCommit services (each has a pipeline, roles and projects of its own)
+    const doc = fooDocument();
+    doc.pipeline.services = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`svc-${i}`, { source: { codecommit: { repository: `svc-${i}` } } }]));
+    const app = new App({ context: { ...CDK_CONTEXT, '@aws-cdk/core:validateAgainstDefaultRules': false } });
+    const plan = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc, 'ddk.json'));
+    new DeliveryPipelineStack(app, plan.cicdStackName, { plan, application: new SampleApplication() });
+    // THEN synthesis stops with the limit, the count and the services named in the fix
+    expect(() => app.synth()).toThrow(/more than the 500 a CloudFormation stack allows\. Fix: use fewer stages and services \(each service has a pipeline of its own; 30 now\)/);
+  });
+});
