@@ -24,7 +24,7 @@ import { DeliveryProjects } from '../pipelines/delivery-projects';
 import { CODEPIPELINE_LIMITS, packDeployments, splitStageNames, stageOverhead } from '../pipelines/limits';
 import type { PipelineNotifications } from '../pipelines/notifications';
 import { approvalTopic, executionMode, manualApprovalAction } from '../pipelines/shared';
-import { ENV, EVENT_SOURCE, LIMITS } from '../status-checks/shared';
+import { ENV, LIMITS } from '../status-checks/shared';
 import type { StatusChecks } from '../status-checks/status-checks';
 
 /** Props of `ReleaseDelivery`. */
@@ -465,20 +465,7 @@ export class ReleaseDelivery extends Construct {
       reason: 'Node.js 22 is the runtime the handlers are bundled and tested for (esbuild target node22) and a supported Lambda LTS runtime; moving to a newer one is a deliberate change of bundle target and tests, not a silent upgrade.',
     });
     // exactly the calls the function makes (lib/releases/store.ts, codepipeline-reader.ts, the event publisher)
-    checks.table.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query');
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'TableKeyThroughDynamoDB',
-      actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
-      resources: [checks.key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
-    }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'PublishReleaseEvents',
-      actions: ['events:PutEvents'],
-      resources: [checks.eventBus.eventBusArn],
-      // every entry's source must be the status checks' (see StatusChecks): ForAllValues alone is true on none
-      conditions: { 'ForAllValues:StringEquals': { 'events:source': [EVENT_SOURCE] }, 'Null': { 'events:source': 'false' } },
-    }));
+    checks.grantStoreAndEvents(role, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], 'PublishReleaseEvents');
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ReadReleasePipeline',
       // GetPipelineExecution (variables, revisions, trigger), GetPipeline (stages and actions at the
@@ -563,11 +550,7 @@ function serviceEnvironments(plan: DeliveryPlan): string {
 function checkLimits(plan: DeliveryPlan, release: ReleasePlan): void {
   const file = plan.config.file;
   const L = CODEPIPELINE_LIMITS;
-  const candidate = release.serviceStages.find(s => s.name.toLowerCase() === CANDIDATE_STAGE.toLowerCase());
-  if (candidate) {
-    const i = plan.stages.indexOf(candidate);
-    throw new Error(`${file}: pipeline.stages[${i}].name: "${candidate.name}" collides with the "${CANDIDATE_STAGE}" stage every service's pipeline ends with. Fix: rename the stage`);
-  }
+  // a per-service stage named Candidate is refused by ddk.json's validation (lib/config/validate.ts)
   const releaseStages = 2 + release.bracketStages.length;
   if (releaseStages > L.stagesPerPipeline) {
     throw new Error(`${file}: pipeline.stages: the release pipeline "${release.releasePipeline}" would have ${releaseStages} stages (Source, Build and ${release.bracketStages.length} bracket stages), more than the ${L.stagesPerPipeline} a pipeline allows. Fix: put environments that are released together into one bracket stage`);

@@ -271,20 +271,7 @@ export class ReviewEnvironments extends Construct {
   /** The controller's statements, each on exactly its resources. */
   private grantController(props: ReviewEnvironmentsProps, role: iam.Role): void {
     const checks = props.statusChecks;
-    checks.table.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'TableKeyThroughDynamoDB',
-      actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
-      resources: [checks.key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Aws.REGION}.amazonaws.com` } },
-    }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'PublishReviewEvents',
-      actions: ['events:PutEvents'],
-      resources: [checks.eventBus.eventBusArn],
-      // every entry's source must be the status checks' (see StatusChecks): ForAllValues alone is true on none
-      conditions: { 'ForAllValues:StringEquals': { 'events:source': [EVENT_SOURCE] }, 'Null': { 'events:source': 'false' } },
-    }));
+    checks.grantStoreAndEvents(role, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], 'PublishReviewEvents');
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ReviewBuilds',
       // StartBuild with the source and the project's own buildspec (BatchGetProjects reads it: a source

@@ -272,24 +272,8 @@ export class StatusChecks extends Construct {
     this.gateFunction = this.handler('GateFunction', 'status-checks-gate', `Status-check gates of pipeline ${plan.name}`, logGroup('GateFunctionLogs'), environment, Duration.seconds(30));
 
     // least privilege: exactly the calls each handler makes, on exactly its resources
-    this.table.grant(this.apiFunction, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
-    this.table.grant(this.gateFunction, 'dynamodb:PutItem', 'dynamodb:Query');
-    for (const fn of [this.apiFunction, this.gateFunction]) {
-      fn.addToRolePolicy(new iam.PolicyStatement({
-        sid: 'TableKeyThroughDynamoDB',
-        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
-        resources: [this.key.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Aws.REGION}.amazonaws.com` } },
-      }));
-      fn.addToRolePolicy(new iam.PolicyStatement({
-        sid: 'PublishStatusCheckEvents',
-        actions: ['events:PutEvents'],
-        resources: [this.eventBus.eventBusArn],
-        // events:source is multivalued (one value per entry of a PutEvents call): every entry's
-        // source must be ours, and the key must be there (ForAllValues alone is true on none)
-        conditions: { 'ForAllValues:StringEquals': { 'events:source': [EVENT_SOURCE] }, 'Null': { 'events:source': 'false' } },
-      }));
-    }
+    this.grantStoreAndEvents(this.apiFunction, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']);
+    this.grantStoreAndEvents(this.gateFunction, ['dynamodb:PutItem', 'dynamodb:Query']);
     if (this.repository) {
       this.apiFunction.addToRolePolicy(new iam.PolicyStatement({
         sid: 'CommentOnCommits',
@@ -457,6 +441,33 @@ export class StatusChecks extends Construct {
       timeout: timeout ?? this.gateTimeout,
       actionRole: this.gateActionRole,
     };
+  }
+
+  /**
+   * Lets a function of the delivery system use the store and the events as the status-check
+   * handlers do: `tableActions` on the table, the table's key only through DynamoDB, and
+   * `events:PutEvents` on the bus for the status checks' `source` only.
+   *
+   * @param grantee the function (or its role)
+   * @param tableActions the DynamoDB actions it calls
+   * @param publishSid the id of the PutEvents statement
+   */
+  public grantStoreAndEvents(grantee: iam.IGrantable, tableActions: string[], publishSid: string = 'PublishStatusCheckEvents'): void {
+    this.table.grant(grantee, ...tableActions);
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'TableKeyThroughDynamoDB',
+      actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+      resources: [this.key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Aws.REGION}.amazonaws.com` } },
+    }));
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: publishSid,
+      actions: ['events:PutEvents'],
+      resources: [this.eventBus.eventBusArn],
+      // events:source is multivalued (one value per entry of a PutEvents call): every entry's
+      // source must be ours, and the key must be there (ForAllValues alone is true on none)
+      conditions: { 'ForAllValues:StringEquals': { 'events:source': [EVENT_SOURCE] }, 'Null': { 'events:source': 'false' } },
+    }));
   }
 
   /** Lets a principal report checks (`POST /checks`). */

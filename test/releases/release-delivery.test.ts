@@ -538,12 +538,6 @@ describe('limits and mistakes, refused with the file, the value and the fix', ()
     expect(() => render(doc)).toThrow(`ddk.json: pipeline.stages[2] "production": the action "Deploy-s${'v'.repeat(39)}-${long}" (service s${'v'.repeat(39)}, environment ${long}) is longer than CodePipeline's 100 characters. Fix: shorten the service name or the environment id`);
   });
 
-  test('a per-service stage named Candidate, the last stage of every service\'s pipeline', () => {
-    const doc = fooDocument();
-    doc.pipeline.stages[0].name = 'candidate';
-    expect(() => render(doc)).toThrow('ddk.json: pipeline.stages[0].name: "candidate" collides with the "Candidate" stage every service\'s pipeline ends with. Fix: rename the stage');
-  });
-
   test('more bracket stages than the release pipeline holds', () => {
     const envs = environments(50);
     const ids = Object.keys(envs).filter(e => e !== 'cicd');
