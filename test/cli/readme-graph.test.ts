@@ -12,3 +12,13 @@ test('the README shows the current delivery graph of the example ddk.json (regen
   const plan = DeliveryPlan.fromConfig(DdkConfig.fromFile(join(ROOT, 'ddk.json')));
   expect(block![1].trim()).toBe(toMermaid(deliveryGraph(plan)).trim());
 });
+
+test('the README\'s release brackets section shows the delivery graph of its own foo ddk.json', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf-8');
+  const section = /## Release brackets([\s\S]*?)\n## /.exec(readme)![1];
+  const json = /```json\n([\s\S]*?)```/.exec(section)![1];
+  const block = /### The delivery graph of the foo story[\s\S]*?```mermaid\n([\s\S]*?)```/.exec(section);
+  expect(block).not.toBeNull();
+  const plan = DeliveryPlan.fromConfig(DdkConfig.fromObject(JSON.parse(json), 'ddk.json'));
+  expect(block![1].trim()).toBe(toMermaid(deliveryGraph(plan)).trim());
+});
