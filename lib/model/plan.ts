@@ -117,6 +117,14 @@ export interface PlanService {
   readonly synthCommands: string[];
 }
 
+/** A service's own pipeline. */
+export interface ServicePipeline {
+  /** The service. */
+  readonly service: string;
+  /** The pipeline's name, `<name>-<service>`. */
+  readonly name: string;
+}
+
 /** How a plan with services is delivered: each service alone, then released together. */
 export interface ReleasePlan {
   /** The stages each service goes through alone, in its own pipeline (may be empty). */
@@ -124,7 +132,7 @@ export interface ReleasePlan {
   /** The bracket stages: from the first on, releases move as one unit (never empty). */
   readonly bracketStages: PlanStage[];
   /** Each service's pipeline: `<name>-<service>`. */
-  readonly servicePipelines: { readonly service: string; readonly name: string }[];
+  readonly servicePipelines: ServicePipeline[];
   /** The release pipeline: `<name>-release`. */
   readonly releasePipeline: string;
 }
