@@ -125,6 +125,13 @@ export async function applyChange(change: PipelineChange, deps: ReleaseDependenc
     logger.info('rollback execution ignored', { execution: change.execution, target: snapshot.rollback.target });
     return [reason];
   }
+  if (snapshot.releaseId === undefined && await deps.releases.releaseOfExecution(settings.pipeline, change.execution) === undefined) {
+    // the run CodePipeline starts when it creates the pipeline, or a console "Release change":
+    // no release id, and the release build stops before building anything (ReleaseDelivery)
+    const reason = `execution ${change.execution} of "${settings.releasePipeline}" has no release id (ReleaseId ${snapshot.invalidReleaseId === undefined ? 'unset' : `"${snapshot.invalidReleaseId}"`}): it was not started by \`ddk-pipelines release start\` and is not a release; nothing recorded`;
+    logger.info('execution without a release id ignored', { execution: change.execution, releaseId: snapshot.invalidReleaseId });
+    return [reason];
+  }
   const { releaseId, note } = await resolveRelease(change, snapshot, deps);
   let current = await deps.releases.get(settings.pipeline, releaseId);
   if (current !== undefined && current.execution !== change.execution) {

@@ -15,7 +15,7 @@ import { CodePipelineReleaseReader } from '../../lib/releases/codepipeline-reade
 import type { ReleaseDependencies } from '../../lib/releases/controller';
 import { runReleaseFunction } from '../../lib/releases/controller';
 import type { ExecutionDescription } from '../../lib/releases/progress';
-import { RELEASE_DETAIL_TYPES, RELEASE_ID_PATTERN, RELEASE_SETTINGS_ENV } from '../../lib/releases/shared';
+import { RELEASE_DETAIL_TYPES, RELEASE_SETTINGS_ENV } from '../../lib/releases/shared';
 import { ReleaseStore } from '../../lib/releases/store';
 import { CodePipelineJobResults } from '../../lib/reviews/adapters';
 import { EventBridgePublisher } from '../../lib/status-checks/events';
@@ -164,19 +164,14 @@ describe('events out of order, twice, or at the same time', () => {
 });
 
 describe('release ids', () => {
-  test('an execution without a ReleaseId (the pipeline\'s first run on creation) gets an id derived from it, kept for its later events', async () => {
+  test('an execution without a release id (the pipeline\'s first run on creation, a console "Release change") is not a release: nothing recorded or published', async () => {
     const exec = '44444444-1234-5678-abcd-12345678abcd';
-    executions[exec] = description('InProgress', { pipelineExecutionId: exec, variables: [], trigger: { triggerType: 'CreatePipeline', triggerDetail: 'arn:aws:iam::111111111111:role/cfn' } });
+    executions[exec] = description('InProgress', { pipelineExecutionId: exec, variables: [{ name: 'ReleaseId', resolvedValue: 'manual' }], trigger: { triggerType: 'CreatePipeline', triggerDetail: 'arn:aws:iam::111111111111:role/cfn' } });
     const events = releaseRun().map(e => ({ ...e, detail: { ...e.detail, 'execution-id': exec } }));
-    // the first event handled is a stage's, not the execution's STARTED
-    await handler(events[1], CONTEXT);
-    const id = await releases.releaseOfExecution('foo', exec);
-    expect(id).toMatch(RELEASE_ID_PATTERN);
-    await handler(events[0], CONTEXT);
-    expect(await releases.releaseOfExecution('foo', exec)).toBe(id);
-    const record = await releases.get('foo', id!);
-    expect(record).toMatchObject({ execution: exec, startedBy: 'CreatePipeline: arn:aws:iam::111111111111:role/cfn', note: expect.stringContaining('has no ReleaseId variable') });
-    expect(published()[0].detail.releaseId).toBe(id);
+    for (const e of events) await handler(e, CONTEXT);
+    expect(await releases.releaseOfExecution('foo', exec)).toBeUndefined();
+    expect((await releases.list('foo')).filter(r => r.execution === exec)).toEqual([]);
+    expect(published().filter(e => JSON.stringify(e).includes(exec))).toEqual([]);
   });
 
   test('a ReleaseId already naming another execution\'s release: the second execution gets a derived id', async () => {
