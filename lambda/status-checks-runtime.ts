@@ -7,19 +7,20 @@ import { ENV, requireEnv, retentionDays } from '../lib/status-checks/shared';
 import { StatusCheckStore } from '../lib/status-checks/store';
 
 /*
- * What both status-check handlers build from their environment: the store, the event publisher
- * and a logger adapter. SDK clients take region, credentials and endpoints (e.g.
- * AWS_ENDPOINT_URL_DYNAMODB) from the SDK's own settings.
+ * What the handlers build from their environment: the table's document client, the status-check
+ * store, the event publisher and a logger adapter. SDK clients take region, credentials and
+ * endpoints (e.g. AWS_ENDPOINT_URL_DYNAMODB) from the SDK's own settings.
  */
 
-/** The store, events, clock and logger the API and the gate share. */
+/** The table, store, events, clock and logger every handler shares (the review and release stores use `doc` and `tableName` too). */
 export function sharedDependencies(logger: Logger) {
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  const tableName = requireEnv(ENV.TABLE_NAME);
   return {
-    store: new StatusCheckStore(
-      DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
-      requireEnv(ENV.TABLE_NAME),
-      { retentionDays: retentionDays() },
-    ),
+    doc,
+    tableName,
+    retentionDays: retentionDays(),
+    store: new StatusCheckStore(doc, tableName, { retentionDays: retentionDays() }),
     events: new EventBridgePublisher(new EventBridgeClient({}), requireEnv(ENV.EVENT_BUS_NAME)),
     now: () => new Date(),
     logger: {
@@ -29,3 +30,4 @@ export function sharedDependencies(logger: Logger) {
     },
   };
 }
+

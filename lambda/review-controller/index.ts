@@ -2,15 +2,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { CodeCommitClient } from '@aws-sdk/client-codecommit';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { CodeBuildStarter, CodeCommitPullRequestCommenter, CodePipelineJobResults } from '../../lib/reviews/adapters';
-import { ControllerDependencies, ControllerOutcome, runController } from '../../lib/reviews/controller';
+import { ControllerDependencies, runController } from '../../lib/reviews/controller';
 import { reviewSettings } from '../../lib/reviews/events';
 import { DeployRoleStacks } from '../../lib/reviews/stacks';
 import { ReviewStore } from '../../lib/reviews/store';
-import { ENV, requireEnv, retentionDays } from '../../lib/status-checks/shared';
+import { requireEnv } from '../../lib/status-checks/shared';
+import { jobAnsweringHandler } from '../job-handler';
 import { sharedDependencies } from '../status-checks-runtime';
 
 /*
@@ -32,11 +31,7 @@ function dependencies(context?: Context): ControllerDependencies {
     const region = requireEnv('AWS_REGION');
     deps = {
       settings,
-      reviews: new ReviewStore(
-        DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
-        requireEnv(ENV.TABLE_NAME),
-        { retentionDays: retentionDays() },
-      ),
+      reviews: new ReviewStore(shared.doc, shared.tableName, { retentionDays: shared.retentionDays }),
       checks: shared.store,
       events: shared.events,
       builds: new CodeBuildStarter(new CodeBuildClient({}), region, settings.source.repository),
@@ -53,27 +48,4 @@ function dependencies(context?: Context): ControllerDependencies {
   return deps;
 }
 
-function jobIdOf(event: unknown): string | undefined {
-  const job = (event as { 'CodePipeline.job'?: { id?: unknown } } | null)?.['CodePipeline.job'];
-  return typeof job?.id === 'string' ? job.id : undefined;
-}
-
-export const handler = async (event: unknown, context?: Context): Promise<ControllerOutcome> => {
-  if (context) logger.addContext(context);
-  let d: ControllerDependencies;
-  try {
-    d = dependencies(context);
-  } catch (e) {
-    // a deployment defect (a missing or malformed variable): a job must still be answered
-    logger.error('review controller misconfigured', { error: (e as Error).message });
-    const jobId = jobIdOf(event);
-    if (jobId !== undefined) {
-      await new CodePipelineJobResults(new CodePipelineClient({})).fail(jobId, `The review controller is misconfigured: ${(e as Error).message}`, context?.awsRequestId);
-      return { input: `CodePipeline job ${jobId}`, summaries: [(e as Error).message] };
-    }
-    throw e;
-  }
-  const outcome = await runController(event, d);
-  logger.info('done', { input: outcome.input, summaries: outcome.summaries });
-  return outcome;
-};
+export const handler = jobAnsweringHandler('review controller', logger, dependencies, runController);
