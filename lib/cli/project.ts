@@ -134,3 +134,36 @@ export function pipelineName(options: PipelineTargetOptions, cwd: string): strin
   }
   return optionalPlan(options, cwd, true)!.name;
 }
+
+/** The pipeline an API command (reviews, release) works on, and its plan when ddk.json describes it. */
+export interface CommandTarget<O extends PipelineTargetOptions> {
+  readonly pipeline: string;
+  /** The plan of ddk.json, only when it is this pipeline's. */
+  readonly plan?: DeliveryPlan;
+  /** The ddk.json the defaults come from (as given, or the default file). */
+  readonly file: string;
+  /** The command's options with `config` set to the ddk.json given as argument. */
+  readonly options: O;
+}
+
+/**
+ * The pipeline (`--pipeline`, else the plan's name) and its plan. A ddk.json named on the
+ * command line must be valid; the default ./ddk.json may be absent when `--pipeline` is given.
+ *
+ * @param file the ddk.json argument, if any
+ */
+export function commandTarget<O extends PipelineTargetOptions>(file: string | undefined, options: O, cwd: string): CommandTarget<O> {
+  const withFile: O = { ...options, config: file ?? options.config };
+  let plan: DeliveryPlan | undefined;
+  if (withFile.config !== undefined) {
+    const checked = checkFile(withFile.config, cwd);
+    if (!checked.plan) {
+      throw new CliError(`${invalidMessage(checked)}\nFix: correct ${withFile.config} (see \`ddk-pipelines validate ${withFile.config}\`), or pass --pipeline <name> without a file`, 2);
+    }
+    plan = checked.plan;
+  } else {
+    plan = optionalPlan(withFile, cwd, options.pipeline === undefined);
+  }
+  const pipeline = options.pipeline !== undefined ? pipelineName(withFile, cwd) : plan!.name;
+  return { pipeline, plan: plan?.name === pipeline ? plan : undefined, file: withFile.config ?? DEFAULT_FILE, options: withFile };
+}

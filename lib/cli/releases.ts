@@ -6,7 +6,7 @@ import { callerIdentity } from './caller-identity';
 import { ApiOptions, apiFor, colourState } from './checks';
 import { CliError, columns, Io, pad, printJson, Style } from './io';
 import { aws, colourStatus, PipelineContext } from './pipeline-ops';
-import { checkFile, DEFAULT_FILE, invalidMessage, optionalPlan, pipelineName } from './project';
+import { commandTarget, CommandTarget, optionalPlan } from './project';
 import { age } from './reviews';
 import { CheckRecord, segment, StatusCheckApi } from './status-check-api';
 import { didYouMean } from '../config/issues';
@@ -73,36 +73,7 @@ export interface PlannedMember extends ReleaseMember {
   readonly candidate?: ReleaseCandidate;
 }
 
-/** The pipeline a release command works on, and its plan when ddk.json describes it. */
-interface ReleaseTarget {
-  readonly pipeline: string;
-  /** The plan of ddk.json, only when it is this pipeline's. */
-  readonly plan?: DeliveryPlan;
-  /** The ddk.json the defaults come from (as given, or the default file). */
-  readonly file: string;
-  /** The command's options with `config` set to the ddk.json given as argument. */
-  readonly options: ReleaseOptions;
-}
-
-/**
- * The pipeline (`--pipeline`, else the plan's name) and its plan. A ddk.json named on the
- * command line must be valid; the default ./ddk.json may be absent when `--pipeline` is given.
- */
-function releaseTarget(file: string | undefined, options: ReleaseOptions, io: Io): ReleaseTarget {
-  const withFile: ReleaseOptions = { ...options, config: file ?? options.config };
-  let plan: DeliveryPlan | undefined;
-  if (withFile.config !== undefined) {
-    const checked = checkFile(withFile.config, io.cwd);
-    if (!checked.plan) {
-      throw new CliError(`${invalidMessage(checked)}\nFix: correct ${withFile.config} (see \`ddk-pipelines validate ${withFile.config}\`), or pass --pipeline <name> without a file`, 2);
-    }
-    plan = checked.plan;
-  } else {
-    plan = optionalPlan(withFile, io.cwd, options.pipeline === undefined);
-  }
-  const pipeline = options.pipeline !== undefined ? pipelineName(withFile, io.cwd) : plan!.name;
-  return { pipeline, plan: plan?.name === pipeline ? plan : undefined, file: withFile.config ?? DEFAULT_FILE, options: withFile };
-}
+type ReleaseTarget = CommandTarget<ReleaseOptions>;
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
@@ -494,7 +465,7 @@ async function notFound(e: CliError, api: StatusCheckApi, pipeline: string, rele
 /** Reads one release, with the errors of a missing route and of an unknown id explained. */
 async function readRelease(id: string, file: string | undefined, options: ReleaseOptions, io: Io) {
   const releaseId = checkReleaseId(id);
-  const target = releaseTarget(file, options, io);
+  const target = commandTarget(file, options, io.cwd);
   const api = await apiFor(target.options, io);
   try {
     const r = await io.progress(`reading release ${releaseId}`, () => fetchRelease(api, target.pipeline, releaseId));
@@ -512,7 +483,7 @@ async function readRelease(id: string, file: string | undefined, options: Releas
 export async function releaseStartCommand(
   file: string | undefined, options: ReleaseStartOptions, io: Io, now: () => Date = () => new Date(),
 ): Promise<number> {
-  const target = releaseTarget(file, options, io);
+  const target = commandTarget(file, options, io.cwd);
   const { pipeline, plan } = target;
   if (plan === undefined) {
     throw new CliError(`release start reads the services of ${pipeline} from its ddk.json, and ${target.file} ${existsNote(target, io)}. `
@@ -588,7 +559,7 @@ function existsNote(target: ReleaseTarget, io: Io): string {
 
 /** `release list [ddk.json]`: the releases of a pipeline, newest first. */
 export async function releaseListCommand(file: string | undefined, options: ReleaseOptions, io: Io, now: () => number = Date.now): Promise<number> {
-  const target = releaseTarget(file, options, io);
+  const target = commandTarget(file, options, io.cwd);
   const { pipeline, plan } = target;
   if (plan !== undefined && planServiceNames(plan).length === 0) throw noServices(target, 'release list');
   const api = await apiFor(target.options, io);

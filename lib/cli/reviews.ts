@@ -1,8 +1,8 @@
 import { ApiOptions, apiFor } from './checks';
 import { CliError, columns, Io, printJson, Style } from './io';
-import { checkFile, DEFAULT_FILE, invalidMessage, optionalPlan, pipelineName } from './project';
+import { commandTarget, CommandTarget } from './project';
 import { StatusCheckApi } from './status-check-api';
-import { DeliveryPlan, SourceKind } from '../model';
+import { SourceKind } from '../model';
 import { ReviewRecord, reviewIdForBranch, reviewIdForPullRequest, reviewStackPrefix } from '../reviews/shared';
 
 /*
@@ -39,36 +39,7 @@ export interface ReviewDestroyOptions extends ApiOptions {
 /** The reason recorded when `reviews destroy` is given no `--reason`. */
 export const DEFAULT_DESTROY_REASON = 'destroyed by hand with ddk-pipelines reviews destroy';
 
-/** The pipeline a reviews command works on, and its plan when ddk.json describes it. */
-interface ReviewTarget {
-  readonly pipeline: string;
-  /** The plan of ddk.json, only when it is this pipeline's. */
-  readonly plan?: DeliveryPlan;
-  /** The ddk.json the defaults come from (as given, or the default file). */
-  readonly file: string;
-  /** The command's options with `config` set to the ddk.json given as argument. */
-  readonly options: ApiOptions;
-}
-
-/**
- * The pipeline (`--pipeline`, else the plan's name) and its plan. A ddk.json named on the
- * command line must be valid; the default ./ddk.json may be absent when `--pipeline` is given.
- */
-function reviewTarget(file: string | undefined, options: ApiOptions, io: Io): ReviewTarget {
-  const withFile: ApiOptions = { ...options, config: file ?? options.config };
-  let plan: DeliveryPlan | undefined;
-  if (withFile.config !== undefined) {
-    const checked = checkFile(withFile.config, io.cwd);
-    if (!checked.plan) {
-      throw new CliError(`${invalidMessage(checked)}\nFix: correct ${withFile.config} (see \`ddk-pipelines validate ${withFile.config}\`), or pass --pipeline <name> without a file`, 2);
-    }
-    plan = checked.plan;
-  } else {
-    plan = optionalPlan(withFile, io.cwd, options.pipeline === undefined);
-  }
-  const pipeline = options.pipeline !== undefined ? pipelineName(withFile, io.cwd) : plan!.name;
-  return { pipeline, plan: plan?.name === pipeline ? plan : undefined, file: withFile.config ?? DEFAULT_FILE, options: withFile };
-}
+type ReviewTarget = CommandTarget<ApiOptions>;
 
 /** `GET /reviews?pipeline=`: every review deployment the controller recorded for the pipeline. */
 export async function fetchReviews(api: StatusCheckApi, pipeline: string): Promise<ReviewRecord[]> {
@@ -166,7 +137,7 @@ const newestFirst = (a: ReviewRecord, b: ReviewRecord) => String(b.updatedAt ?? 
 
 /** `reviews [ddk.json]`: the live (with --all: every) review deployment of a pipeline. */
 export async function reviewsCommand(file: string | undefined, options: ReviewsOptions, io: Io, now: () => number = Date.now): Promise<number> {
-  const target = reviewTarget(file, options, io);
+  const target = commandTarget(file, options, io.cwd);
   const { pipeline, plan } = target;
   const api = await apiFor(target.options, io);
   let reviews: ReviewRecord[];
@@ -276,7 +247,7 @@ export async function reviewDestroyCommand(file: string | undefined, options: Re
     throw new CliError('--reason is empty; expected why the review deployment is destroyed (kept with who asked). Fix: pass --reason <text>, or leave it out', 2);
   }
   const reason = options.reason ?? DEFAULT_DESTROY_REASON;
-  const target = reviewTarget(file, options, io);
+  const target = commandTarget(file, options, io.cwd);
   checkSourceKind(options, target);
   const { pipeline } = target;
   const api = await apiFor(target.options, io);
