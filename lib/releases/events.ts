@@ -1,3 +1,4 @@
+import { isObj, jsonVariable, Obj, show, str } from '../input-values';
 import type { ReleaseSettings } from './shared';
 import { CANDIDATE_OPERATION, RELEASE_DEPLOY_ACTION_PREFIX, RELEASE_SETTINGS_ENV, RELEASE_TESTS_ACTION, SERVICE_NAME_PATTERN } from './shared';
 import { PATTERN_RE } from '../status-checks/shared';
@@ -77,21 +78,6 @@ export type ReleaseInput =
   | { readonly kind: 'ignored'; readonly reason: string }
   /** Malformed; `jobId` when it is a CodePipeline job (which must still be answered). */
   | { readonly kind: 'invalid'; readonly error: string; readonly jobId?: string };
-
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function show(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v.trim() !== '' ? v : undefined;
-}
 
 function isoTime(v: unknown): string | undefined {
   if (typeof v !== 'string' || v.trim() === '') return undefined;
@@ -229,15 +215,8 @@ export function parseCandidateJob(job: Obj, settings: ReleaseSettings): ReleaseI
 
 /** Parses `RELEASE_SETTINGS_ENV` (JSON `ReleaseSettings`); a missing or malformed value is a deployment defect. */
 export function releaseSettings(env: NodeJS.ProcessEnv = process.env): ReleaseSettings {
-  const raw = env[RELEASE_SETTINGS_ENV];
   const fix = 'Fix: deploy the release function through the release construct (it writes the settings from ddk.json)';
-  if (raw === undefined || raw === '') throw new Error(`environment variable ${RELEASE_SETTINGS_ENV} is not set; expected the JSON release settings. ${fix}`);
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch (e) {
-    throw new Error(`environment variable ${RELEASE_SETTINGS_ENV} is not JSON (${(e as Error).message}); expected the release settings. ${fix}`);
-  }
+  const v = jsonVariable(env, RELEASE_SETTINGS_ENV, 'release settings', fix);
   const issues: string[] = [];
   const s = (isObj(v) ? v : {}) as Obj;
   if (!isObj(v)) issues.push(`is ${show(v)}, not an object`);

@@ -1,3 +1,4 @@
+import { isObj, jsonVariable, Obj, show, str } from '../input-values';
 import type { BuildFinishedInput, BuildOutcome, RequestInput, ReviewInput } from './decide';
 import type { ReviewDestroyRequest, ReviewSettings } from './shared';
 import { CODECOMMIT_PULL_REQUEST_DETAIL_TYPES, REVIEW_DETAIL_TYPES, REVIEW_ID_PATTERN, REVIEW_SETTINGS_ENV, REVIEW_VARIABLES, reviewIdForBranch, reviewIdForPullRequest } from './shared';
@@ -54,21 +55,6 @@ export interface ReviewJobParameters {
   readonly commit: string;
   /** `#{SourceVariables.FullRepositoryName}`, resolved: `owner/name`. */
   readonly repository: string;
-}
-
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function show(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v.trim() !== '' ? v : undefined;
 }
 
 /** Parses whatever invoked the controller. */
@@ -318,15 +304,8 @@ export function parseDestroyRequest(detail: unknown, settings: ReviewSettings): 
 
 /** Parses `REVIEW_SETTINGS_ENV` (JSON `ReviewSettings`); a missing or malformed value is a deployment defect. */
 export function reviewSettings(env: NodeJS.ProcessEnv = process.env): ReviewSettings {
-  const raw = env[REVIEW_SETTINGS_ENV];
   const fix = 'Fix: deploy the controller through the review construct (it writes the settings from ddk.json)';
-  if (raw === undefined || raw === '') throw new Error(`environment variable ${REVIEW_SETTINGS_ENV} is not set; expected the JSON review settings. ${fix}`);
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch (e) {
-    throw new Error(`environment variable ${REVIEW_SETTINGS_ENV} is not JSON (${(e as Error).message}); expected the review settings. ${fix}`);
-  }
+  const v = jsonVariable(env, REVIEW_SETTINGS_ENV, 'review settings', fix);
   const issues: string[] = [];
   const s = (isObj(v) ? v : {}) as Obj;
   if (!isObj(v)) issues.push(`is ${show(v)}, not an object`);

@@ -1,3 +1,4 @@
+import { show } from '../input-values';
 import { CHECK_STATES, CheckReport, CheckState, GateParameters, isGateTimeoutMinutes, LIMITS, PATTERN_RE, withoutUndefined } from './shared';
 import { RELEASE_ID_PATTERN } from '../releases/shared';
 import { REVIEW_ID_PATTERN } from '../reviews/shared';
@@ -74,11 +75,6 @@ class Issues {
     const shown = value === undefined ? '' : `${show(value)} `;
     this.list.push(`${path}: ${shown}${problem}; expected ${expected}. Fix: ${fix}`);
   }
-}
-
-function show(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
 function kind_(v: unknown): string {
