@@ -1,11 +1,11 @@
 // eslint-disable-next-line import/no-extraneous-dependencies -- handler-only module: esbuild bundles it, with the SDK, into dist/lambda; the library entry point never loads it
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 // eslint-disable-next-line import/no-extraneous-dependencies -- as above
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ReleaseCandidate, ReleaseEventRecord, ReleaseRecord } from './shared';
 import { RELEASE_KEYS } from './shared';
 import { TABLE_KEYS } from '../status-checks/shared';
-import { StoreUnavailableError } from '../status-checks/store';
+import { isConditionFailure, StoreUnavailableError, TableStore } from '../status-checks/table-store';
 
 /*
  * DynamoDB access for releases, in the status-check table (RELEASE_KEYS): the release records,
@@ -110,11 +110,9 @@ export interface ReleaseStoreOptions {
 const INTERNAL = new Set<string>([TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, TABLE_KEYS.timeToLive, 'kind']);
 
 /** Releases, their events, candidates and the execution index in the status-check table. */
-export class ReleaseStore {
-  private readonly retentionSeconds: number;
-
-  constructor(private readonly doc: DynamoDBDocumentClient, public readonly tableName: string, options: ReleaseStoreOptions = {}) {
-    this.retentionSeconds = (options.retentionDays ?? 365) * 86_400;
+export class ReleaseStore extends TableStore {
+  constructor(doc: DynamoDBDocumentClient, tableName: string, options: ReleaseStoreOptions = {}) {
+    super(doc, tableName, options.retentionDays);
   }
 
   /** One release (strongly consistent). */
@@ -125,7 +123,7 @@ export class ReleaseStore {
 
   /** Every release of a pipeline, the most recently started first. */
   public async list(pipeline: string): Promise<StoredRelease[]> {
-    const items = await this.query(RELEASE_KEYS.releases(pipeline), RELEASE_KEYS.releasePrefix);
+    const items = await this.queryItems(RELEASE_KEYS.releases(pipeline), RELEASE_KEYS.releasePrefix);
     return items.map(i => fromItem<StoredRelease>(i))
       .sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.releaseId.localeCompare(a.releaseId));
   }
@@ -203,7 +201,7 @@ export class ReleaseStore {
 
   /** A release's recorded events, in order. */
   public async events(pipeline: string, releaseId: string): Promise<ReleaseEventRecord[]> {
-    const items = await this.query(RELEASE_KEYS.events(pipeline, releaseId), 'EVENT#');
+    const items = await this.queryItems(RELEASE_KEYS.events(pipeline, releaseId), 'EVENT#');
     return items
       .map(i => fromItem<PendingReleaseEvent>(i))
       .sort((a, b) => a.at.localeCompare(b.at) || a.n - b.n)
@@ -234,7 +232,7 @@ export class ReleaseStore {
 
   /** Every service's latest candidate, by service name. */
   public async candidates(pipeline: string): Promise<ReleaseCandidate[]> {
-    const items = await this.query(RELEASE_KEYS.candidates(pipeline), 'SERVICE#');
+    const items = await this.queryItems(RELEASE_KEYS.candidates(pipeline), 'SERVICE#');
     return items.map(i => fromItem<ReleaseCandidate>(i)).sort((a, b) => a.service.localeCompare(b.service));
   }
 
@@ -247,42 +245,11 @@ export class ReleaseStore {
     return out.Item;
   }
 
-  private async query(pk: string, prefix: string): Promise<Array<Record<string, unknown>>> {
-    const items: Array<Record<string, unknown>> = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.call('read', () => this.doc.send(new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#sk': TABLE_KEYS.sortKey },
-        ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      })));
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
-  }
-
-  /** Runs one SDK call; anything but an expected condition failure becomes a StoreUnavailableError. */
-  private async call<T>(operation: 'read' | 'written', fn: () => Promise<T>, conditional = false): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      if (conditional && isConditionFailure(e)) throw e;
-      throw new StoreUnavailableError(this.tableName, operation, e);
-    }
-  }
-
   private expiry(at: string): number {
-    return Math.floor(Date.parse(at) / 1000) + this.retentionSeconds;
+    return this.expiresAt(Date.parse(at));
   }
 }
 
-function isConditionFailure(e: unknown): boolean {
-  return (e as { name?: string })?.name === 'ConditionalCheckFailedException';
-}
 
 function fromItem<T>(item: Record<string, unknown>): T {
   return Object.fromEntries(Object.entries(item).filter(([k]) => !INTERNAL.has(k))) as T;

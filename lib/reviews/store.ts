@@ -1,11 +1,11 @@
 // eslint-disable-next-line import/no-extraneous-dependencies -- handler-only module: esbuild bundles it, with the SDK, into dist/lambda; the library entry point never loads it
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 // eslint-disable-next-line import/no-extraneous-dependencies -- as above
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ReviewRecord } from './shared';
 import { REVIEW_KEYS } from './shared';
 import { TABLE_KEYS } from '../status-checks/shared';
-import { StoreUnavailableError } from '../status-checks/store';
+import { isConditionFailure, TableStore } from '../status-checks/table-store';
 
 /*
  * DynamoDB access for review records, in the status-check table (REVIEW_KEYS). Every write is
@@ -57,11 +57,9 @@ export interface ReviewStoreOptions {
 const INTERNAL = new Set<string>([TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, TABLE_KEYS.timeToLive, 'kind']);
 
 /** Review records in the status-check table. */
-export class ReviewStore {
-  private readonly retentionSeconds: number;
-
-  constructor(private readonly doc: DynamoDBDocumentClient, public readonly tableName: string, options: ReviewStoreOptions = {}) {
-    this.retentionSeconds = (options.retentionDays ?? 365) * 86_400;
+export class ReviewStore extends TableStore {
+  constructor(doc: DynamoDBDocumentClient, tableName: string, options: ReviewStoreOptions = {}) {
+    super(doc, tableName, options.retentionDays);
   }
 
   /** One review's record (strongly consistent). */
@@ -76,20 +74,7 @@ export class ReviewStore {
 
   /** Every review record of a pipeline, the most recently updated first. */
   public async list(pipeline: string): Promise<StoredReview[]> {
-    const items: StoredReview[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.call('read', () => this.doc.send(new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#sk': TABLE_KEYS.sortKey },
-        ExpressionAttributeValues: { ':pk': REVIEW_KEYS.reviews(pipeline), ':prefix': REVIEW_KEYS.reviewPrefix },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      })));
-      items.push(...(page.Items ?? []).map(fromItem));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const items = (await this.queryItems(REVIEW_KEYS.reviews(pipeline), REVIEW_KEYS.reviewPrefix)).map(fromItem);
     return items.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.reviewId.localeCompare(b.reviewId));
   }
 
@@ -102,7 +87,7 @@ export class ReviewStore {
       throw new Error(`review "${record.reviewId}": version ${record.version} is not a whole number ≥ 1; expected the version decide() wrote`);
     }
     const first = record.version === 1;
-    const expires = record.state === 'destroyed' ? { [TABLE_KEYS.timeToLive]: Math.floor(Date.parse(record.updatedAt) / 1000) + this.retentionSeconds } : {};
+    const expires = record.state === 'destroyed' ? { [TABLE_KEYS.timeToLive]: this.expiresAt(Date.parse(record.updatedAt)) } : {};
     try {
       await this.call('written', () => this.doc.send(new PutCommand({
         TableName: this.tableName,
@@ -118,19 +103,11 @@ export class ReviewStore {
         ...(first ? {} : { ExpressionAttributeValues: { ':previous': record.version - 1 } }),
       })), true);
     } catch (e) {
-      if ((e as { name?: string })?.name === 'ConditionalCheckFailedException') throw new ReviewConflictError(record.pipeline, record.reviewId, record.version);
+      if (isConditionFailure(e)) throw new ReviewConflictError(record.pipeline, record.reviewId, record.version);
       throw e;
     }
   }
 
-  private async call<T>(operation: 'read' | 'written', fn: () => Promise<T>, conditional = false): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      if (conditional && (e as { name?: string })?.name === 'ConditionalCheckFailedException') throw e;
-      throw new StoreUnavailableError(this.tableName, operation, e);
-    }
-  }
 }
 
 function fromItem(item: Record<string, unknown>): StoredReview {

@@ -1,8 +1,11 @@
 import { createHash, randomUUID } from 'crypto';
 // eslint-disable-next-line import/no-extraneous-dependencies -- handler-only module: esbuild bundles it, with the SDK, into dist/lambda; the library entry point never loads it
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { CheckRecord, CheckReport, GateRecord, OverrideRecord, RequirementChange } from './shared';
 import { KEYS, TABLE_KEYS, withoutUndefined } from './shared';
+import { isConditionFailure, StoreUnavailableError, TableStore } from './table-store';
+
+export { StoreUnavailableError } from './table-store';
 
 /*
  * DynamoDB access for the status checks (AWS SDK v3 document client; the client's endpoint comes
@@ -19,15 +22,6 @@ import { KEYS, TABLE_KEYS, withoutUndefined } from './shared';
  *   finds the history item, records nothing new and re-applies "latest" (in case the first
  *   attempt stopped half-way).
  */
-
-/** The table could not be read or written (the gate fails closed on it; the API answers 503). */
-export class StoreUnavailableError extends Error {
-  constructor(table: string, operation: string, cause: unknown) {
-    const c = cause as { name?: string; message?: string };
-    super(`the status-check table "${table}" could not be ${operation} (${c?.name ?? 'Error'}: ${c?.message ?? String(cause)})`);
-    this.name = 'StoreUnavailableError';
-  }
-}
 
 /** A run-time request to remove contexts that ddk.json declares. */
 export class DeclaredContextError extends Error {
@@ -78,11 +72,9 @@ export interface StatusCheckStoreOptions {
 const INTERNAL = new Set<string>([TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, TABLE_KEYS.timeToLive, 'kind']);
 
 /** DynamoDB access for checks, requirements, gates and overrides. */
-export class StatusCheckStore {
-  private readonly retentionSeconds: number;
-
-  constructor(private readonly doc: DynamoDBDocumentClient, public readonly tableName: string, options: StatusCheckStoreOptions = {}) {
-    this.retentionSeconds = (options.retentionDays ?? 365) * 86_400;
+export class StatusCheckStore extends TableStore {
+  constructor(doc: DynamoDBDocumentClient, tableName: string, options: StatusCheckStoreOptions = {}) {
+    super(doc, tableName, options.retentionDays);
   }
 
   /** Records a report by `reportedBy` (an IAM principal ARN); retries with the same clientRequestId record nothing new. */
@@ -296,36 +288,8 @@ export class StatusCheckStore {
     return (await this.queryItems(pk, prefix)).map(item => fromItem<T>(item));
   }
 
-  private async queryItems(pk: string, prefix: string): Promise<Array<Record<string, unknown>>> {
-    const out: Array<Record<string, unknown>> = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.call('read', () => this.doc.send(new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: prefix === '' ? '#pk = :pk' : '#pk = :pk AND begins_with(#sk, :prefix)',
-        ExpressionAttributeNames: prefix === '' ? { '#pk': TABLE_KEYS.partitionKey } : { '#pk': TABLE_KEYS.partitionKey, '#sk': TABLE_KEYS.sortKey },
-        ExpressionAttributeValues: prefix === '' ? { ':pk': pk } : { ':pk': pk, ':prefix': prefix },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      })));
-      out.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return out;
-  }
-
-  /** Runs one SDK call; anything but an expected condition failure becomes a StoreUnavailableError. */
-  private async call<T>(operation: 'read' | 'written', fn: () => Promise<T>, conditional = false): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      if (conditional && isConditionFailure(e)) throw e;
-      throw new StoreUnavailableError(this.tableName, operation, e);
-    }
-  }
-
   private expiry(now: Date): number {
-    return Math.floor(now.getTime() / 1000) + this.retentionSeconds;
+    return this.expiresAt(now.getTime());
   }
 }
 
@@ -336,10 +300,6 @@ export function overrideId(by: string, reason: string, contexts: readonly string
 
 function hash(parts: readonly string[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
-}
-
-function isConditionFailure(e: unknown): boolean {
-  return (e as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
 function fromItem<T>(item: Record<string, unknown>): T {
