@@ -1,8 +1,11 @@
-import { readFileSync } from 'fs';
+import { mkdtempSync, readFileSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
 import { join } from 'path';
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { DdkConfig, DeliveryPipelineStack, DeliveryPipelineStackProps, DeliveryPlan, IApplicationFactory, SampleApplication } from '../lib';
+import type { StackTemplate } from './contracts/synthesize';
 
 export const ROOT = join(__dirname, '..');
 
@@ -63,4 +66,34 @@ export function environments(n: number, regions = ['eu-west-1']): Record<string,
   const out: Record<string, { account: string; region: string }> = { cicd: { account: '111111111111', region: 'eu-west-1' } };
   for (let i = 1; i <= n; i++) out[`env${i}`] = { account: String(200000000000 + i), region: regions[i % regions.length] };
   return out;
+}
+
+/** A CICD stack synthesized as `cdk synth` does it, with its template in every form the tests read. */
+export interface SynthesizedWithNag {
+  readonly stack: DeliveryPipelineStack;
+  readonly plan: DeliveryPlan;
+  readonly template: Template;
+  readonly json: any;
+  /** The template as the contract layer reads it. */
+  readonly output: StackTemplate;
+}
+
+/**
+ * Renders a ddk.json document as `cdk synth` does: cdk.json's context (CloudFormation validation)
+ * and cdk-nag's AwsSolutions pack, whose findings are errors (synth throws on any).
+ */
+export function synthWithNag(doc: object): SynthesizedWithNag {
+  const outdir = mkdtempSync(join(tmpdir(), 'ddk-synth-'));
+  try {
+    const app = new App({ context: CDK_CONTEXT, outdir });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const plan = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc, 'ddk.json'));
+    const stack = new DeliveryPipelineStack(app, plan.cicdStackName, { plan, application: new SampleApplication() });
+    const assembly = app.synth();
+    const json = JSON.parse(readFileSync(join(outdir, assembly.getStackArtifact(stack.artifactId).templateFile), 'utf-8'));
+    const output: StackTemplate = { stackName: stack.stackName, displayName: stack.node.path, kind: 'cicd', account: plan.cicd.account, region: plan.cicd.region, template: json, bytes: 0, templateFile: '' };
+    return { stack, plan, template: Template.fromJSON(json), json, output };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
@@ -21,8 +21,7 @@ import { checkAccess } from '../contracts/access';
 import { accessInputOf } from '../contracts/check-all';
 import { checkEventRules } from '../contracts/contracts/events';
 import { checkIamActionsAndConditions } from '../contracts/contracts/iam';
-import type { StackTemplate } from '../contracts/synthesize';
-import { CDK_CONTEXT, environments, exampleDdkJson, render } from '../helpers';
+import { CDK_CONTEXT, environments, exampleDdkJson, render, SynthesizedWithNag, synthWithNag } from '../helpers';
 
 /*
  * Release brackets rendered (ReleaseDelivery, codepipeline-trunk with pipeline.services): the foo
@@ -33,29 +32,7 @@ import { CDK_CONTEXT, environments, exampleDdkJson, render } from '../helpers';
  * AwsSolutions pack: a finding fails synthesis), every IAM statement exact.
  */
 
-interface Synthesized {
-  readonly stack: DeliveryPipelineStack;
-  readonly plan: DeliveryPlan;
-  readonly json: any;
-  readonly output: StackTemplate;
-}
-
-function synthWithNag(doc: any): Synthesized {
-  const outdir = mkdtempSync(join(tmpdir(), 'release-delivery-'));
-  try {
-    const app = new App({ context: CDK_CONTEXT, outdir });
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    const plan = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc, 'ddk.json'));
-    const stack = new DeliveryPipelineStack(app, plan.cicdStackName, { plan, application: new SampleApplication() });
-    // findings are errors (cdk-nag 3, validateAgainstDefaultRules in cdk.json): synth throws on any
-    const assembly = app.synth();
-    const json = JSON.parse(readFileSync(join(outdir, assembly.getStackArtifact(stack.artifactId).templateFile), 'utf-8'));
-    const output: StackTemplate = { stackName: stack.stackName, displayName: stack.node.path, kind: 'cicd', account: '111111111111', region: 'eu-west-1', template: json, bytes: 0, templateFile: '' };
-    return { stack, plan, json, output };
-  } finally {
-    rmSync(outdir, { recursive: true, force: true });
-  }
-}
+type Synthesized = SynthesizedWithNag;
 
 const resourcesOfType = (json: any, type: string) => Object.entries<any>(json.Resources).filter(([, r]) => r.Type === type);
 const logicalId = (json: any, type: string, pattern: RegExp) => {

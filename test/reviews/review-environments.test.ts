@@ -16,8 +16,7 @@ import { checkAccess, reviewCases } from '../contracts/access';
 import { accessInputOf } from '../contracts/check-all';
 import { checkEventRules } from '../contracts/contracts/events';
 import { checkIamActionsAndConditions } from '../contracts/contracts/iam';
-import type { StackTemplate } from '../contracts/synthesize';
-import { CDK_CONTEXT, exampleDdkJson, render } from '../helpers';
+import { CDK_CONTEXT, exampleDdkJson, render, SynthesizedWithNag, synthWithNag } from '../helpers';
 
 /*
  * ReviewEnvironments in every strategy, for both source kinds, as the app renders it: the
@@ -42,31 +41,7 @@ function reviewDoc(strategy: string, options: { connection?: boolean; review?: o
   return doc;
 }
 
-interface Synthesized {
-  readonly stack: DeliveryPipelineStack;
-  readonly plan: DeliveryPlan;
-  readonly template: Template;
-  readonly json: any;
-  readonly output: StackTemplate;
-}
-
-/** Synthesizes as `cdk synth` does: cdk.json's context (CloudFormation validation) and cdk-nag's AwsSolutions pack. */
-function synthWithNag(doc: any): Synthesized {
-  const outdir = mkdtempSync(join(tmpdir(), 'review-environments-'));
-  try {
-    const app = new App({ context: CDK_CONTEXT, outdir });
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    const plan = DeliveryPlan.fromConfig(DdkConfig.fromObject(doc, 'ddk.json'));
-    const stack = new DeliveryPipelineStack(app, plan.cicdStackName, { plan, application: new SampleApplication() });
-    // findings are errors (cdk-nag 3, validateAgainstDefaultRules in cdk.json): synth throws on any
-    const assembly = app.synth();
-    const json = JSON.parse(readFileSync(join(outdir, assembly.getStackArtifact(stack.artifactId).templateFile), 'utf-8'));
-    const output: StackTemplate = { stackName: stack.stackName, displayName: stack.node.path, kind: 'cicd', account: '111111111111', region: 'eu-west-1', template: json, bytes: 0, templateFile: '' };
-    return { stack, plan, template: Template.fromJSON(json), json, output };
-  } finally {
-    rmSync(outdir, { recursive: true, force: true });
-  }
-}
+type Synthesized = SynthesizedWithNag;
 
 const resourcesOfType = (json: any, type: string) => Object.entries<any>(json.Resources).filter(([, r]) => r.Type === type);
 const logicalId = (json: any, type: string, prefix: RegExp) => {
