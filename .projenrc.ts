@@ -33,7 +33,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   testdir: 'test',
   entrypoint: 'dist/index.js',
 
-  bundledDeps: ['zod', 'jsonc-parser'],
+  bundledDeps: ['zod', 'jsonc-parser', 'croner'],
   // An optional peer: the library does not import cdk-nag, but its acknowledgements are cdk-nag 3's
   // (aws-cdk-lib's Validations API; cdk-nag 2's NagSuppressions does not see them). The default app
   // and the README's consumer example register it.
@@ -61,6 +61,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/credential-providers',
     '@aws-sdk/client-cloudformation',
     '@aws-sdk/client-codebuild',
+    '@aws-sdk/client-cloudwatch',
+    '@aws-sdk/client-s3',
+    '@aws-sdk/client-sts',
+    // the change review reads the templates out of the pipeline's zipped cloud-assembly artifact
+    'fflate',
     '@smithy/signature-v4',
     '@smithy/protocol-http',
     '@aws-crypto/sha256-js',

@@ -76,6 +76,63 @@ export interface StageSettings {
    * @default false
    */
   readonly bracket?: boolean;
+  /**
+   * Deployment windows: an execution enters the stage only while every window is open, and waits
+   * otherwise (CodePipeline DeploymentWindow rules in the stage's BeforeEntry condition).
+   *
+   * @default - no window: the stage may deploy at any time
+   */
+  readonly window?: WindowSettings | WindowSettings[];
+  /**
+   * Alarms watched after the stage's deployments and tests; one in ALARM rolls the stage back.
+   *
+   * @default - no alarms watched
+   */
+  readonly alarms?: AlarmSettings;
+  /**
+   * Before the approval, compute what the stage's deployments will change in each environment and
+   * show it in the approval (summary and report link). Needs an approval.
+   *
+   * @default false
+   */
+  readonly changeReview?: boolean;
+}
+
+/** A deployment window of a stage, as written in `ddk.json`. */
+export interface WindowSettings {
+  /**
+   * CodePipeline DeploymentWindow expression: "seconds minutes hours day-of-month month
+   * day-of-week [year]", seconds `*`; the window is the minutes it matches.
+   */
+  readonly cron: string;
+  /**
+   * IANA time zone (`Europe/Berlin`), `UTC`, or `UTC+HH:MM`.
+   *
+   * @default "UTC"
+   */
+  readonly timeZone?: string;
+}
+
+/** The alarms a stage watches, as written in `ddk.json`. */
+export interface AlarmSettings {
+  /**
+   * Alarms watched in each of the stage's environments (their account and region).
+   *
+   * @default - only the environments' own `alarms`
+   */
+  readonly names?: string[];
+  /**
+   * Alarms in the CICD account and region, watched by CodePipeline's CloudWatchAlarm rule once the stage succeeded.
+   *
+   * @default - none
+   */
+  readonly cicd?: string[];
+  /**
+   * Minutes the alarms are watched.
+   *
+   * @default 10
+   */
+  readonly soakMinutes?: number;
 }
 
 /** The `pipeline.notifications` section. */
@@ -340,6 +397,15 @@ export class EnvironmentConfig {
    */
   public get manualApprovals(): boolean | undefined {
     return this.raw.manual_approvals;
+  }
+
+  /**
+   * Alarms of this environment (`alarms`), watched after every stage that deploys it.
+   *
+   * @default - none
+   */
+  public get alarms(): string[] {
+    return [...(this.raw.alarms ?? [])];
   }
 
   /**

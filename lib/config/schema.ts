@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { closest } from './issues';
 import { AWS_REGIONS } from './regions';
+import { SAFETY_LIMITS } from '../safety/shared';
+
+const SOAK_MIN = SAFETY_LIMITS.minSoakMinutes;
+const SOAK_MAX = SAFETY_LIMITS.maxSoakMinutes;
+const SOAK_DEFAULT = SAFETY_LIMITS.defaultSoakMinutes;
 
 /*
  * The one source of truth for the shape of ddk.json: zod validates with it and the shipped
@@ -92,6 +97,13 @@ const BootstrapSchema = z.looseObject({
   }).optional().meta({ description: 'The AWS profile (in ~/.aws/config) whose credentials reach this environment\'s account: `ddk-pipelines bootstrap` runs this environment\'s `cdk bootstrap` with `--profile <it>`. Default: the current credentials.' }),
 }).meta({ description: 'CDK bootstrap settings of this environment (qualifier, profile …).' });
 
+/** CloudWatch alarm names: 1 to 255 characters; no commas (CodePipeline's alarm rule lists names comma-separated). */
+export const ALARM_NAME_PATTERN = /^[^,\x00-\x1f]{1,255}$/;
+const AlarmNameSchema = z.string({ error: typeRule('a CloudWatch alarm name', 'write the alarm\'s name as a string') }).regex(ALARM_NAME_PATTERN, {
+  error: rule('is not a CloudWatch alarm name', 'the name of an alarm (1 to 255 characters, no commas)', 'copy the name from the CloudWatch console'),
+});
+const AlarmNamesSchema = z.array(AlarmNameSchema, { error: typeRule('a list of alarm names', 'write ["api-5xx"]') });
+
 export const EnvironmentSchema = z.looseObject({
   account: AccountSchema,
   region: RegionSchema,
@@ -103,6 +115,7 @@ export const EnvironmentSchema = z.looseObject({
   props: z.record(z.string(), z.unknown()).optional().meta({ description: 'DDK: free-form properties, readable through the API.' }),
   manual_approvals: z.boolean({ error: typeRule('true or false', 'write true or false without quotes') }).optional().meta({ description: 'DDK: whether a manual approval precedes this environment.' }),
   notifications_topic_arn: z.string().optional().meta({ description: 'DDK: SNS topic ARN for notifications.' }),
+  alarms: AlarmNamesSchema.optional().meta({ description: 'Alarms of this environment (its account and region) watched after every stage that deploys it, like the stage\'s alarms.names.' }),
 }, { error: typeRule('an object with "account" and "region"', 'write the environment as {"account": "…", "region": "…"}') })
   .meta({ description: 'One AWS account and region. The environment with id "cicd" hosts the pipeline.' });
 
@@ -133,6 +146,26 @@ export const CONTEXT_PATTERN = /^[A-Za-z0-9._-]+\/[A-Za-z0-9._/-]+$/;
 /** The longest context the status-check API accepts in a report (lib/status-checks LIMITS.context). */
 export const CONTEXT_MAX_LENGTH = 255;
 
+const WindowSchema = z.strictObject({
+  cron: z.string({ error: typeRule('a cron expression such as "* * 9-16 ? * MON-FRI"', 'add "cron": "* * 9-16 ? * MON-FRI"') })
+    .meta({ description: 'CodePipeline DeploymentWindow expression: "seconds(*) minutes hours day-of-month month day-of-week [year]"; the window is the minutes it matches, e.g. "* * 9-16 ? * MON-FRI".' }),
+  timeZone: z.string({ error: typeRule('a time zone such as "Europe/Berlin"', 'write the zone as a string') }).optional()
+    .meta({ description: 'IANA time zone (Region/City), "UTC" or "UTC+HH:MM". Default: UTC.' }),
+}, { error: typeRule('a window {"cron": "…", "timeZone": "…"}', 'write {"cron": "* * 9-16 ? * MON-FRI", "timeZone": "Europe/Berlin"}') });
+
+const SoakSchema = z.number({ error: rule('is not a number of minutes', `a whole number of minutes from ${SOAK_MIN} to ${SOAK_MAX}`, 'write a number without quotes, e.g. 15') })
+  .int({ error: rule('is not a whole number of minutes', `a whole number of minutes from ${SOAK_MIN} to ${SOAK_MAX}`, 'round it, e.g. 15') })
+  .min(SOAK_MIN, { error: rule('is too short', `a whole number of minutes from ${SOAK_MIN} to ${SOAK_MAX}`, `use at least ${SOAK_MIN}`) })
+  .max(SOAK_MAX, { error: rule('is longer than the alarm watch can wait (CodePipeline fails a Lambda action after 24 hours)', `a whole number of minutes from ${SOAK_MIN} to ${SOAK_MAX}`, `use at most ${SOAK_MAX}`) });
+
+const AlarmsSchema = z.strictObject({
+  names: AlarmNamesSchema.optional()
+    .meta({ description: 'Alarms watched in each of the stage\'s environments (their account and region) for soakMinutes after the deployments and tests; one in ALARM fails the stage, which then rolls back.' }),
+  cicd: AlarmNamesSchema.optional()
+    .meta({ description: 'Alarms in the CICD account and region (for example over metrics shared with it), watched by CodePipeline\'s own CloudWatchAlarm rule after the stage succeeded; one in ALARM rolls the stage back.' }),
+  soakMinutes: SoakSchema.optional().meta({ description: `Minutes the alarms are watched. Default: ${SOAK_DEFAULT}.` }),
+}, { error: typeRule('an object such as {"names": ["api-5xx"], "soakMinutes": 15}', 'write the alarms as {"names": [...], "soakMinutes": 15}') });
+
 const StageSchema = z.strictObject({
   name: z.string({ error: typeRule('a stage name', 'give the stage a "name"') }).regex(NAME_PATTERN, {
     error: rule('is not a valid stage name', 'letters, digits and . @ _ - (1 to 100 characters)', 'rename the stage'),
@@ -156,6 +189,12 @@ const StageSchema = z.strictObject({
     .meta({ description: 'Roll the stage back to the last successful execution when its deployment fails (not in PARALLEL mode). Default: the pipeline\'s setting.' }),
   bracket: z.boolean({ error: rule('is not true or false', 'true or false', 'write true or false without quotes') }).optional()
     .meta({ description: 'With pipeline.services: from this stage on, releases (one exact revision per service) move through the stages as one unit. Every later stage is a bracket stage too.' }),
+  window: z.union([WindowSchema, z.array(WindowSchema)], { error: typeRule('a window {"cron", "timeZone"} or a list of them', 'write {"cron": "* * 9-16 ? * MON-FRI", "timeZone": "Europe/Berlin"}') }).optional()
+    .meta({ description: 'Deployment windows: an execution enters the stage only while every window is open (CodePipeline DeploymentWindow rules, at most 5), and waits otherwise.' }),
+  alarms: AlarmsSchema.optional()
+    .meta({ description: 'Alarms watched after the stage\'s deployments and tests; one in ALARM rolls the stage back (not in PARALLEL mode).' }),
+  changeReview: z.boolean({ error: rule('is not true or false', 'true or false', 'write true or false without quotes') }).optional()
+    .meta({ description: 'Before the stage\'s approval, compute what its deployments will change in each environment (read through the CDK lookup roles) and show the summary and a link to the full report in the approval. Default: false.' }),
 }, { error: typeRule('a stage object {"name", "environments"}', 'write {"name": "dev", "environments": ["dev"]}') });
 
 const CodeCommitSourceSchema = z.strictObject({

@@ -5,6 +5,8 @@ import { AWS_REGIONS, isKnownRegion, partitionOf } from './regions';
 import { DdkFileSchema, describeType, KNOWN_ENVIRONMENT_KEYS, KNOWN_TOP_LEVEL_KEYS } from './schema';
 import { isReference, looksSecret } from './secrets';
 import { SERVICE_NAME_PATTERN } from '../releases/shared';
+import { SAFETY_LIMITS } from '../safety/shared';
+import { MAX_WINDOWS_PER_STAGE, windowProblems } from '../safety/windows';
 
 /** The id of the environment that hosts the pipeline. */
 export const CICD_ENVIRONMENT_ID = 'cicd';
@@ -326,6 +328,7 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
     }
   }
   const reviewEnv = reviewChecks(pipeline, envs, envIds, add, warnings, file);
+  environmentAlarmChecks(pipeline, envs, envIds, add);
   serviceChecks(pipeline, envs, add);
   if (!Array.isArray(pipeline.stages)) return;
   if (pipeline.stages.length === 0) {
@@ -377,6 +380,7 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
       });
     }
     refuseParallelRollback(['pipeline', 'stages', i, 'rollbackOnFailure'], stage.rollbackOnFailure);
+    stageSafetyChecks(pipeline, stage, i, envs, add);
     if (Array.isArray(stage.requiredChecks)) {
       const seen = new Set<string>();
       stage.requiredChecks.forEach((c: unknown, j: number) => {
@@ -398,6 +402,99 @@ function crossChecks(file: string, doc: Record<string, any>, issues: ConfigIssue
 }
 
 type AddIssue = (path: PropertyKey[], value: unknown, problem: string, expected: string, fix: string) => void;
+
+/**
+ * A stage's deployment safety: windows (cron and time zone as CodePipeline's DeploymentWindow
+ * rule takes them, at most 5), alarms (a rollback: not in PARALLEL mode, not with
+ * rollbackOnFailure false), the change review (it is shown in the approval).
+ */
+function stageSafetyChecks(pipeline: Record<string, any>, stage: Record<string, any>, i: number, envs: Record<string, any> | undefined, add: AddIssue): void {
+  const at = (...rest: PropertyKey[]) => ['pipeline', 'stages', i, ...rest];
+  const services = isObject(pipeline.services) && Object.keys(pipeline.services).length > 0;
+  const windows = Array.isArray(stage.window) ? stage.window : isObject(stage.window) ? [stage.window] : [];
+  if (Array.isArray(stage.window) && stage.window.length === 0) {
+    add(at('window'), stage.window, 'is empty', 'a window {"cron", "timeZone"} or a list of 1 to 5', 'remove "window" to deploy at any time');
+  }
+  if (windows.length > MAX_WINDOWS_PER_STAGE) {
+    add(at('window'), `${windows.length} windows`, `has more windows than the ${MAX_WINDOWS_PER_STAGE} rules CodePipeline allows in a stage's BeforeEntry condition`,
+      `at most ${MAX_WINDOWS_PER_STAGE} windows (all must be open at once)`, 'merge windows of one time zone into one expression, e.g. "* * 9-11 ? * TUE,THU"');
+  }
+  windows.forEach((w: unknown, j: number) => {
+    if (!isObject(w) || typeof w.cron !== 'string') return;
+    const path = Array.isArray(stage.window) ? at('window', j) : at('window');
+    const zone = typeof w.timeZone === 'string' ? w.timeZone : undefined;
+    for (const p of windowProblems(w.cron, zone)) add([...path, p.key], p.key === 'cron' ? w.cron : zone, p.problem, p.expected, p.fix);
+  });
+  if (services && (stage.window !== undefined || stage.alarms !== undefined || stage.changeReview === true)) {
+    const key = stage.window !== undefined ? 'window' : stage.alarms !== undefined ? 'alarms' : 'changeReview';
+    add(at(key), stage[key], 'is not supported yet with "pipeline.services" (release brackets)',
+      'deployment windows, alarm watches and change reviews in pipelines without services', `remove "${key}" from the stage, or deliver without "pipeline.services"`);
+  }
+  const envAlarms = (Array.isArray(stage.environments) ? stage.environments : [])
+    .some((id: unknown) => typeof id === 'string' && envs && isObject(envs[id]) && Array.isArray(envs[id].alarms) && envs[id].alarms.length > 0);
+  if (stage.rollbackOnFailure === false && (isObject(stage.alarms) || envAlarms)) {
+    add(at('rollbackOnFailure'), false, `turns rollback off, but the stage watches alarms${isObject(stage.alarms) ? '' : ' (its environments\' "alarms")'} to roll back on them`,
+      'rollbackOnFailure true (or left out) where alarms are watched', 'remove "rollbackOnFailure": false, or remove the alarms');
+  }
+  if (isObject(stage.alarms)) {
+    const names = Array.isArray(stage.alarms.names) ? stage.alarms.names.length : 0;
+    const cicd = Array.isArray(stage.alarms.cicd) ? stage.alarms.cicd.length : 0;
+    if (names === 0 && cicd === 0 && !envAlarms) {
+      add(at('alarms'), stage.alarms, 'watches no alarm: it names none, nor do the stage\'s environments',
+        'alarm names in "names" (the environments\' alarms) or "cicd" (the CICD account\'s)', 'add "names": ["<an alarm of the environments>"], or remove "alarms"');
+    }
+    if (cicd > SAFETY_LIMITS.rulesPerCondition) {
+      add(at('alarms', 'cicd'), `${cicd} alarms`, `has more alarms than the ${SAFETY_LIMITS.rulesPerCondition} rules of a stage's OnSuccess condition`,
+        `at most ${SAFETY_LIMITS.rulesPerCondition} CICD-account alarms per stage`, 'combine them into one composite alarm and name that');
+    }
+    for (const key of ['names', 'cicd']) {
+      const list = stage.alarms[key];
+      if (!Array.isArray(list)) continue;
+      const seen = new Set<unknown>();
+      list.forEach((n: unknown, j: number) => {
+        if (seen.has(n)) add(at('alarms', key, j), n, 'is listed twice', 'each alarm once', 'remove the duplicate');
+        seen.add(n);
+      });
+    }
+    if (pipeline.executionMode === 'PARALLEL') {
+      add(at('alarms'), stage.alarms, 'rolls the stage back on an alarm, but "executionMode" is "PARALLEL": CodePipeline does not roll back stages of parallel executions',
+        'no alarms, or executionMode "QUEUED" or "SUPERSEDED"', 'remove "alarms" or change the execution mode');
+    }
+  }
+  if (stage.changeReview === true) {
+    const envApproval = (Array.isArray(stage.environments) ? stage.environments : [])
+      .some((id: unknown) => typeof id === 'string' && envs && isObject(envs[id]) && envs[id].manual_approvals === true);
+    const approval = stage.approval === undefined ? envApproval : stage.approval !== false;
+    if (!approval) {
+      add(at('changeReview'), true, 'has no approval to show the changes in',
+        'changeReview together with "approval"', 'add "approval": true to the stage, or remove "changeReview"');
+    }
+    if (isObject(stage.approval) && typeof stage.approval.comment === 'string' && stage.approval.comment.length > SAFETY_LIMITS.commentWithSummaryLength) {
+      add(at('approval', 'comment'), `${stage.approval.comment.length} characters`,
+        'leaves no room for the change summary in the approval (CodePipeline allows 1,000 characters)',
+        `a comment of at most ${SAFETY_LIMITS.commentWithSummaryLength} characters with changeReview`, 'shorten the comment; the full report is behind the approval\'s link');
+    }
+  }
+}
+
+/** An environment's own `alarms` roll back every stage that deploys it: not in PARALLEL mode. */
+function environmentAlarmChecks(pipeline: Record<string, any>, envs: Record<string, any> | undefined, envIds: string[], add: AddIssue): void {
+  if (!envs) return;
+  for (const id of envIds) {
+    const alarms = isObject(envs[id]) ? envs[id].alarms : undefined;
+    if (!Array.isArray(alarms) || alarms.length === 0) continue;
+    if (id === CICD_ENVIRONMENT_ID) {
+      add(['environments', id, 'alarms'], alarms, 'are alarms of the CICD environment, which no stage deploys',
+        'alarms of an application environment', 'list them in a stage\'s "alarms": {"cicd": [...]} instead');
+    } else if (pipeline.executionMode === 'PARALLEL') {
+      add(['environments', id, 'alarms'], alarms, 'roll back the stages that deploy this environment, but "executionMode" is "PARALLEL": CodePipeline does not roll back stages of parallel executions',
+        'no alarms, or executionMode "QUEUED" or "SUPERSEDED"', 'remove "alarms" or change the execution mode');
+    } else if (isObject(pipeline.services) && Object.keys(pipeline.services).length > 0) {
+      add(['environments', id, 'alarms'], alarms, 'are not supported yet with "pipeline.services" (release brackets)',
+        'alarm watches in pipelines without services', 'remove "alarms" from the environment, or deliver without "pipeline.services"');
+    }
+  }
+}
 
 /**
  * `pipeline.review`: its environment must be an application environment of the file. Returns

@@ -1,9 +1,11 @@
 import { basename, dirname, resolve } from 'path';
-import type { ApprovalSettings, DdkConfig, EnvironmentConfig, SourceSettings } from '../config/ddk-config';
+import type { AlarmSettings, ApprovalSettings, DdkConfig, EnvironmentConfig, SourceSettings, WindowSettings } from '../config/ddk-config';
 import { ConfigIssue, DdkConfigError } from '../config/issues';
 import { DEFAULT_REVIEW_TTL_HOURS } from '../config/schema';
 import { releasePipelineName, servicePipelineName } from '../releases/shared';
 import { REVIEW_ID_PATTERN, REVIEW_VARIABLES, reviewStackNamespace, reviewStackPrefix } from '../reviews/shared';
+import { SAFETY_LIMITS } from '../safety/shared';
+import { DEFAULT_TIME_ZONE } from '../safety/windows';
 
 /** How the delivery system is built. */
 export enum PipelineStrategy {
@@ -105,6 +107,45 @@ export interface PlanStage {
   readonly rollbackOnFailure: boolean;
   /** With services: whether releases (one revision per service) move through this stage as one unit. */
   readonly bracket: boolean;
+  /**
+   * Deployment windows: the stage's BeforeEntry condition lets an execution in only while all are
+   * open (empty: any time).
+   */
+  readonly windows: PlanWindow[];
+  /**
+   * Alarms watched after the deployments and tests.
+   *
+   * @default - none watched
+   */
+  readonly alarms?: PlanAlarms;
+  /** Whether a change review runs before the approval (the stage then has an approval). */
+  readonly changeReview: boolean;
+}
+
+/** A deployment window of a stage. */
+export interface PlanWindow {
+  /** CodePipeline DeploymentWindow `Cron`. */
+  readonly cron: string;
+  /** CodePipeline DeploymentWindow `TimeZone` (UTC when ddk.json names none). */
+  readonly timeZone: string;
+}
+
+/** The alarms of one target watched after a stage. */
+export interface PlanTargetAlarms {
+  /** The environment id. */
+  readonly targetId: string;
+  /** Alarm names in the target's account and region: the stage's `names` and the environment's `alarms`. */
+  readonly alarms: string[];
+}
+
+/** A stage's alarm watch. */
+export interface PlanAlarms {
+  /** Minutes watched after the deployments and tests. */
+  readonly soakMinutes: number;
+  /** Per target with at least one alarm, in the stage's target order. */
+  readonly targets: PlanTargetAlarms[];
+  /** Alarms in the CICD account and region (CodePipeline's CloudWatchAlarm rule, OnSuccess). */
+  readonly cicd: string[];
 }
 
 /** One service of a plan with release brackets. */
@@ -407,9 +448,13 @@ export class DeliveryPlan {
         requiredChecks: [...(s.requiredChecks ?? [])],
         tests: [...(s.tests ?? [])],
         branch: branchOf(s.name, i, all.length, s.branch),
-        rollbackOnFailure: s.rollbackOnFailure ?? rollback,
+        // an alarm watch rolls back: a stage that watches alarms rolls back unless it says otherwise (refused by validation)
+        rollbackOnFailure: s.rollbackOnFailure ?? (alarmsOf(s.environments.map(id => config.environment(id)), s.alarms) !== undefined || rollback),
         // every stage from the first one marked on is a bracket stage
         bracket: all.slice(0, i + 1).some(x => x.bracket === true),
+        windows: windowsOf(s.window),
+        alarms: alarmsOf(s.environments.map(id => config.environment(id)), s.alarms),
+        changeReview: s.changeReview ?? false,
       }));
     } else {
       const targets = config.targets;
@@ -421,8 +466,11 @@ export class DeliveryPlan {
         requiredChecks: [],
         tests: [],
         branch: branchOf(env.id, i, targets.length),
-        rollbackOnFailure: rollback,
+        rollbackOnFailure: alarmsOf([env], undefined) !== undefined || rollback,
         bracket: false,
+        windows: [],
+        alarms: alarmsOf([env], undefined),
+        changeReview: false,
       }));
     }
     if (p.review) {
@@ -623,4 +671,19 @@ function approval(a: boolean | ApprovalSettings | undefined, stage: string): Pla
 function validName(raw: string): string {
   const name = raw.replace(/[^A-Za-z0-9.@_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100);
   return name === '' ? 'ddk-pipeline' : name;
+}
+
+function windowsOf(w: WindowSettings | WindowSettings[] | undefined): PlanWindow[] {
+  const list = w === undefined ? [] : Array.isArray(w) ? w : [w];
+  return list.map(x => ({ cron: x.cron.trim(), timeZone: x.timeZone ?? DEFAULT_TIME_ZONE }));
+}
+
+/** A stage's watch: its own `alarms` and its environments' `alarms`; undefined when it watches none. */
+function alarmsOf(envs: EnvironmentConfig[], settings: AlarmSettings | undefined): PlanAlarms | undefined {
+  const targets = envs
+    .map(env => ({ targetId: env.id, alarms: [...new Set([...(settings?.names ?? []), ...env.alarms])] }))
+    .filter(t => t.alarms.length > 0);
+  const cicd = [...(settings?.cicd ?? [])];
+  if (targets.length === 0 && cicd.length === 0) return undefined;
+  return { soakMinutes: settings?.soakMinutes ?? SAFETY_LIMITS.defaultSoakMinutes, targets, cicd };
 }
