@@ -191,3 +191,16 @@ export const CONDITION_OVERRIDE_ROUTE = '/conditions/override';
 export function lookupRoleName(account: string, region: string, qualifier: string = 'hnb659fds'): string {
   return `cdk-${qualifier}-lookup-role-${account}-${region}`;
 }
+
+/**
+ * The body of `POST /conditions/override` (status-check API, IAM-authorized): the caller is
+ * recorded as `by`. The API refuses an empty reason, a stage without windows, and an execution
+ * that is not waiting at the stage's BeforeEntry condition.
+ */
+export interface ConditionOverrideRequest {
+  readonly pipeline: string;
+  readonly stage: string;
+  readonly executionId: string;
+  /** Why the window is overridden (1 to 1,000 characters), kept with who and when. */
+  readonly reason: string;
+}
