@@ -107,7 +107,7 @@ function zoneProblem(timeZone: string): WindowProblem | undefined {
   return {
     key: 'timeZone',
     problem: abbreviation
-      ? `is an abbreviation, which can mean several zones (CST is used for three) and does not say whether daylight saving applies`
+      ? 'is an abbreviation, which can mean several zones (CST is used for three) and does not say whether daylight saving applies'
       : 'is not a time zone this machine knows',
     expected: ZONE_EXPECTED,
     fix: abbreviation ? 'write the zone\'s Region/City name, e.g. "America/Chicago"' : 'write the Region/City name from the IANA time zone database, e.g. "Europe/Berlin"',
@@ -124,10 +124,16 @@ function isIanaZone(zone: string): boolean {
   }
 }
 
-/** A croner schedule in CodePipeline's dialect: day-of-week 1-7 from Sunday, the zone or offset. */
+/** The highest value of each field: Quartz's "start/step" (5/15 = 5, 20, 35, 50) is written start-max/step for croner. */
+const FIELD_MAX = [59, 59, 23, 31, 12, 7, 2199];
+
+/** A croner schedule in CodePipeline's dialect: day-of-week 1-7 from Sunday, start/step, the zone or offset. */
 function schedule(w: DeploymentWindow): Cron {
   const offset = OFFSET.exec(w.timeZone);
-  return new Cron(w.cron.trim(), {
+  const cron = w.cron.trim().split(/\s+/)
+    .map((field, i) => field.split(',').map(part => part.replace(/^(\d+)\/(\d+)$/, `$1-${FIELD_MAX[i]}/$2`)).join(','))
+    .join(' ');
+  return new Cron(cron, {
     paused: true,
     alternativeWeekdays: true,
     ...(offset ? { utcOffset: (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) } : { timezone: w.timeZone }),
