@@ -408,7 +408,9 @@ type AddIssue = (path: PropertyKey[], value: unknown, problem: string, expected:
  * rule takes them, at most 5), alarms (a rollback: not in PARALLEL mode, not with
  * rollbackOnFailure false), the change review (it is shown in the approval).
  */
-function stageSafetyChecks(pipeline: Record<string, any>, stage: Record<string, any>, i: number, envs: Record<string, any> | undefined, add: AddIssue): void {
+function stageSafetyChecks(
+  pipeline: Record<string, any>, stage: Record<string, any>, i: number, envs: Record<string, any> | undefined, add: AddIssue,
+): void {
   const at = (...rest: PropertyKey[]) => ['pipeline', 'stages', i, ...rest];
   const services = isObject(pipeline.services) && Object.keys(pipeline.services).length > 0;
   const windows = Array.isArray(stage.window) ? stage.window : isObject(stage.window) ? [stage.window] : [];
