@@ -1,17 +1,19 @@
 import { DeliveryPlan, PipelineStrategy, PlanService, PlanStage, ReleasePlan, SourceKind } from '../model';
 import { reviewStackNamespace } from '../reviews/shared';
+import { describeWindow } from '../safety/windows';
 
 /*
  * The delivery graph of a plan — source → build → (self-mutation) → stages; in each stage the
- * gate (required checks), the manual approval, the environments deployed in parallel and the
- * tests — with, apart from it, the review path of pull requests (when ddk.json has
+ * deployment windows, the gate (required checks), the change review, the manual approval, the
+ * environments deployed in parallel, the tests and the alarm watch — with, apart from it, the review path of pull requests (when ddk.json has
  * pipeline.review), and its renderings as Graphviz DOT and Mermaid. With services (release
  * brackets), each service's own path (source → build → its per-service stages → candidate)
  * joins the release node, followed by the bracket stages. Pure: no I/O.
  */
 
 /** What a node stands for. */
-export type GraphNodeKind = 'source' | 'build' | 'update' | 'gate' | 'approval' | 'deploy' | 'test' | 'teardown' | 'candidate' | 'release';
+export type GraphNodeKind = 'source' | 'build' | 'update' | 'window' | 'gate' | 'changeReview' | 'approval' | 'deploy' | 'test' | 'alarmWatch'
+| 'teardown' | 'candidate' | 'release';
 
 /** A node: a title and detail lines. */
 export interface GraphNode {
@@ -29,9 +31,9 @@ export interface GraphCluster {
   /** Position of the stage (1-based). */
   readonly order: number;
   readonly nodes: GraphNode[];
-  /** The nodes an arrow into the stage points at (its gate, else approval, else deployments). */
+  /** The nodes an arrow into the stage points at (its window, else gate, else change review, else approval, else deployments). */
   readonly entry: string[];
-  /** The nodes an arrow out of the stage leaves from (its tests, else deployments). */
+  /** The nodes an arrow out of the stage leaves from (its alarm watch, else tests, else deployments). */
   readonly exit: string[];
 }
 
@@ -149,10 +151,21 @@ function stageCluster(
   const inner: GraphNode[] = [...(options.head ?? [])];
   const chain: string[][] = inner.map(n => [n.id]);
   const services = options.services;
+  if (stage.windows.length > 0) {
+    // BeforeEntry: the execution waits outside the windows (all of them must be open)
+    const details = [...stage.windows.map(describeWindow), stage.windows.length > 1 ? 'enters while all are open' : 'enters while open'];
+    inner.push({ id: `${id}_window`, kind: 'window', title: stage.windows.length > 1 ? 'Deployment windows' : 'Deployment window', details });
+    chain.push([`${id}_window`]);
+  }
   if (stage.requiredChecks.length > 0) {
     const details = [...stage.requiredChecks, ...(services ? ['on the release id'] : [])];
     inner.push({ id: `${id}_gate`, kind: 'gate', title: 'Gate: required checks', details });
     chain.push([`${id}_gate`]);
+  }
+  if (stage.changeReview) {
+    const targets = services ? `${services.length} services × ${stage.targets.length} env.` : stage.targets.length === 1 ? '1 environment' : `${stage.targets.length} environments`;
+    inner.push({ id: `${id}_changereview`, kind: 'changeReview', title: 'Change review', details: [`diff against the deployed stacks, ${targets}`, 'summary in the approval'] });
+    chain.push([`${id}_changereview`]);
   }
   if (stage.approval) {
     const a = stage.approval;
@@ -180,6 +193,16 @@ function stageCluster(
   if (stage.tests.length > 0) {
     inner.push({ id: `${id}_tests`, kind: 'test', title: services ? 'Tests, once per release' : 'Tests', details: [...stage.tests] });
     chain.push([`${id}_tests`]);
+  }
+  if (stage.alarms) {
+    const w = stage.alarms;
+    const details = [
+      ...w.targets.map(t => `${t.targetId}: ${t.alarms.join(', ')}`),
+      ...(w.cicd.length > 0 ? [`CICD: ${w.cicd.join(', ')}`] : []),
+      `for ${w.soakMinutes} min; ALARM → rollback`,
+    ];
+    inner.push({ id: `${id}_alarmwatch`, kind: 'alarmWatch', title: 'Alarm watch', details });
+    chain.push([`${id}_alarmwatch`]);
   }
   for (let k = 1; k < chain.length; k++) {
     for (const from of chain[k - 1]) for (const to of chain[k]) edges.push({ from, to });
@@ -287,6 +310,9 @@ const DOT_STYLE: Record<GraphNodeKind, string> = {
   source: 'shape=cylinder, style=filled, fillcolor="#e8eaf6", color="#3949ab"',
   build: 'shape=box, style="rounded,filled", fillcolor="#e8eaf6", color="#3949ab"',
   update: 'shape=box, style="rounded,filled", fillcolor="#e8eaf6", color="#3949ab"',
+  window: 'shape=parallelogram, style=filled, fillcolor="#eceff1", color="#546e7a"',
+  changeReview: 'shape=box, style="rounded,filled", fillcolor="#f3e5f5", color="#6a1b9a"',
+  alarmWatch: 'shape=octagon, style=filled, fillcolor="#ffebee", color="#c62828"',
   gate: 'shape=hexagon, style=filled, fillcolor="#fff8e1", color="#f9a825"',
   approval: 'shape=box, style="rounded,filled,bold", fillcolor="#fff3e0", color="#ef6c00"',
   deploy: 'shape=box, style="filled", fillcolor="#e3f2fd", color="#1565c0"',
@@ -376,6 +402,9 @@ const MERMAID_SHAPE: Record<GraphNodeKind, [string, string]> = {
   source: ['[(', ')]'],
   build: ['(', ')'],
   update: ['(', ')'],
+  window: ['[\\', '\\]'],
+  changeReview: ['[\\', '/]'],
+  alarmWatch: ['>', ']'],
   gate: ['{{', '}}'],
   approval: ['([', '])'],
   deploy: ['[', ']'],
@@ -384,6 +413,17 @@ const MERMAID_SHAPE: Record<GraphNodeKind, [string, string]> = {
   candidate: ['[/', '/]'],
   release: ['[/', '\\]'],
 };
+
+/** Every node of a graph: outside stages, in stages, on the service and review paths. */
+export function allNodes(graph: DeliveryGraph): GraphNode[] {
+  const services = graph.services ?? [];
+  return [
+    ...graph.nodes,
+    ...services.flatMap(p => [...p.nodes, ...p.clusters.flatMap(c => c.nodes)]),
+    ...graph.clusters.flatMap(c => c.nodes),
+    ...(graph.review?.nodes ?? []),
+  ];
+}
 
 /** Escapes text for a quoted Mermaid label (entity codes for quotes and angle brackets). */
 function mermaidText(text: string): string {
@@ -428,6 +468,11 @@ export function toMermaid(graph: DeliveryGraph): string {
   out.push('  classDef approval fill:#fff3e0,stroke:#ef6c00');
   out.push('  classDef deploy fill:#e3f2fd,stroke:#1565c0');
   out.push('  classDef test fill:#e8f5e9,stroke:#2e7d32');
+  // deployment safety: only when drawn, so that graphs without it stay as they were
+  const kinds = new Set(allNodes(graph).map(n => n.kind));
+  if (kinds.has('window')) out.push('  classDef window fill:#eceff1,stroke:#546e7a');
+  if (kinds.has('changeReview')) out.push('  classDef changeReview fill:#f3e5f5,stroke:#6a1b9a');
+  if (kinds.has('alarmWatch')) out.push('  classDef alarmWatch fill:#ffebee,stroke:#c62828');
   if (graph.review) {
     out.push('  classDef teardown fill:#fce4ec,stroke:#ad1457');
     out.push(`  style ${graph.review.id} fill:#faf5fc,stroke:#8e24aa`);

@@ -2,6 +2,7 @@ import { DeliveryPlan, PipelineStrategy, PlanSource, PlanStage, ReleasePlan, Sou
 import { RELEASE_NODE_TEXT, reviewStackPattern, stageBranch } from './graph';
 import { columns, Style, style as makeStyle } from './io';
 import { serviceStageName } from '../releases/shared';
+import { describeWindow } from '../safety/windows';
 
 /** The JSON form of a plan printed by `plan --json` (stable: scripts read it). */
 export interface PlanJson {
@@ -26,6 +27,18 @@ export interface PlanJson {
     rollbackOnFailure?: boolean;
     /** With services only: whether releases move through the stage as one unit. */
     bracket?: boolean;
+    /** Deployment windows (BeforeEntry: all must be open): absent when the stage has none. */
+    windows?: Array<{ cron: string; timeZone: string }>;
+    /** Whether a change review runs before the approval: absent when it does not. */
+    changeReview?: boolean;
+    /** The alarm watch after the tests: absent when the stage watches no alarms. */
+    alarms?: {
+      soakMinutes: number;
+      /** Alarms per environment (its account and region), watched by the AlarmWatch action. */
+      targets: Array<{ environment: string; alarms: string[] }>;
+      /** Alarms in the CICD account and region (CodePipeline's CloudWatchAlarm rule, OnSuccess). */
+      cicd: string[];
+    };
   }>;
   /** The services (pipeline.services), in ddk.json order: absent when ddk.json has none. */
   readonly services?: Array<{
@@ -106,6 +119,7 @@ export function planJson(plan: DeliveryPlan): PlanJson {
       ...(stageBranch(s) !== undefined ? { branch: stageBranch(s) } : {}),
       ...(rollbackOf(s) !== undefined ? { rollbackOnFailure: rollbackOf(s) } : {}),
       ...(release ? { bracket: s.bracket } : {}),
+      ...safetyJson(s),
     })),
     ...(release ? {
       services: plan.services.map(svc => ({
@@ -131,6 +145,21 @@ export function planJson(plan: DeliveryPlan): PlanJson {
         allowForks: plan.review.allowForks,
         ...(plan.review.urlOutput !== undefined ? { urlOutput: plan.review.urlOutput } : {}),
         stackNames: reviewStackPattern(plan),
+      },
+    } : {}),
+  };
+}
+
+/** A stage's deployment-safety fields of `plan --json`: only those the stage has. */
+function safetyJson(s: PlanStage): Pick<PlanJson['stages'][number], 'windows' | 'changeReview' | 'alarms'> {
+  return {
+    ...((s.windows ?? []).length > 0 ? { windows: s.windows.map(w => ({ cron: w.cron, timeZone: w.timeZone })) } : {}),
+    ...(s.changeReview ? { changeReview: true } : {}),
+    ...(s.alarms ? {
+      alarms: {
+        soakMinutes: s.alarms.soakMinutes,
+        targets: s.alarms.targets.map(t => ({ environment: t.targetId, alarms: [...t.alarms] })),
+        cicd: [...s.alarms.cicd],
       },
     } : {}),
   };
@@ -207,11 +236,24 @@ export function reviewTree(plan: DeliveryPlan, s: Style = makeStyle(false)): Tre
   };
 }
 
-/** The children of a stage: gate, approval, deployments in parallel, tests, rollback (a bracket stage's for every service). */
+/**
+ * The children of a stage in the order they act: windows, gate, change review, approval,
+ * deployments in parallel, tests, alarm watch, rollback (a bracket stage's for every service).
+ */
 function stageChildren(stage: PlanStage, s: Style, services?: string[]): TreeNode[] {
   const children: TreeNode[] = [];
+  const windows = stage.windows ?? [];
+  for (const w of windows) {
+    children.push({ label: `${s.yellow('window')}    ${describeWindow(w)}: ${windows.length > 1 ? 'enters while every window is open' : 'enters while open'}, waits otherwise` });
+  }
   if (stage.requiredChecks.length > 0) {
     children.push({ label: `${s.yellow('gate')}      required checks must be success: ${stage.requiredChecks.join(', ')}${services ? '  (reported against the release id)' : ''}` });
+  }
+  if (stage.changeReview) {
+    children.push({
+      label: `${s.cyan('changes')}   reviewed before the approval: what the deployments add, modify, replace, remove in each environment (IAM and security groups called out); `
+        + `the summary in the approval, the report: ddk-pipelines diff --stage ${stage.name}`,
+    });
   }
   if (stage.approval) {
     const a = stage.approval;
@@ -237,11 +279,25 @@ function stageChildren(stage: PlanStage, s: Style, services?: string[]): TreeNod
     });
   }
   for (const t of stage.tests) children.push({ label: `${s.cyan('test')}      ${t}${services ? '  (once, against the whole release)' : ''}` });
+  const watch = stage.alarms;
+  if (watch) {
+    const byId = new Map(stage.targets.map(t => [t.id, t]));
+    const rows = watch.targets.map(t => [s.bold(t.targetId), byId.get(t.targetId)?.account ?? '', byId.get(t.targetId)?.region ?? '', t.alarms.join(', ')]);
+    const count = watch.targets.reduce((n, t) => n + t.alarms.length, 0);
+    const nodes = columns(rows).map(label => ({ label }));
+    if (watch.cicd.length > 0) nodes.push({ label: `CICD account (CodePipeline CloudWatchAlarm rule, OnSuccess): ${watch.cicd.join(', ')}` });
+    children.push({
+      label: `${s.yellow('watch')}     ${count + watch.cicd.length} alarm${count + watch.cicd.length === 1 ? '' : 's'} for ${watch.soakMinutes} min after the ${stage.tests.length > 0 ? 'tests' : 'deployments'}; `
+        + 'one in ALARM (or missing) rolls the stage back',
+      children: nodes,
+    });
+  }
   if (rollbackOf(stage)) {
+    const when = watch ? 'a deployment, a test or the alarm watch fails, or an alarm goes into ALARM' : 'a deployment fails';
     children.push({
       label: `${s.yellow('rollback')}  ${services
-        ? 'every service to the previous release when a deployment fails'
-        : 'to the last successful execution when a deployment fails'}`,
+        ? `every service to the previous release when ${when}`
+        : `to the last successful execution when ${when}`}`,
     });
   }
   return children;
