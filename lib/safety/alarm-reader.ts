@@ -55,14 +55,16 @@ export interface TargetCredentials {
 export class AwsAlarmReader implements AlarmReader {
   constructor(
     private readonly sts: STSClient,
-    private readonly cloudWatch: (target: SafetyTarget, credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) => CloudWatchClient
+    private readonly cloudWatch: (target: SafetyTarget, credentials: TargetCredentials) => CloudWatchClient
     = (target, credentials) => new CloudWatchClient({ region: target.region, credentials }),
   ) {}
 
   public async read(target: SafetyTarget, names: readonly string[], watchStartedAt: Date, sessionName: string): Promise<TargetReading> {
     let credentials: TargetCredentials;
     try {
-      const r = await this.sts.send(new AssumeRoleCommand({ RoleArn: target.lookupRoleArn, RoleSessionName: sessionName, DurationSeconds: SESSION_SECONDS }));
+      const r = await this.sts.send(new AssumeRoleCommand({
+        RoleArn: target.lookupRoleArn, RoleSessionName: sessionName, DurationSeconds: SESSION_SECONDS,
+      }));
       const c = r.Credentials;
       if (!c?.AccessKeyId || !c.SecretAccessKey) return { kind: 'transient', target, message: `AssumeRole of ${target.lookupRoleArn} returned no credentials` };
       credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };

@@ -148,7 +148,7 @@ export function decideWatch(input: WatchInput): WatchDecision {
   for (const w of input.watched) {
     const r = input.readings.find(x => x.target.id === w.target.id);
     if (!r) {
-      transient.push(`${where(w.target)} was not read`);
+      transient.push(`${where(w.target)}: no reading`);
       continue;
     }
     if (r.kind === 'denied') {
