@@ -11,6 +11,7 @@ import { CliError, Io, processIo, ProcessIoOptions, quietOnClosedPipe } from '..
 import { approvalCommand, executionsCommand, rollbackCommand, statusCommand } from '../lib/cli/pipeline-ops';
 import { releaseEventsCommand, releaseListCommand, releaseStartCommand, releaseStatusCommand } from '../lib/cli/releases';
 import { reviewDestroyCommand, reviewsCommand } from '../lib/cli/reviews';
+import { diffCommand, windowOverrideCommand, windowStatusCommand } from '../lib/cli/safety';
 import { CHECK_STATES } from '../lib/cli/status-check-api';
 import { validateCommand } from '../lib/cli/validate';
 // The package's version, inlined into the bundle by esbuild (the bundle also runs outside the package).
@@ -135,10 +136,44 @@ Examples:
     .action(async opts => done(await overrideCommand(opts, io)));
 
   pipelineOptions(program.command('status'))
-    .description('Each stage: the execution in it, its state, and for a blocked one why (approval or gate waiting, failed action)')
+    .description('Each stage: the execution in it, its state, and for a blocked one why (window, approval with its change review, gate, alarm watch, failed action)')
     .option('--endpoint <url>', 'status-check API URL: also show the checks a waiting gate holds (default: $DDK_PIPELINES_API)')
     .option('--json', 'print the status as JSON')
     .action(async opts => done(await statusCommand(opts, io)));
+
+  pipelineOptions(program.command('diff'))
+    .description('Print the change review of a stage: what its deployments add, modify, replace and remove in each environment (the report behind its approval)')
+    .requiredOption('-s, --stage <stage>', 'the stage (it has "changeReview": true in ddk.json)')
+    .option('--execution <id>', 'the pipeline execution whose review to print (default: the stage\'s latest)')
+    .option('--json', 'print the report as JSON')
+    .addHelpText('after', `
+The report is read from the pipeline's artifact bucket with your credentials: s3:GetObject on the
+bucket's ddk-change-reviews/ objects and kms:Decrypt on the artifact key. Reports expire with the
+pipeline's artifacts (pipeline.artifactRetentionDays).
+
+Examples:
+  ddk-pipelines diff --stage production
+  ddk-pipelines diff --stage production --execution 3137f7cb-7cf7-4c2b-9c3e-1b1e5f1c0f6e --json`)
+    .action(async opts => done(await diffCommand(opts, io)));
+
+  const windows = program.command('window')
+    .description('Deployment windows: whether a stage\'s windows are open, and an emergency override for the execution waiting at one');
+  windows.command('status')
+    .description('Whether each stage\'s windows are open now, and the next opening or closing (offline: ddk.json only)')
+    .option('-s, --stage <stage>', 'one stage (default: every stage with windows)')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('--json', 'print the windows\' state as JSON')
+    .action(opts => done(windowStatusCommand(opts, io)));
+  apiOptions(windows.command('override'))
+    .description('Let the execution waiting for a stage\'s deployment window in now (recorded with who, when and why; CodePipeline OverrideStageCondition)')
+    .requiredOption('-s, --stage <stage>', 'the stage whose window the execution waits for')
+    .requiredOption('--reason <text>', 'why the window is overridden (kept with who and when)')
+    .option('--execution <id>', 'the waiting pipeline execution (default: the one waiting at the stage)')
+    .option('--json', 'print the API\'s answer as JSON')
+    .addHelpText('after', `
+Example:
+  ddk-pipelines window override --stage production --reason "hotfix for incident 4711"`)
+    .action(async opts => done(await windowOverrideCommand(opts, io)));
 
   pipelineOptions(program.command('executions'))
     .description('The latest pipeline executions, newest first')

@@ -19,7 +19,9 @@ import { DeliveryPlan, PipelineStrategy } from '../model';
 import { ApiOptions, apiFor, colourState } from './checks';
 import { CliError, columns, Io, printJson, Style } from './io';
 import { optionalPlan, PipelineTargetOptions } from './project';
+import { AlarmWatchStatus, alarmWatchText, ChangeReviewStatus, EntryWait, entryWaitText, findChangeReview, pipelineOfPlan, pipelineSafety, planStageFor } from './safety-status';
 import { API_ENDPOINT_ENV, credentialsError } from './status-check-api';
+import { ACTION_NAMES } from '../safety/shared';
 
 /*
  * Day-2 commands on a deployed pipeline through the CodePipeline API: status (and why a stage
@@ -141,6 +143,14 @@ export interface StageStatus {
   readonly checks?: Array<{ context: string; state: string; required: boolean; targetUrl?: string; description?: string }>;
   /** Why the checks could not be read. */
   readonly checksError?: string;
+  /** An execution waiting at the stage's BeforeEntry condition (its deployment windows). */
+  readonly entryCondition?: EntryWait;
+  /** The change review of the approval waiting in the stage (stages with changeReview). */
+  readonly changeReview?: ChangeReviewStatus;
+  /** The AlarmWatch action in progress: the targets' alarms watched for the soak time. */
+  readonly alarmWatch?: AlarmWatchStatus;
+  /** The OnSuccess condition in progress: CodePipeline's CloudWatchAlarm rule over the CICD account's alarms. */
+  readonly successCondition?: AlarmWatchStatus;
 }
 
 /** The state of a whole pipeline. */
@@ -151,6 +161,8 @@ export interface PipelineStatus {
 }
 
 const GATE_NAME = /gate|check/i;
+/** Lambda actions of deployment safety: running, never gates. */
+const SAFETY_ACTIONS: readonly string[] = [ACTION_NAMES.changeReview, ACTION_NAMES.alarmWatch];
 
 /** Whether an action is a manual approval waiting for an answer (only those carry a token). */
 function waitingApproval(a: ActionState, category?: string): boolean {
@@ -182,7 +194,8 @@ export function stageStatuses(state: GetPipelineStateOutput, categories: Map<str
       if (!ex) continue;
       if (waitingApproval(a, category)) {
         blockers.push({ kind: 'approval', action: a.actionName, summary: ex.summary, url: a.entityUrl, since: iso(ex.lastStatusChange) });
-      } else if (ex.status === 'InProgress' && (category === 'Invoke' || (category === undefined && GATE_NAME.test(a.actionName ?? '')))) {
+      } else if (ex.status === 'InProgress' && !SAFETY_ACTIONS.includes(a.actionName ?? '')
+        && (category === 'Invoke' || (category === undefined && GATE_NAME.test(a.actionName ?? '')))) {
         blockers.push({ kind: 'gate', action: a.actionName, summary: ex.summary, url: ex.externalExecutionUrl, since: iso(ex.lastStatusChange) });
       } else if (ex.status === 'Failed' && st.latestExecution?.status === 'Failed') {
         blockers.push({ kind: 'failed', action: a.actionName, summary: ex.errorDetails?.message ?? ex.summary, url: ex.externalExecutionUrl, since: iso(ex.lastStatusChange) });
@@ -220,13 +233,28 @@ export function renderStatus(status: PipelineStatus, s: Style): string {
   for (const st of status.stages) {
     const icon = ICON[st.state] ?? '•';
     lines.push(`  ${colourStatus(icon, s)} ${st.name.padEnd(width)}  ${colourStatus(st.state, s)}${st.execution ? `  ${s.dim(`execution ${st.execution}`)}` : ''}`);
-    for (const a of st.actions.filter(x => x.status === 'InProgress' && !st.blockers.some(b => b.action === x.name))) {
+    if (st.entryCondition) {
+      const e = st.entryCondition;
+      lines.push(`      ${s.yellow(entryWaitText(e))}${e.execution ? s.dim(` (execution ${e.execution})`) : ''}`);
+      if (e.windows.length > 0) lines.push(`        ${s.dim(`override: ddk-pipelines window override --stage ${st.name} --reason "…"`)}`);
+    }
+    const watched = (name: string) => name === ACTION_NAMES.alarmWatch && st.alarmWatch !== undefined;
+    for (const a of st.actions.filter(x => x.status === 'InProgress' && !st.blockers.some(b => b.action === x.name) && !watched(x.name))) {
       lines.push(`      running: ${a.name}${a.summary ? ` — ${a.summary}` : ''}`);
     }
+    if (st.alarmWatch) lines.push(`      ${s.yellow(alarmWatchText(st.alarmWatch, ''))}  ${s.dim(`(${ACTION_NAMES.alarmWatch}: an alarm in ALARM rolls the stage back)`)}`);
+    if (st.successCondition) lines.push(`      ${s.yellow(alarmWatchText(st.successCondition, 'CICD '))}  ${s.dim('(OnSuccess condition: an alarm in ALARM rolls the stage back)')}`);
     for (const b of st.blockers) {
       const since = b.since ? s.dim(` since ${b.since}`) : '';
       if (b.kind === 'approval') {
         lines.push(`      ${s.yellow('waiting for approval')}: ${b.action}${since}${b.summary ? ` — ${b.summary}` : ''}`);
+        if (st.changeReview) {
+          const c = st.changeReview;
+          lines.push(c.summary !== undefined
+            ? `        change review: ${c.summary}`
+            : `        ${s.dim(`change review: ${c.error ?? 'no summary'}`)}`);
+          lines.push(`        ${s.dim(`full report: ddk-pipelines diff --stage ${st.name}`)}`);
+        }
         lines.push(`        ${s.dim(`answer: ddk-pipelines approve|reject --pipeline ${status.pipeline} --stage ${st.name} [--reason …]`)}`);
       } else if (b.kind === 'gate') {
         lines.push(`      ${s.yellow('waiting on gate')}: ${b.action}${since}${b.summary ? ` — ${b.summary}` : ''}${b.url ? ` ${b.url}` : ''}`);
@@ -294,14 +322,39 @@ async function gateChecks(ctx: PipelineContext, stage: StageStatus, options: Sta
   }
 }
 
+/**
+ * The change review's summary for each stage whose approval waits and whose plan stage has
+ * `changeReview` (the ChangeReview action's output variables in the stage's execution).
+ */
+async function changeReviews(ctx: PipelineContext, plan: DeliveryPlan | undefined, stages: StageStatus[]): Promise<StageStatus[]> {
+  return Promise.all(stages.map(async st => {
+    if (!st.blockers.some(b => b.kind === 'approval') || !planStageFor(plan, st.name)?.changeReview || !st.execution) return st;
+    try {
+      const run = await findChangeReview(ctx.client, ctx.pipeline, st.name, st.execution);
+      const changeReview: ChangeReviewStatus = run === undefined
+        ? { error: `no ${ACTION_NAMES.changeReview} ran in execution ${st.execution}` }
+        : { ...(run.summary !== undefined ? { summary: run.summary } : { error: `${ACTION_NAMES.changeReview} gave no Summary (status ${run.status ?? '?'})` }), ...(run.reportUri ? { reportUri: run.reportUri } : {}) };
+      return { ...st, changeReview };
+    } catch (e: any) {
+      return { ...st, changeReview: { error: `cannot read the change review (${e?.name ?? 'Error'}: ${e?.message ?? e}; needs codepipeline:ListActionExecutions)` } };
+    }
+  }));
+}
+
 /** `status`: each stage with the execution in it, its state, and why a blocked one waits. */
-export async function statusCommand(options: StatusOptions, io: Io): Promise<number> {
+export async function statusCommand(options: StatusOptions, io: Io, now: () => Date = () => new Date()): Promise<number> {
   const ctx = pipelineContext(options, io);
   const [state, categories] = await aws(io, ctx, 'reading the pipeline state', () => Promise.all([
     ctx.client.send(new GetPipelineStateCommand({ name: ctx.pipeline })),
     actionCategories(ctx),
   ]));
-  let stages = stageStatuses(state, categories);
+  // deployment safety: windows, alarm watches and change reviews, from the plan of this pipeline
+  const plan = pipelineOfPlan(ctx.plan, ctx.pipeline) ? ctx.plan : undefined;
+  const safety = pipelineSafety(state, plan, now());
+  let stages = stageStatuses(state, categories).map(st => ({ ...st, ...safety.get(st.name) }));
+  if (stages.some(st => st.blockers.some(b => b.kind === 'approval') && planStageFor(plan, st.name)?.changeReview)) {
+    stages = await io.progress('reading change reviews', () => changeReviews(ctx, plan, stages));
+  }
   const apiKnown = options.endpoint !== undefined || (io.env[API_ENDPOINT_ENV] ?? '') !== '';
   if (apiKnown) {
     stages = await io.progress('reading status checks', () => Promise.all(stages.map(st =>

@@ -7,6 +7,8 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 /* eslint-enable import/no-extraneous-dependencies */
 import { CliError } from './io';
+import { CONDITION_OVERRIDE_ROUTE } from '../safety/shared';
+import type { ConditionOverrideRequest } from '../safety/shared';
 import type { CheckReport } from '../status-checks/shared';
 
 /*
@@ -179,6 +181,15 @@ export class StatusCheckApi {
   /** `POST /overrides`: lets a gate waiting on an `error` check pass. */
   public override(request: OverrideRequest): Promise<unknown> {
     return this.send({ method: 'POST', path: '/overrides', body: request });
+  }
+
+  /**
+   * `POST /conditions/override`: overrides a stage condition (the deployment windows, BEFORE_ENTRY)
+   * for the execution waiting at it; the API records who, why and when, then calls CodePipeline's
+   * OverrideStageCondition.
+   */
+  public overrideCondition(request: ConditionOverrideRequest): Promise<unknown> {
+    return this.send({ method: 'POST', path: CONDITION_OVERRIDE_ROUTE, body: request });
   }
 
   /** The signed HTTP request for an API request (exposed for tests of the signing shape). */
