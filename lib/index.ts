@@ -17,6 +17,8 @@ export { ReleaseDelivery } from './releases/release-delivery';
 export type { ReleaseDeliveryProps } from './releases/release-delivery';
 export { ReviewEnvironments } from './reviews/review-environments';
 export type { ReviewEnvironmentsProps } from './reviews/review-environments';
+export { DeploymentSafety } from './safety/deployment-safety';
+export type { DeploymentSafetyProps } from './safety/deployment-safety';
 export * from './sample/sample-application';
 export * from './status-checks/status-checks';
 export * from './status-checks/gate-step';

@@ -14,11 +14,18 @@ export interface ApprovalStepProps {
    * @default - no notification
    */
   readonly topic?: sns.ITopic;
+  /**
+   * The variables namespace of the stage's change review: the approval then shows its summary
+   * in the comment and links to its report (the stage's review URL moves into the comment).
+   *
+   * @default - no change review
+   */
+  readonly changeReviewNamespace?: string;
 }
 
 /**
  * A manual approval in a CDK Pipelines wave, with what `ManualApprovalStep` lacks:
- * SNS notification, review URL and timeout.
+ * SNS notification, review URL, timeout and the stage's change review (summary and report link).
  */
 export class ApprovalStep extends Step implements ICodePipelineActionFactory {
   private readonly props: ApprovalStepProps;
@@ -29,7 +36,8 @@ export class ApprovalStep extends Step implements ICodePipelineActionFactory {
   }
 
   public produceAction(stage: codepipeline.IStage, options: ProduceActionOptions): CodePipelineActionFactoryResult {
-    stage.addAction(manualApprovalAction(this.props.approval, options.actionName, options.runOrder, this.props.topic));
+    const { approval, topic, changeReviewNamespace } = this.props;
+    stage.addAction(manualApprovalAction(approval, options.actionName, options.runOrder, topic, changeReviewNamespace));
     return { runOrdersConsumed: 1 };
   }
 }

@@ -20,6 +20,9 @@ import { CDK_CLI_VERSION } from './versions';
 import { DeliveryPlan, PlanStage, SourceKind } from '../model/plan';
 import { ReviewEnvironments } from '../reviews/review-environments';
 import { addReviewStage, reviewAssemblyId } from '../reviews/review-stage';
+import { DeploymentSafety } from '../safety/deployment-safety';
+import { changeReviewNamespace } from '../safety/shared';
+import { cfnBeforeEntry, cfnOnSuccess, grantAlarmRules, watchesTargetAlarms } from '../safety/stage-conditions';
 import { StatusChecks } from '../status-checks/status-checks';
 
 /** Props of a `CdkPipelinesDelivery`. */
@@ -66,6 +69,12 @@ export class CdkPipelinesDelivery extends Construct {
    * @default - undefined when the plan has no review section
    */
   public readonly reviews?: ReviewEnvironments;
+  /**
+   * The change reviews' and alarm watches' functions and steps.
+   *
+   * @default - undefined when no stage has a change review or watches its environments' alarms
+   */
+  public readonly safety?: DeploymentSafety;
   /** The log group of every CodeBuild project of the pipeline. */
   public readonly buildLogs: BuildLogs;
   private readonly source: pipelines.CodePipelineSource;
@@ -76,6 +85,10 @@ export class CdkPipelinesDelivery extends Construct {
    */
   public readonly notifications?: PipelineNotifications;
   private readonly rollbackWaves = new Set<string>();
+  /** Waves (CodePipeline stages) that open with a plan stage's windows, by wave name. */
+  private readonly windowWaves = new Map<string, PlanStage>();
+  /** Waves that close a plan stage watching the CICD account's alarms, by wave name. */
+  private readonly alarmWaves = new Map<string, PlanStage>();
 
   constructor(scope: Construct, id: string, props: CdkPipelinesDeliveryProps) {
     super(scope, id);
@@ -107,7 +120,8 @@ export class CdkPipelinesDelivery extends Construct {
     }
 
     this.source = input;
-    if (plan.stages.some(s => s.requiredChecks.length > 0) || plan.review) {
+    // deployment windows are overridden through the status-check API (POST /conditions/override)
+    if (plan.stages.some(s => s.requiredChecks.length > 0 || s.windows.length > 0) || plan.review) {
       this.statusChecks = new StatusChecks(this, 'StatusChecks', { plan, repository: this.repository });
     }
 
@@ -142,6 +156,15 @@ export class CdkPipelinesDelivery extends Construct {
 
     this.applicationStages = {};
     const actionsPerStack = plan.useChangeSets ? 2 : 1;
+    if (DeploymentSafety.isNeeded(plan)) {
+      // the change review reads each target's nested assembly: the stages exist before the waves
+      const assemblies: { [environmentId: string]: string } = {};
+      for (const t of plan.targets) {
+        const stage = this.applicationStages[t.id] = new ApplicationStage(this, t.id, { environment: t.environment, application: props.application });
+        assemblies[t.id] = stage.artifactId;
+      }
+      this.safety = new DeploymentSafety(this, 'Safety', { plan, artifacts: this.artifacts, assemblies });
+    }
     for (const stage of plan.stages) this.addPlanStage(stage, props.application, actionsPerStack, plan.stages.map(s => s.name));
 
     this.pipeline.buildPipeline();
@@ -149,6 +172,7 @@ export class CdkPipelinesDelivery extends Construct {
     holdSeedExecutions(this, [this.codePipeline]);
     this.checkStageLimit(plan);
     this.rollBackFailedStages();
+    this.addStageConditions(plan);
     if (plan.notifications) {
       this.notifications = new PipelineNotifications(this, 'Notifications', { notifications: plan.notifications });
       this.notifications.notify('Rule', this.codePipeline);
@@ -195,6 +219,25 @@ export class CdkPipelinesDelivery extends Construct {
     });
   }
 
+  /**
+   * The plan stages' windows (BeforeEntry, on a stage's first wave) and CICD-account alarms
+   * (OnSuccess, on its last wave), as property overrides like `rollBackFailedStages`; the pipeline's
+   * role may read those alarms.
+   */
+  private addStageConditions(plan: DeliveryPlan): void {
+    if (this.windowWaves.size === 0 && this.alarmWaves.size === 0) return;
+    const cfn = this.codePipeline.node.defaultChild as codepipeline.CfnPipeline;
+    this.codePipeline.stages.forEach((stage, i) => {
+      const windows = this.windowWaves.get(stage.stageName);
+      if (windows) cfn.addPropertyOverride(`Stages.${i}.BeforeEntry`, cfnBeforeEntry(windows));
+      const alarms = this.alarmWaves.get(stage.stageName);
+      if (alarms) {
+        cfn.addPropertyOverride(`Stages.${i}.OnSuccess`, cfnOnSuccess(alarms));
+        grantAlarmRules(this.codePipeline, alarms, plan);
+      }
+    });
+  }
+
   private checkStageLimit(plan: DeliveryPlan): void {
     this.refuseTooManyStages(plan, this.codePipeline.stageCount, this.pipeline.waves.length);
   }
@@ -208,6 +251,8 @@ export class CdkPipelinesDelivery extends Construct {
 
   private addPlanStage(stage: PlanStage, application: IApplicationFactory, actionsPerStack: number, planStageNames: string[]): void {
     const deployments = stage.targets.map(t => {
+      const made = this.applicationStages[t.id];
+      if (made) return made;
       const s = new ApplicationStage(this, t.id, { environment: t.environment, application });
       this.applicationStages[t.id] = s;
       return s;
@@ -219,13 +264,28 @@ export class CdkPipelinesDelivery extends Construct {
       const first = i === 0;
       const last = i === groups.length - 1;
       // The gate comes first: nobody is asked to approve a change whose checks have not passed.
+      // then the change review, whose summary and report the approval shows
+      const reviewed = first && this.safety !== undefined && stage.changeReview;
       const pre: pipelines.Step[] = [];
       if (first && this.statusChecks && stage.requiredChecks.length > 0) pre.push(this.statusChecks.gateStep(stage, this.source.sourceAttribute('CommitId')));
-      if (first && stage.approval) pre.push(new ApprovalStep('Approve', { approval: stage.approval, topic: approvalTopic(this, stage, this.artifacts) }));
+      if (reviewed) pre.push(this.safety!.changeReviewStep(stage, this.pipeline.synth.primaryOutput!));
+      if (first && stage.approval) {
+        pre.push(new ApprovalStep('Approve', {
+          approval: stage.approval,
+          topic: approvalTopic(this, stage, this.artifacts),
+          changeReviewNamespace: reviewed ? changeReviewNamespace(stage.name) : undefined,
+        }));
+      }
+      // the alarm watch comes last: the soak time starts once everything is deployed and tested
+      const post: pipelines.Step[] = [];
+      if (last && stage.tests.length > 0) post.push(new pipelines.ShellStep('Tests', { commands: stage.tests }));
+      if (last && this.safety !== undefined && watchesTargetAlarms(stage)) post.push(this.safety.alarmWatchStep(stage));
       const wave = this.pipeline.addWave(names[i], {
         pre: pipelines.Step.sequence(pre),
-        post: last && stage.tests.length > 0 ? [new pipelines.ShellStep('Tests', { commands: stage.tests })] : [],
+        post: pipelines.Step.sequence(post),
       });
+      if (first && stage.windows.length > 0) this.windowWaves.set(wave.id, stage);
+      if (last && (stage.alarms?.cicd.length ?? 0) > 0) this.alarmWaves.set(wave.id, stage);
       if (group.length === 1) {
         // CDK Pipelines renders a wave of one deployment as that deployment's stage, named
         // after it (by default the environment id, which may be another plan stage's name):

@@ -16,6 +16,9 @@ import { DeliveryPlan, PipelineStrategy, PlanStage, PlanTarget, SourceKind } fro
 import { ReleaseDelivery } from '../releases/release-delivery';
 import { ReviewEnvironments } from '../reviews/review-environments';
 import { addReviewStage, reviewAssemblyId } from '../reviews/review-stage';
+import { DeploymentSafety } from '../safety/deployment-safety';
+import { changeReviewNamespace } from '../safety/shared';
+import { beforeEntryConditions, grantAlarmRules, onSuccessConditions, watchesTargetAlarms } from '../safety/stage-conditions';
 import { StatusChecks } from '../status-checks/status-checks';
 
 /** Props of a `CodePipelineDelivery`. */
@@ -82,6 +85,12 @@ export class CodePipelineDelivery extends Construct {
    * @default - undefined when the plan has no services
    */
   public readonly releases?: ReleaseDelivery;
+  /**
+   * The change reviews' and alarm watches' functions and actions.
+   *
+   * @default - undefined when no stage has a change review or watches its environments' alarms
+   */
+  public readonly safety?: DeploymentSafety;
   /** The log group of every CodeBuild project of the pipelines. */
   public readonly buildLogs: BuildLogs;
   private readonly plan: DeliveryPlan;
@@ -108,9 +117,15 @@ export class CodePipelineDelivery extends Construct {
     for (const t of services ? [] : plan.targets) {
       this.applicationStages[t.id] = new ApplicationStage(this, t.id, { environment: t.environment, application: props.application });
     }
-    // releases record candidates and releases in the status-check table and serve them through its API
-    if (plan.stages.some(s => s.requiredChecks.length > 0) || plan.review || services) {
+    // releases record candidates and releases in the status-check table and serve them through its API;
+    // deployment windows are overridden through its API (POST /conditions/override)
+    if (plan.stages.some(s => s.requiredChecks.length > 0 || s.windows.length > 0) || plan.review || services) {
       this.statusChecks = new StatusChecks(this, 'StatusChecks', { plan, repository: this.repository });
+    }
+    if (!services && DeploymentSafety.isNeeded(plan)) {
+      const assemblies: { [environmentId: string]: string } = {};
+      for (const [environmentId, stage] of Object.entries(this.applicationStages)) assemblies[environmentId] = stage.artifactId;
+      this.safety = new DeploymentSafety(this, 'Safety', { plan, artifacts: this.artifacts, assemblies });
     }
     if (plan.review) {
       this.reviews = new ReviewEnvironments(this, 'DdkReviews', {
@@ -196,22 +211,38 @@ export class CodePipelineDelivery extends Construct {
     const gated = this.statusChecks !== undefined && stage.requiredChecks.length > 0;
     const groups = packDeployments(stage, stage.targets.map(() => 1), stageOverhead(stage));
     const names = splitStageNames(stage.name, groups.length, this.plan.stages.map(s => s.name));
+    const reviewed = this.safety !== undefined && stage.changeReview;
+    const watched = this.safety !== undefined && watchesTargetAlarms(stage);
     groups.forEach((group, i) => {
+      const first = i === 0;
+      const last = i === groups.length - 1;
       const actions: codepipeline.IAction[] = [];
       let runOrder = 1;
-      // The gate comes first: nobody is asked to approve a change whose checks have not passed.
-      if (i === 0 && gated) actions.push(this.statusChecks!.gateAction(stage, commitId, { runOrder: runOrder++ }));
-      if (i === 0 && stage.approval) actions.push(manualApprovalAction(stage.approval, 'Approve', runOrder++, approvalTopic(pipeline, stage, this.artifacts)));
+      // The gate comes first: nobody is asked to approve a change whose checks have not passed;
+      // then the change review, whose summary and report the approval shows.
+      if (first && gated) actions.push(this.statusChecks!.gateAction(stage, commitId, { runOrder: runOrder++ }));
+      if (first && reviewed) actions.push(this.safety!.changeReviewAction(stage, assembly, runOrder++));
+      if (first && stage.approval) {
+        const namespace = reviewed ? changeReviewNamespace(stage.name) : undefined;
+        actions.push(manualApprovalAction(stage.approval, 'Approve', runOrder++, approvalTopic(pipeline, stage, this.artifacts), namespace));
+      }
       const deployOrder = runOrder++;
       for (const index of group) actions.push(this.deployAction(deploy, stage.targets[index], assembly, deployOrder));
-      if (i === groups.length - 1 && stage.tests.length > 0) {
+      if (last && stage.tests.length > 0) {
         actions.push(new cpa.CodeBuildAction({ actionName: 'Tests', project: this.testsProject(stage), input: source, runOrder: runOrder++ }));
       }
+      // The alarm watch comes last: the soak time starts once everything is deployed and tested.
+      if (last && watched) actions.push(this.safety!.alarmWatchAction(stage, runOrder++));
       pipeline.addStage({
         stageName: names[i],
         actions,
+        // the windows let an execution into the (first part of the) stage; the CICD account's
+        // alarms roll back the (last part of the) stage after it succeeded
+        beforeEntry: first ? beforeEntryConditions(stage) : undefined,
+        onSuccess: last ? onSuccessConditions(stage) : undefined,
         onFailure: stage.rollbackOnFailure ? { result: codepipeline.Result.ROLLBACK } : undefined,
       });
+      if (last) grantAlarmRules(pipeline, stage, this.plan);
     });
   }
 
@@ -243,3 +274,4 @@ export class CodePipelineDelivery extends Construct {
     return this.projects.testsProject(this, `Tests-${stage.name}`, stage, `tests after stage ${stage.name}`);
   }
 }
+

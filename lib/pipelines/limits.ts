@@ -21,6 +21,27 @@ export const CODEPIPELINE_LIMITS = {
   artifactNameLength: 100,
   /** Highest runOrder of an action. */
   maxRunOrder: CODEPIPELINE_ACTION_LIMITS.runOrderMax,
+  /** Conditions in a stage's BeforeEntry, OnSuccess or OnFailure (API: a fixed number of 1). */
+  conditionsPerStageCondition: 1,
+  /** Rules in one condition (API Condition.rules: 1 to 5). */
+  rulesPerCondition: 5,
+  /** Characters in a rule name (API RuleDeclaration.name; same pattern as action names). */
+  ruleNameLength: 100,
+  /** Entries in a rule's configuration (API RuleDeclaration.configuration: 0 to 200). */
+  ruleConfigurationEntries: 200,
+  /** Characters in a rule configuration key (1 to 50). */
+  ruleConfigurationKeyLength: 50,
+  /** Characters in a rule configuration value (1 to 10,000). */
+  ruleConfigurationValueLength: 10000,
+  /** Characters in a rule's region (4 to 30). */
+  ruleRegionLength: { min: 4, max: 30 },
+};
+
+/** The stage conditions a stage may declare, with the results CodePipeline offers for each ("Stage conditions"). */
+const CONDITION_RESULTS: Record<string, string[]> = {
+  BeforeEntry: ['FAIL', 'SKIP'],
+  OnSuccess: ['ROLLBACK'],
+  OnFailure: ['ROLLBACK'],
 };
 
 /** Characters a pipeline, stage or action name may hold. */
@@ -52,8 +73,10 @@ export function pipelineLimitProblems(pipeline: { Name?: unknown; Stages?: any[]
   if (stages.length > L.stagesPerPipeline) {
     problems.push(`${at()}: ${stages.length} stages, more than the ${L.stagesPerPipeline} a pipeline allows. Fix: put environments that may deploy together into one stage (they deploy in parallel)`);
   }
+  const ruleNames = new Set<string>();
   for (const stage of stages) {
     checkName('stage', stage.Name);
+    problems.push(...conditionProblems(stage, ruleNames, at(stage.Name)));
     const actions: any[] = stage.Actions ?? [];
     if (actions.length > L.actionsPerStage) {
       problems.push(`${at(stage.Name)}: ${actions.length} actions, more than the ${L.actionsPerStage} a stage allows. Fix: split the stage's environments over two stages, or set "changeSets": false`);
@@ -83,6 +106,70 @@ export function pipelineLimitProblems(pipeline: { Name?: unknown; Stages?: any[]
   return problems;
 }
 
+/**
+ * The problems of a stage's conditions (BeforeEntry, OnSuccess, OnFailure) against the API
+ * reference (BeforeEntryConditions, SuccessConditions, FailureConditions, Condition,
+ * RuleDeclaration): one condition each, 1 to 5 rules, results the condition offers, rule names
+ * unique in the pipeline (`ruleNames` collects them), configuration and region within limits.
+ */
+function conditionProblems(stage: any, ruleNames: Set<string>, where: string): string[] {
+  const L = CODEPIPELINE_LIMITS;
+  const problems: string[] = [];
+  const fix = 'Fix: report this as a bug of ddk-pipelines';
+  for (const [kind, results] of Object.entries(CONDITION_RESULTS)) {
+    const declared = stage[kind];
+    if (declared === undefined) continue;
+    const conditions: any[] = declared.Conditions ?? [];
+    if (kind === 'OnFailure' && declared.Result !== undefined && !results.includes(declared.Result)) {
+      problems.push(`${where}: ${kind} result ${declared.Result} is not one of ${results.join(', ')}. ${fix}`);
+    }
+    if (conditions.length === 0 && kind === 'OnFailure') continue;
+    if (conditions.length !== L.conditionsPerStageCondition) {
+      problems.push(`${where}: ${kind} has ${conditions.length} conditions; CodePipeline takes exactly ${L.conditionsPerStageCondition}. ${fix}`);
+    }
+    for (const condition of conditions) {
+      const rules: any[] = condition.Rules ?? [];
+      if (condition.Result !== undefined && !results.includes(condition.Result)) {
+        problems.push(`${where}: ${kind} condition result ${condition.Result} is not one of ${results.join(', ')}. ${fix}`);
+      }
+      if (rules.length < 1 || rules.length > L.rulesPerCondition) {
+        problems.push(`${where}: ${kind} has ${rules.length} rules in a condition; CodePipeline allows 1 to ${L.rulesPerCondition}. Fix: at most ${L.rulesPerCondition} windows or CICD-account alarms per stage in ddk.json`);
+      }
+      for (const rule of rules) {
+        const name = rule.Name;
+        if (typeof name === 'string') {
+          if (name.length > L.ruleNameLength || !NAME.test(name)) {
+            problems.push(`${where}: ${kind} rule name "${name}" is not 1 to ${L.ruleNameLength} letters, digits and . @ _ -. ${fix}`);
+          } else if (ruleNames.has(name)) {
+            problems.push(`${where}: ${kind} rule name "${name}" is used twice in the pipeline (rule names are unique in a pipeline). Fix: make the stage names differ in their first 80 characters`);
+          }
+          ruleNames.add(name);
+        }
+        const entries = Object.entries(rule.Configuration ?? {});
+        if (entries.length > L.ruleConfigurationEntries) {
+          problems.push(`${where}: ${kind} rule "${name}" has ${entries.length} configuration entries; CodePipeline allows ${L.ruleConfigurationEntries}. ${fix}`);
+        }
+        for (const [key, value] of entries) {
+          if (key.length < 1 || key.length > L.ruleConfigurationKeyLength) {
+            problems.push(`${where}: ${kind} rule "${name}": configuration key "${key}" is not 1 to ${L.ruleConfigurationKeyLength} characters. ${fix}`);
+          }
+          const length = literalLength(value);
+          if (typeof value === 'string' && length === 0) {
+            problems.push(`${where}: ${kind} rule "${name}": configuration value ${key} is empty; CodePipeline needs 1 to ${L.ruleConfigurationValueLength} characters. Fix: set it in ddk.json`);
+          }
+          if (length > L.ruleConfigurationValueLength) {
+            problems.push(`${where}: ${kind} rule "${name}": configuration value ${key} is at least ${length} characters, more than the ${L.ruleConfigurationValueLength} CodePipeline allows. Fix: shorten it in ddk.json`);
+          }
+        }
+        if (typeof rule.Region === 'string' && (rule.Region.length < L.ruleRegionLength.min || rule.Region.length > L.ruleRegionLength.max)) {
+          problems.push(`${where}: ${kind} rule "${name}": region "${rule.Region}" is not ${L.ruleRegionLength.min} to ${L.ruleRegionLength.max} characters. ${fix}`);
+        }
+      }
+    }
+  }
+  return problems;
+}
+
 /** Characters a resolved CloudFormation value has for sure: its literal parts (references count 0). */
 export function literalLength(value: unknown): number {
   if (typeof value === 'string') return value.length;
@@ -100,10 +187,12 @@ export function literalLength(value: unknown): number {
 
 /**
  * Actions a plan stage adds besides its deployments: the status-check gate (a stage with
- * required checks has one), the approval and the tests.
+ * required checks has one), the change review, the approval, the tests and the alarm watch
+ * (a stage watching its targets' alarms has one).
  */
 export function stageOverhead(stage: PlanStage): number {
-  return (stage.requiredChecks.length > 0 ? 1 : 0) + (stage.approval ? 1 : 0) + (stage.tests.length > 0 ? 1 : 0);
+  return (stage.requiredChecks.length > 0 ? 1 : 0) + (stage.changeReview ? 1 : 0) + (stage.approval ? 1 : 0) + (stage.tests.length > 0 ? 1 : 0)
+    + ((stage.alarms?.targets.length ?? 0) > 0 ? 1 : 0);
 }
 
 /**

@@ -9,6 +9,8 @@ import { Construct } from 'constructs';
 import type { ArtifactStore } from './artifact-store';
 import { RepositorySeeder } from './repository-seeder';
 import { DeliveryPlan, PlanApproval, PlanExecutionMode, PlanStage, SourceKind } from '../model/plan';
+import { CHANGE_REVIEW_VARIABLES, SAFETY_LIMITS } from '../safety/shared';
+import { CODEPIPELINE_ACTION_LIMITS } from '../status-checks/codepipeline-limits';
 
 /**
  * The CodeCommit repository of a plan's CodeCommit source, else undefined. An imported one is
@@ -72,16 +74,40 @@ export function executionMode(mode: PlanExecutionMode): codepipeline.ExecutionMo
   }
 }
 
-/** The CodePipeline manual approval of a plan stage's approval (comment, review URL, timeout, topic). */
-export function manualApprovalAction(approval: PlanApproval, actionName: string, runOrder: number, topic?: sns.ITopic): cpa.ManualApprovalAction {
+/**
+ * The CodePipeline manual approval of a plan stage's approval (comment, review URL, timeout, topic).
+ *
+ * With `changeReviewNamespace` (a stage with a change review), the approval shows the review:
+ * CustomData is the comment, then the review URL if any (`Review: <url>`), then the change summary
+ * (`#{<namespace>.Summary}`), one per line; the review link (ExternalEntityLink) is the full report
+ * (`#{<namespace>.ReportUrl}`), so the stage's own review URL moves into the text.
+ */
+export function manualApprovalAction(
+  approval: PlanApproval, actionName: string, runOrder: number, topic?: sns.ITopic, changeReviewNamespace?: string,
+): cpa.ManualApprovalAction {
+  const review = changeReviewNamespace === undefined ? undefined : changeReviewApproval(approval, changeReviewNamespace);
   return new cpa.ManualApprovalAction({
     actionName,
     runOrder,
-    additionalInformation: approval.comment,
-    externalEntityLink: approval.reviewUrl,
+    additionalInformation: review?.customData ?? approval.comment,
+    externalEntityLink: review?.externalEntityLink ?? approval.reviewUrl,
     notificationTopic: topic,
     timeout: approval.timeoutMinutes === undefined ? undefined : Duration.minutes(approval.timeoutMinutes),
   });
+}
+
+/** The approval's CustomData and ExternalEntityLink when the stage has a change review. */
+export function changeReviewApproval(approval: PlanApproval, namespace: string): { customData: string; externalEntityLink: string } {
+  const head = approval.reviewUrl === undefined ? approval.comment : `${approval.comment}\nReview: ${approval.reviewUrl}`;
+  // CodePipeline allows 1,000 characters per configuration value; the summary resolves to at most SAFETY_LIMITS.summaryLength
+  const longest = head.length + 1 + SAFETY_LIMITS.summaryLength;
+  if (longest > CODEPIPELINE_ACTION_LIMITS.configurationValueLength) {
+    throw new Error(`pipeline.stages (the stage of change review ${namespace}): approval: the comment${approval.reviewUrl === undefined ? '' : ' and the review URL'} (${head.length} characters) and the change summary (up to ${SAFETY_LIMITS.summaryLength}) would take ${longest} characters in the approval's CustomData, more than the ${CODEPIPELINE_ACTION_LIMITS.configurationValueLength} CodePipeline allows per configuration value. Fix: shorten the stage's approval comment or reviewUrl in ddk.json to ${CODEPIPELINE_ACTION_LIMITS.configurationValueLength - 1 - SAFETY_LIMITS.summaryLength} characters together (the full report is behind the approval's link)`);
+  }
+  return {
+    customData: `${head}\n#{${namespace}.${CHANGE_REVIEW_VARIABLES.summary}}`,
+    externalEntityLink: `#{${namespace}.${CHANGE_REVIEW_VARIABLES.reportUrl}}`,
+  };
 }
 
 /**
