@@ -367,7 +367,8 @@ export function summarize(stacks: readonly StackChangeReport[], targets: readonl
   callOut('IAM', (c) => c.iam === true, (c) => c.logicalId);
   callOut('Security groups', (c) => c.securityGroup === true, (c) => c.logicalId);
   const sections = ids.map((t) => {
-    const own = stacks.filter((s) => s.target === t).flatMap((s) => (s.otherSections ?? []).map((x) => x.split(':')[0]));
+    // a new stack's sections are all new: only deployed stacks' section changes are news
+    const own = stacks.filter((s) => s.target === t && s.status === 'changed').flatMap((s) => (s.otherSections ?? []).map((x) => x.split(':')[0]));
     return own.length ? `${ids.length > 1 ? `${t} ` : ''}${names(own)}` : undefined;
   }).filter((x): x is string => x !== undefined);
   if (sections.length) sentences.push(`Also changes ${sections.join('; ')}`);
