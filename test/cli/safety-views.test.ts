@@ -1,4 +1,5 @@
 import { assertWellFormedXml, bundleCli, execCli, exampleDoc, writeDdk } from './helpers';
+import { safetyDoc } from './safety-fixtures';
 import { allNodes, deliveryGraph, toDot, toMermaid } from '../../lib/cli/graph';
 import { planJson, renderPlan } from '../../lib/cli/plan-view';
 import { DdkConfig } from '../../lib/config';
@@ -10,19 +11,6 @@ import { DeliveryPlan } from '../../lib/model';
  */
 
 const planOf = (doc: unknown) => DeliveryPlan.fromConfig(DdkConfig.fromObject(doc, 'ddk.json'));
-
-/** The example with a guarded production stage: a window, a change review, alarms in two places. */
-export function safetyDoc(strategy = 'codepipeline-trunk'): any {
-  const doc = exampleDoc();
-  doc.pipeline.strategy = strategy;
-  doc.pipeline.executionMode = 'QUEUED';
-  doc.environments['prod-eu'].alarms = ['api-5xx'];
-  const prod = doc.pipeline.stages[1];
-  prod.window = { cron: '* * 9-16 ? * MON-FRI', timeZone: 'Europe/Berlin' };
-  prod.changeReview = true;
-  prod.alarms = { names: ['latency-p99'], cicd: ['pipeline-canary'], soakMinutes: 15 };
-  return doc;
-}
 
 describe('plan: deployment safety per stage', () => {
   test('window → gate → change review → approval → deploy → tests → alarm watch → rollback', () => {
