@@ -1,7 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CodeCommitClient } from '@aws-sdk/client-codecommit';
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ApiDependencies, handleApiRequest } from '../../lib/status-checks/api';
+import { CodePipelineConditions } from '../../lib/status-checks/condition-overrides';
 import { CodeCommitCommentPoster } from '../../lib/status-checks/propagate';
 import { pipelineSettings } from '../../lib/status-checks/shared';
 import { sharedDependencies } from '../status-checks-runtime';
@@ -19,6 +21,7 @@ function dependencies(): ApiDependencies {
   deps ??= {
     ...sharedDependencies(logger),
     comments: new CodeCommitCommentPoster(new CodeCommitClient({})),
+    conditions: new CodePipelineConditions(new CodePipelineClient({})),
     settings: pipelineSettings(),
   };
   return deps;

@@ -1,9 +1,10 @@
+import { notWaiting, PipelineConditions } from './condition-overrides';
 import { decide, overrideEligibility, requiredContexts } from './decision';
 import type { EventPublisher } from './events';
 import { commitComment, CommentPoster } from './propagate';
 import {
-  parseCheckReport, parseChecksQuery, parseJsonObject, parseOverrideRequest, parseReleaseQuery, parseReleasesQuery, parseRequirementsRequest,
-  parseReviewDestroyRequest, parseReviewsQuery, Parsed,
+  parseCheckReport, parseChecksQuery, parseConditionOverrideRequest, parseJsonObject, parseOverrideRequest, parseReleaseQuery, parseReleasesQuery,
+  parseRequirementsRequest, parseReviewDestroyRequest, parseReviewsQuery, Parsed,
 } from './requests';
 import type { CheckRecord, PipelineSettings, RequirementsChangedDetail, StageSettings, StructuredLogger } from './shared';
 import { DETAIL_TYPES } from './shared';
@@ -12,6 +13,7 @@ import { publicRelease, ReleaseStore, releaseStoreFor } from '../releases/store'
 import { REVIEW_DETAIL_TYPES } from '../reviews/shared';
 import type { ReviewDestroyRequest } from '../reviews/shared';
 import { publicRecord, ReviewStore, reviewStoreFor } from '../reviews/store';
+import { CONDITION_OVERRIDE_ROUTE } from '../safety/shared';
 
 /*
  * The status-check API's logic, independent of API Gateway's event shape: the handler
@@ -54,6 +56,12 @@ export interface ApiDependencies {
    * @default - a store on the status-check store's table with the SDK's default client
    */
   readonly releases?: ReleaseStore;
+  /**
+   * CodePipeline's stage conditions (`POST /conditions/override`: GetPipelineState,
+   * OverrideStageCondition).
+   * @default - none: the route answers 500 (a deployment defect)
+   */
+  readonly conditions?: PipelineConditions;
 }
 
 /** An error answered with a status code. */
@@ -86,8 +94,9 @@ export async function handleApiRequest(req: ApiRequest, deps: ApiDependencies): 
       case 'GET /releases': return await readReleases(req, deps);
       case 'GET /releases/candidates': return await readCandidates(req, deps);
       case 'GET /releases/{id}': return await readRelease(req, deps);
+      case `POST ${CONDITION_OVERRIDE_ROUTE}`: return await overrideCondition(req, principal, deps);
       default:
-        throw new HttpError(404, `${route}: no such operation; expected POST /checks, GET /checks, PUT /requirements/{pipeline}/{stage}, POST /overrides, GET /reviews, POST /reviews/destroy, GET /releases, GET /releases/{id} or GET /releases/candidates`);
+        throw new HttpError(404, `${route}: no such operation; expected POST /checks, GET /checks, PUT /requirements/{pipeline}/{stage}, POST /overrides, GET /reviews, POST /reviews/destroy, GET /releases, GET /releases/{id}, GET /releases/candidates or POST ${CONDITION_OVERRIDE_ROUTE}`);
     }
   } catch (e) {
     if (e instanceof HttpError) {
@@ -259,6 +268,72 @@ async function override(req: ApiRequest, principal: string, deps: ApiDependencie
   const body = { override: record, replayed };
   await publish(deps, DETAIL_TYPES.OVERRIDE_RECORDED, record, body);
   return { statusCode: replayed ? 200 : 201, body };
+}
+
+/**
+ * `POST /conditions/override`: lets an execution waiting for a stage's deployment windows in.
+ * Refuses (400) an invalid body, an unknown pipeline or stage and a stage without windows; 409
+ * when the execution does not wait at the stage's BeforeEntry condition. Records who (the
+ * caller's IAM principal), why and when BEFORE calling OverrideStageCondition (BEFORE_ENTRY), so
+ * no override happens unrecorded; answers 200 with the record. A retry (same principal and
+ * reason) after the override went through answers the first record.
+ */
+async function overrideCondition(req: ApiRequest, principal: string, deps: ApiDependencies): Promise<ApiResponse> {
+  const o = valid(parseConditionOverrideRequest(valid(parseJsonObject(req.body))));
+  const settings = deps.settings;
+  const stage = settings.stages.find(x => x.name === o.stage);
+  const windowed = settings.stages.filter(x => x.windowPipeline !== undefined).map(x => `"${x.name}"`).join(', ') || 'none';
+  if (!stage) {
+    throw new HttpError(400, `body.stage: "${o.stage}" is not a stage of pipeline "${settings.pipeline}"; expected a stage with deployment windows (${windowed}). Fix: use a stage name from ${settings.file} (pipeline.stages[].name)`, [`body.stage: "${o.stage}" is not a stage of pipeline "${settings.pipeline}"`]);
+  }
+  if (stage.windowPipeline === undefined) {
+    throw new HttpError(400, `body.stage: stage "${stage.name}" has no deployment window (${settings.file}: pipeline.stages[${stage.index}].window is not set), so nothing holds an execution at its entry; expected a stage with windows (${windowed}). Fix: override only a stage whose window holds the execution`, [`body.stage: stage "${stage.name}" has no deployment window`]);
+  }
+  // the plan's pipeline, or (codepipeline-gitflow) the stage's own pipeline <name>-<stage>
+  if (o.pipeline !== settings.pipeline && o.pipeline !== stage.windowPipeline) {
+    const names = [...new Set([settings.pipeline, stage.windowPipeline])].map(n => `"${n}"`).join(' or ');
+    throw new HttpError(400, `body.pipeline: "${o.pipeline}" is not the pipeline of stage "${stage.name}" this API serves; expected ${names}. Fix: send the override to the status-check API of pipeline "${o.pipeline}", or correct the name`, [`body.pipeline: "${o.pipeline}" is not ${names}`]);
+  }
+  const conditions = deps.conditions;
+  if (!conditions) throw new HttpError(500, `${CONDITION_OVERRIDE_ROUTE}: the API has no CodePipeline client (ApiDependencies.conditions); a deployment defect. Fix: deploy the API function through the StatusChecks construct`);
+  const pipeline = stage.windowPipeline;
+  const request = { pipeline, stage: stage.name, executionId: o.executionId, conditionType: 'BEFORE_ENTRY' as const, by: principal, reason: o.reason };
+
+  const state = await codePipelineCall('GetPipelineState', pipeline, () => conditions.entryState(pipeline, stage.name));
+  if (!state) {
+    throw new HttpError(409, `pipeline "${pipeline}" has no stage "${stage.name}" in CodePipeline; expected the deployed pipeline of ${settings.file}. Fix: deploy the CICD stack (the pipeline updates itself on the next push)`);
+  }
+  const why = notWaiting(state, o.executionId);
+  if (why !== undefined) {
+    // a retry after the override went through: the execution has entered the stage
+    const mine = await deps.store.conditionOverride(settings.pipeline, request);
+    if (mine) return { statusCode: 200, body: { override: mine, replayed: true } };
+    throw new HttpError(409, `execution "${o.executionId}" does not wait for the window of stage "${stage.name}" in pipeline "${pipeline}": ${why}. Nothing was recorded. Fix: see ddk-pipelines status (or aws codepipeline get-pipeline-state --name ${pipeline}) for the execution waiting at the stage's entry`);
+  }
+  const { record, replayed } = await deps.store.recordConditionOverride(settings.pipeline, request, deps.now());
+  deps.logger.info('condition override recorded', { pipeline, stage: stage.name, execution: o.executionId, by: principal, replayed });
+  try {
+    await conditions.overrideBeforeEntry(pipeline, stage.name, o.executionId);
+  } catch (e) {
+    const err = e as { name?: string; message?: string; $fault?: string };
+    deps.logger.error('OverrideStageCondition failed', { pipeline, stage: stage.name, execution: o.executionId, error: `${err.name}: ${err.message}` });
+    const status = err.$fault === 'client' ? 409 : 502;
+    throw new HttpError(status, `recorded, but CodePipeline's OverrideStageCondition refused the override of stage "${stage.name}" in pipeline "${pipeline}" for execution "${o.executionId}" (${err.name}: ${err.message}); the record stays as an attempt. Fix: check the execution still waits at the stage's entry (ddk-pipelines status) and retry (the same reason does not record twice)`, [], { override: record });
+  }
+  return { statusCode: 200, body: { override: record, replayed } };
+}
+
+/** A CodePipeline read; its failure answers 502 naming the call. */
+async function codePipelineCall<T>(call: string, pipeline: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    const err = e as { name?: string; message?: string };
+    if (err.name === 'PipelineNotFoundException') {
+      throw new HttpError(409, `pipeline "${pipeline}" does not exist in CodePipeline (${call}: ${err.message}); expected the deployed pipeline. Fix: deploy the CICD stack`);
+    }
+    throw new HttpError(502, `CodePipeline ${call} of pipeline "${pipeline}" failed (${err.name}: ${err.message}); nothing was recorded. Fix: retry later`);
+  }
 }
 
 function reviewsOf(deps: ApiDependencies): ReviewStore {

@@ -2,6 +2,7 @@ import { show } from '../input-values';
 import { CHECK_STATES, CheckReport, CheckState, GateParameters, isGateTimeoutMinutes, LIMITS, PATTERN_RE, withoutUndefined } from './shared';
 import { RELEASE_ID_PATTERN } from '../releases/shared';
 import { REVIEW_ID_PATTERN } from '../reviews/shared';
+import type { ConditionOverrideRequest } from '../safety/shared';
 
 /*
  * Parsing and validation of what reaches the handlers: API request bodies and query strings,
@@ -67,6 +68,7 @@ const SERVER_FIELDS: Record<string, string> = {
   at: 'the server records the time',
   sequence: 'the server orders reports',
   id: 'the server assigns ids (send clientRequestId to make retries idempotent)',
+  conditionType: 'POST /conditions/override overrides the BEFORE_ENTRY condition (the deployment windows), nothing else',
 };
 
 class Issues {
@@ -127,13 +129,14 @@ const SPECS: Record<string, FieldSpec> = {
   reviewId: { pattern: REVIEW_ID_PATTERN, expected: 'a review id: lower-case letters, digits and -, starting with a letter, at most 32 characters (e.g. "pr12")', fix: 'use an id that GET /reviews lists (ddk-pipelines reviews)' },
 };
 
-function str(issues: Issues, where: string, obj: Record<string, unknown>, field: string, required: boolean): string | undefined {
-  return checkString(issues, `${where}.${field}`, obj[field], field, required);
+function str(
+  issues: Issues, where: string, obj: Record<string, unknown>, field: string, required: boolean, spec: FieldSpec = SPECS[field],
+): string | undefined {
+  return checkString(issues, `${where}.${field}`, obj[field], field, required, spec);
 }
 
-/** Checks one string against the spec of `kind` (a key of SPECS), reporting under `path`. */
-function checkString(issues: Issues, path: string, v: unknown, kind: string, required: boolean): string | undefined {
-  const spec = SPECS[kind];
+/** Checks one string against the spec of `kind` (a key of SPECS, unless `spec` is given), reporting under `path`. */
+function checkString(issues: Issues, path: string, v: unknown, kind: string, required: boolean, spec: FieldSpec = SPECS[kind]): string | undefined {
   if (v === undefined || v === null) {
     if (required) issues.add(path, undefined, 'is missing', spec.expected, `add "${kind}"`);
     return undefined;
@@ -244,6 +247,36 @@ export function parseOverrideRequest(obj: Record<string, unknown>): Parsed<Overr
   const reason = str(issues, 'body', obj, 'reason', true);
   if (issues.list.length > 0) return { ok: false, issues: issues.list };
   return { ok: true, value: { pipeline: pipeline!, stage: stage!, execution: execution!, reason: reason!.trim() } };
+}
+
+/** The longest reason a condition override keeps (ConditionOverrideRequest: 1 to 1,000 characters). */
+export const CONDITION_OVERRIDE_REASON_LENGTH = 1000;
+
+/** `POST /conditions/override` fields whose rules differ from the other routes'. */
+const CONDITION_SPECS: Record<'executionId' | 'reason', FieldSpec> = {
+  // OverrideStageCondition's pipelineExecutionId pattern
+  executionId: {
+    pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    expected: 'a CodePipeline pipeline execution id (8-4-4-4-12 lower-case hex digits)',
+    fix: 'copy the id of the execution waiting for the window (ddk-pipelines status, or aws codepipeline get-pipeline-state)',
+  },
+  reason: {
+    maxLength: CONDITION_OVERRIDE_REASON_LENGTH,
+    expected: `a non-empty text of at most ${CONDITION_OVERRIDE_REASON_LENGTH} characters`,
+    fix: 'say why the window is overridden (it is kept with who and when)',
+  },
+};
+
+/** Validates a `POST /conditions/override` body (the caller, `by`, is the request's IAM principal). */
+export function parseConditionOverrideRequest(obj: Record<string, unknown>): Parsed<ConditionOverrideRequest> {
+  const issues = new Issues();
+  unknownFields(issues, 'body', obj, ['pipeline', 'stage', 'executionId', 'reason']);
+  const pipeline = str(issues, 'body', obj, 'pipeline', true);
+  const stage = str(issues, 'body', obj, 'stage', true);
+  const executionId = str(issues, 'body', obj, 'executionId', true, CONDITION_SPECS.executionId);
+  const reason = str(issues, 'body', obj, 'reason', true, CONDITION_SPECS.reason);
+  if (issues.list.length > 0) return { ok: false, issues: issues.list };
+  return { ok: true, value: { pipeline: pipeline!, stage: stage!, executionId: executionId!, reason: reason!.trim() } };
 }
 
 /** Validates a `GET /checks` query string. */

@@ -194,6 +194,12 @@ export interface StageSettings {
   readonly index: number;
   /** Contexts ddk.json requires; a stage with none has no gate. */
   readonly requiredChecks: string[];
+  /**
+   * The CodePipeline pipeline whose stage of this name has the stage's deployment windows (its
+   * BeforeEntry condition): the plan's pipeline, or `<pipeline>-<stage>` with codepipeline-gitflow.
+   * Only on a stage with windows (`POST /conditions/override` overrides nothing else).
+   */
+  readonly windowPipeline?: string;
 }
 
 /** The pipeline the API serves (`ENV.PIPELINE_SETTINGS`, JSON). */
@@ -247,6 +253,7 @@ export const TABLE_KEYS = {
  * | requirement change history | `REQUIREMENTS#<pipeline>#<stage>` | `HISTORY#<time>#<id>` |
  * | gate state of an execution | `GATE#<pipeline>#<stage>#<execution>` | `GATE` |
  * | overrides of an execution | `GATE#<pipeline>#<stage>#<execution>` | `OVERRIDE#<id>` |
+ * | condition overrides of an execution (windows) | `GATE#<pipeline>#<stage>#<execution>` | `CONDITION#<condition type>#<id>` |
  *
  * Names, contexts and revisions cannot contain `#` (see `PATTERNS`), so keys never collide.
  */
@@ -265,6 +272,7 @@ export const KEYS = {
   gateState: 'GATE',
   override: (id: string) => `OVERRIDE#${id}`,
   overridePrefix: 'OVERRIDE#',
+  conditionOverride: (conditionType: string, id: string) => `CONDITION#${conditionType}#${id}`,
 } as const;
 
 /** The table definition as a DynamoDB `CreateTable` input (what tests create in dynalite). */

@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@
 import type { CheckRecord, CheckReport, GateRecord, OverrideRecord, RequirementChange } from './shared';
 import { KEYS, TABLE_KEYS, withoutUndefined } from './shared';
 import { isConditionFailure, StoreUnavailableError, TableStore } from './table-store';
+import type { ConditionOverride } from '../safety/shared';
 
 export { StoreUnavailableError } from './table-store';
 
@@ -232,6 +233,27 @@ export class StatusCheckStore extends TableStore {
   }
 
   /**
+   * Records an override of a stage condition (a deployment window) of an execution, beside the
+   * gate's items of that execution and stage (`GATE#<pipeline>#<stage>#<execution>`,
+   * `CONDITION#<type>#<id>`; the gate reads neither). The same principal, condition and reason
+   * again is a retry: nothing new is written and the first record is returned.
+   *
+   * @param planPipeline the plan's pipeline (the table's pipelines are the plan's; with
+   *   codepipeline-gitflow `o.pipeline` is the stage's own CodePipeline pipeline)
+   */
+  public async recordConditionOverride(planPipeline: string, o: Omit<ConditionOverride, 'at'>, now: Date): Promise<{ record: ConditionOverride; replayed: boolean }> {
+    const key = conditionOverrideKey(planPipeline, o);
+    const record: ConditionOverride = { ...o, at: now.toISOString() };
+    const existing = await this.putOnce(key, 'condition-override', record, now);
+    return existing ? { record: existing, replayed: true } : { record, replayed: false };
+  }
+
+  /** The condition override recorded for the same execution, stage, condition, principal and reason, if any. */
+  public async conditionOverride(planPipeline: string, o: Omit<ConditionOverride, 'at'>): Promise<ConditionOverride | undefined> {
+    return this.get<ConditionOverride>(conditionOverrideKey(planPipeline, o));
+  }
+
+  /**
    * Writes `record` under `key` unless an item is there already; returns that item, or
    * undefined when this call wrote it.
    */
@@ -296,6 +318,14 @@ export class StatusCheckStore extends TableStore {
 /** The id of an override: the same principal, reason and contexts give the same id. */
 export function overrideId(by: string, reason: string, contexts: readonly string[]): string {
   return hash([by, reason, [...contexts].sort().join(',')]).slice(0, 32);
+}
+
+function conditionOverrideKey(planPipeline: string, o: Omit<ConditionOverride, 'at'>): Record<string, string> {
+  const id = hash([o.by, o.conditionType, o.reason]).slice(0, 32);
+  return {
+    [TABLE_KEYS.partitionKey]: KEYS.gate(planPipeline, o.stage, o.executionId),
+    [TABLE_KEYS.sortKey]: KEYS.conditionOverride(o.conditionType, id),
+  };
 }
 
 function hash(parts: readonly string[]): string {
