@@ -41,7 +41,7 @@ export const CODEPIPELINE_LIMITS = {
 const CONDITION_RESULTS: Record<string, string[]> = {
   BeforeEntry: ['FAIL', 'SKIP'],
   OnSuccess: ['ROLLBACK'],
-  OnFailure: ['ROLLBACK'],
+  OnFailure: ['ROLLBACK', 'RETRY'],
 };
 
 /** Characters a pipeline, stage or action name may hold. */
