@@ -4,7 +4,8 @@ import { zipSync, strToU8 } from 'fflate';
 import { appStack, appStackChanged, appStackMetadataOnly, queueStack, SCHEMAS, tableStack } from './fixtures/change-review';
 import {
   CHANGE_REVIEW_IAM_ACTIONS, changedCreateOnly, ChangeReviewError, ChangeReviewPorts, createOnlyPropertiesOf, diffResources, diffSections, diffStack,
-  failureMessage, fitSummary, isStackMissing, renderChangeReport, reviewStage, s3ConsoleUrl, sessionName, summarize, TargetReader, TypeSchema, typesToDescribe,
+  failureMessage, fitSummary, isStackMissing, renderChangeReport, reviewStage, s3ConsoleUrl, sessionName, summarize, TargetReader, TypeSchema,
+  typesToDescribe,
 } from '../../lib/safety/change-review';
 import { readNestedAssemblies, Template } from '../../lib/safety/cloud-assembly';
 import { ChangeReport, SAFETY_LIMITS, SafetyTarget, StackChangeReport } from '../../lib/safety/shared';
