@@ -13,7 +13,8 @@ import { Construct } from 'constructs';
 import { GateStep, GateStepProps } from './gate-step';
 import { API_ENDPOINT_OUTPUT, DETAIL_TYPES, ENV, EVENT_SOURCE, isGateTimeoutMinutes, LIMITS, PipelineSettings, TABLE_KEYS } from './shared';
 import { handlerCode } from '../lambda-assets';
-import { DeliveryPlan, PlanStage, SourceKind } from '../model/plan';
+import { DeliveryPlan, PipelineStrategy, PlanStage, SourceKind } from '../model/plan';
+import { CONDITION_OVERRIDE_ROUTE } from '../safety/shared';
 
 /**
  * Body of API Gateway's 400 for a missing query or path parameter. Gateway response templates are
@@ -123,8 +124,9 @@ export interface GateActionOptions {
  *   API Gateway and bodies field by field by the function, throttling, KMS-encrypted access logs):
  *   `POST /checks`, `GET /checks`, `PUT /requirements/{pipeline}/{stage}`, `POST /overrides`,
  *   with a review section in the plan `GET /reviews` and `POST /reviews/destroy`, and with
- *   services in the plan `GET /releases`, `GET /releases/{id}` and `GET /releases/candidates`;
- *   its URL is the stack output `StatusChecksApiEndpoint`;
+ *   services in the plan `GET /releases`, `GET /releases/{id}` and `GET /releases/candidates`,
+ *   with deployment windows in the plan `POST /conditions/override` (the function may then call
+ *   GetPipelineState and OverrideStageCondition on the windowed stages only); its URL is the stack output `StatusChecksApiEndpoint`;
  * - the API and gate functions (Node.js 22, least-privilege roles);
  * - events on the account's default EventBridge bus (or `eventBus`), source
  *   `ddk-pipelines.status-checks`.
@@ -184,6 +186,11 @@ export class StatusChecks extends Construct {
    * `GET /releases/candidates`): the plan has services.
    */
   public readonly releaseRoutes: boolean;
+  /**
+   * Whether the API serves `POST /conditions/override` (overriding a stage's deployment windows
+   * for the execution waiting at them): some plan stage has windows.
+   */
+  public readonly conditionOverrideRoutes: boolean;
   /**
    * The CodeCommit repository `propagate` comments on.
    *
@@ -257,7 +264,9 @@ export class StatusChecks extends Construct {
       pipeline: plan.name,
       file: basename(plan.config.file),
       ...(this.repository ? { repository: this.repository.repositoryName } : {}),
-      stages: plan.stages.map((s, index) => ({ name: s.name, index, requiredChecks: [...s.requiredChecks] })),
+      stages: plan.stages.map((s, index) => ({
+        name: s.name, index, requiredChecks: [...s.requiredChecks], ...(s.windows.length > 0 ? { windowPipeline: windowPipelineName(plan, s) } : {}),
+      })),
     };
     const settingsJson = stack.toJsonString(settings);
     const environment = { ...common, [ENV.PIPELINE_SETTINGS]: settingsJson };
@@ -274,6 +283,24 @@ export class StatusChecks extends Construct {
     // least privilege: exactly the calls each handler makes, on exactly its resources
     this.grantStoreAndEvents(this.apiFunction, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']);
     this.grantStoreAndEvents(this.gateFunction, ['dynamodb:PutItem', 'dynamodb:Query']);
+    // POST /conditions/override: the stages with deployment windows, in their CodePipeline pipelines
+    const windowed = settings.stages.filter(s => s.windowPipeline !== undefined);
+    this.conditionOverrideRoutes = windowed.length > 0;
+    if (this.conditionOverrideRoutes) {
+      const arn = (pipeline: string, stage?: string) => `arn:${Aws.PARTITION}:codepipeline:${Aws.REGION}:${Aws.ACCOUNT_ID}:${pipeline}${stage === undefined ? '' : `/${stage}`}`;
+      this.apiFunction.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'ReadWindowedPipelines',
+        // is the execution waiting at the stage's BeforeEntry condition? (resource: pipeline)
+        actions: ['codepipeline:GetPipelineState'],
+        resources: [...new Set(windowed.map(s => arn(s.windowPipeline!)))],
+      }));
+      this.apiFunction.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'OverrideWindows',
+        // resource: the stage (arn:…:codepipeline:<region>:<account>:<pipeline>/<stage>)
+        actions: ['codepipeline:OverrideStageCondition'],
+        resources: windowed.map(s => arn(s.windowPipeline!, s.name)),
+      }));
+    }
     if (this.repository) {
       this.apiFunction.addToRolePolicy(new iam.PolicyStatement({
         sid: 'CommentOnCommits',
@@ -401,6 +428,10 @@ export class StatusChecks extends Construct {
         requestParameters: { ...pipelineQuery, 'method.request.path.id': true },
       });
     }
+    if (this.conditionOverrideRoutes) {
+      // deployment windows: let the execution waiting at a stage's windows in (recorded first)
+      this.api.root.addResource('conditions').addResource('override').addMethod('POST', integration, { requestValidator: validator });
+    }
     this.acknowledgeApiFindings(props.cloudWatchRole ?? true);
   }
 
@@ -488,6 +519,19 @@ export class StatusChecks extends Construct {
   /** Lets a principal override contexts in error (`POST /overrides`). */
   public grantOverride(grantee: iam.IGrantable): iam.Grant {
     return this.grantInvoke(grantee, 'POST', '/overrides');
+  }
+
+  /**
+   * Lets a principal override a stage's deployment windows for the execution waiting at them
+   * (`POST /conditions/override`; recorded with who, why and when).
+   *
+   * @throws when no plan stage has windows (the API has no such route)
+   */
+  public grantOverrideConditions(grantee: iam.IGrantable): iam.Grant {
+    if (!this.conditionOverrideRoutes) {
+      throw new Error(`StatusChecks ${this.node.path}: grantOverrideConditions: no stage of pipeline ${this.pipelineName} has a deployment window, so the API has no ${CONDITION_OVERRIDE_ROUTE} route to grant; expected a plan stage with "window". Fix: add "window": {"cron", "timeZone"} to a stage in ddk.json, or do not grant window overrides`);
+    }
+    return this.grantInvoke(grantee, 'POST', CONDITION_OVERRIDE_ROUTE);
   }
 
   /**
@@ -598,6 +642,15 @@ export class StatusChecks extends Construct {
       }
     }
   }
+}
+
+/**
+ * The CodePipeline pipeline that holds a plan stage (its first CodePipeline stage carries the
+ * stage's name and its BeforeEntry windows): `<name>-<stage>` with codepipeline-gitflow (one
+ * pipeline per stage), else the plan's pipeline. (Windows are refused with services.)
+ */
+function windowPipelineName(plan: DeliveryPlan, stage: PlanStage): string {
+  return plan.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW ? `${plan.name}-${stage.name}` : plan.name;
 }
 
 /**
