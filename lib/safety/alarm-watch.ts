@@ -153,7 +153,7 @@ export function decideWatch(input: WatchInput): WatchDecision {
     }
     if (r.kind === 'denied') {
       problems.push(r.step === 'assume-role'
-        ? `cannot assume the lookup role ${w.target.lookupRoleArn} of ${where(w.target)}: ${r.message}. Fix: bootstrap ${w.target.account}/${w.target.region} with \`cdk bootstrap --trust ${input.cicdAccount ?? '<the CICD account>'}\` (the lookup role trusts the --trust accounts)`
+        ? `cannot assume the lookup role ${w.target.lookupRoleArn} of ${where(w.target)}: ${r.message}. Fix: bootstrap ${w.target.account}/${w.target.region} with \`cdk bootstrap --trust ${input.cicdAccount ?? '<the CICD account>'}\` (the lookup role trusts the --trust and --trust-for-lookup accounts)`
         : `cannot read the alarms of ${where(w.target)} through ${w.target.lookupRoleArn}: ${r.message}. ${/AccessDenied/.test(r.message)
           ? 'Fix: give the lookup role cloudwatch:DescribeAlarms and cloudwatch:DescribeAlarmHistory (the CDK bootstrap\'s lookup role has ReadOnlyAccess, which does)'
           : 'Fix: see the alarm-watch function\'s logs, then retry the stage'}`);

@@ -261,7 +261,7 @@ describe('with DDK_SAFETY_STAGES', () => {
     await handler(jobEvent('prod', tokenFrom(2).token), context);
     expect(cloudWatch.commandCalls(DescribeAlarmsCommand).map(c => c.args[0].input.AlarmNames)).toEqual([['api-5xx', 'api-composite']]);
     expect(failures().map(f => f.failureDetails!.message)).toEqual([
-      `Alarm watch of stage "prod": cannot assume the lookup role ${PROD_ROLE} of prod (222222222222/us-east-1): AccessDenied: AccessDenied happened. Fix: bootstrap 222222222222/us-east-1 with \`cdk bootstrap --trust 999999999999\` (the lookup role trusts the --trust accounts); the stage rolls back.`,
+      `Alarm watch of stage "prod": cannot assume the lookup role ${PROD_ROLE} of prod (222222222222/us-east-1): AccessDenied: AccessDenied happened. Fix: bootstrap 222222222222/us-east-1 with \`cdk bootstrap --trust 999999999999\` (the lookup role trusts the --trust and --trust-for-lookup accounts); the stage rolls back.`,
     ]);
   });
 

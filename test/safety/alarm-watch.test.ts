@@ -92,7 +92,7 @@ describe('decideWatch', () => {
       allOk[1],
     ]), {
       kind: 'failure',
-      message: 'Alarm watch of stage "prod": cannot assume the lookup role arn:aws:iam::111111111111:role/cdk-hnb659fds-lookup-role-111111111111-eu-west-1 of dev (111111111111/eu-west-1): AccessDenied: not authorized to perform sts:AssumeRole. Fix: bootstrap 111111111111/eu-west-1 with `cdk bootstrap --trust 999999999999` (the lookup role trusts the --trust accounts); the stage rolls back.',
+      message: 'Alarm watch of stage "prod": cannot assume the lookup role arn:aws:iam::111111111111:role/cdk-hnb659fds-lookup-role-111111111111-eu-west-1 of dev (111111111111/eu-west-1): AccessDenied: not authorized to perform sts:AssumeRole. Fix: bootstrap 111111111111/eu-west-1 with `cdk bootstrap --trust 999999999999` (the lookup role trusts the --trust and --trust-for-lookup accounts); the stage rolls back.',
     }],
     ['DescribeAlarms refused: failure with the permission fix', input([
       allOk[0],
