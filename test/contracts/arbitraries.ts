@@ -8,7 +8,9 @@ import { PipelineSchema } from '../../lib/config/schema';
  * environments each, approvals, many and long required checks, tests, branches, rollback), sources
  * (CodeCommit created or imported, connections with codestar-connections and codeconnections
  * ARNs), notifications, execution modes, change sets, all three strategies and, in about a third of
- * them, review deployments (an environment, branches, TTL, tests, a URL output, forks).
+ * them, review deployments (an environment, branches, TTL, tests, a URL output, forks), and in about
+ * half deployment safety (stage windows of 1 to 5 rules, change reviews on approved stages, stage
+ * and CICD-account alarms with soak times, environment alarms; none of the alarms in PARALLEL mode).
  *
  * fast-check shrinks a failing document towards fewer environments, stages, checks and options.
  */
@@ -111,6 +113,39 @@ const notifications = fc.oneof(
   }),
 );
 
+/** A CloudWatch alarm name: mostly short, sometimes of 255 characters; no commas. */
+const alarmName = fc.oneof(
+  { weight: 4, arbitrary: word(1, 40, `${ALNUM}-_./ #:`).map(n => n.trim() || 'alarm') },
+  { weight: 1, arbitrary: word(1, 10).map(w => `${w}-${'x'.repeat(254 - w.length)}`) },
+);
+
+/**
+ * Deployment safety on the explicit stages (windows, change reviews, alarms) and environments
+ * (alarms), as validation accepts it: alarms only outside PARALLEL mode and never with
+ * rollbackOnFailure false; a change review only on a stage with an approval, whose name has no "."
+ * (CodePipeline's variable namespaces do not allow it: the renderer refuses such a stage).
+ */
+function applySafety(safety: any, environments: Record<string, any>, pipeline: Record<string, any>, parallel: boolean): void {
+  const stages: any[] = pipeline.stages ?? [];
+  stages.forEach((stage, i) => {
+    const windows = safety.windows[i % safety.windows.length];
+    if (windows) stage.window = windows.length === 1 ? windows[0] : windows;
+    if (safety.changeReview[i % 4] && stage.approval && !stage.name.includes('.')) stage.changeReview = true;
+    const alarms = safety.stageAlarms[i % 4];
+    if (alarms && !parallel && (alarms.names || alarms.cicd)) {
+      stage.alarms = Object.fromEntries(Object.entries(alarms).filter(([, v]) => v !== undefined));
+      delete stage.rollbackOnFailure;
+    }
+  });
+  if (parallel) return;
+  Object.keys(environments).filter(id => id !== 'cicd').forEach((id, i) => {
+    const alarms = safety.envAlarms[i % safety.envAlarms.length];
+    if (!alarms) return;
+    environments[id].alarms = alarms;
+    for (const s of stages) if (s.environments.includes(id)) delete s.rollbackOnFailure;
+  });
+}
+
 /** A generated ddk.json document. */
 export function ddkDocument(options: DdkArbitraryOptions = {}): fc.Arbitrary<any> {
   const maxTargets = options.maxTargets ?? 4;
@@ -161,6 +196,27 @@ export function ddkDocument(options: DdkArbitraryOptions = {}): fc.Arbitrary<any
         }),
       },
     ),
+    // after review, for the same reason: deployment safety (issue 13) in about half of the documents
+    safety: fc.oneof(
+      { weight: 1, arbitrary: fc.constant(undefined) },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          windows: fc.array(fc.option(fc.array(fc.record({
+            cron: fc.constantFrom('* * 9-16 ? * MON-FRI', '* 0-29 * ? * *', '* * * L * ?', '* * 22-23 ? * 6L', '* * * ? * * 2030'),
+            timeZone: fc.option(fc.constantFrom('Europe/Berlin', 'UTC', 'UTC+05:30', 'America/New_York'), { nil: undefined }),
+          }, { requiredKeys: ['cron'] }), { minLength: 1, maxLength: 5 }), { nil: undefined }), { minLength: 4, maxLength: 4 }),
+          changeReview: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+          stageAlarms: fc.array(fc.option(fc.record({
+            names: fc.option(fc.uniqueArray(alarmName, { minLength: 1, maxLength: 3 }), { nil: undefined }),
+            cicd: fc.option(fc.uniqueArray(alarmName, { minLength: 1, maxLength: 5 }), { nil: undefined }),
+            soakMinutes: fc.option(fc.constantFrom(1, 10, 60, 1410), { nil: undefined }),
+          }), { nil: undefined }), { minLength: 4, maxLength: 4 }),
+          envAlarms: fc.array(fc.option(fc.uniqueArray(alarmName, { minLength: 1, maxLength: 2 }), { nil: undefined }),
+            { minLength: 6, maxLength: 6 }),
+        }),
+      },
+    ),
   }).map(g => {
     const environments: Record<string, any> = { cicd: { account: CICD_ACCOUNT, region: g.cicdRegion } };
     for (const [id, e] of g.targets) {
@@ -181,6 +237,7 @@ export function ddkDocument(options: DdkArbitraryOptions = {}): fc.Arbitrary<any
       const given = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
       pipeline.review = { environment: g.targets[target % g.targets.length][0], ...given };
     }
+    if (g.safety !== undefined) applySafety(g.safety, environments, pipeline, parallel);
     const doc: any = { environments, pipeline };
     if (g.name === undefined) doc.tags = { application: 'generated-app' };
     return doc;

@@ -6,6 +6,7 @@ import { checkCodePipeline } from './contracts/codepipeline';
 import { checkEventRules } from './contracts/events';
 import { checkIamActionsAndConditions, checkPolicySizes } from './contracts/iam';
 import { checkLambda, checkServiceProperties } from './contracts/services';
+import { checkSafetyAccess, checkStageConditions } from './contracts/stage-conditions';
 import { checkStatusCheckGates } from './contracts/status-checks';
 import { Finding } from './findings';
 import { checkGuardRules } from './guard';
@@ -59,7 +60,9 @@ export async function checkOutput(out: Pick<SynthOutput, 'plan' | 'stacks'>, opt
       ...checkServiceProperties(stack),
       ...checkStatusCheckGates(stack),
       ...checkEventRules(stack),
+      ...checkStageConditions(stack),
     );
+    if (options.access ?? true) findings.push(...(await checkSafetyAccess(stack)));
   }
   if (options.access ?? true) findings.push(...(await checkAccess(accessInputOf(out))));
   if (options.guard ?? true) findings.push(...checkGuardRules(out.stacks));

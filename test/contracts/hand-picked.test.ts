@@ -11,7 +11,8 @@ import { fooDocument } from '../releases/fixtures';
  * simulation and AWS Control Tower's guard rules: the repository's example ddk.json with each
  * strategy, varied towards what the example does not show (connection sources with both ARN
  * forms, a gated stage with many long required checks, a target in the CICD account, review
- * deployments from CodeCommit and from a connection), and release brackets (the foo story of
+ * deployments from CodeCommit and from a connection, deployment safety: windows, a change review,
+ * target and CICD-account alarms), and release brackets (the foo story of
  * issue 12 with a created repository, a codestar-connections ARN, a gated per-service stage and
  * an approval before a bracket stage). The guard
  * rules run once over all three outputs (cfn-guard's cost is per rule, hardly per template).
@@ -36,6 +37,14 @@ function variant(strategy: string): any {
     doc.pipeline.source = { connection: { arn: 'arn:aws:codestar-connections:eu-west-1:111111111111:connection/0b1d7c2e-6c11-4d3e-9b59-1a2b3c4d5e6f', repository: 'example-org/myapp' } };
     doc.environments.dev.account = '111111111111';
   }
+  // deployment safety (issue 13) in every strategy: production reviewed, windowed, watched in
+  // its targets and in the CICD account
+  doc.environments['prod-eu'].alarms = ['prod-eu-5xx'];
+  Object.assign(doc.pipeline.stages[1], {
+    changeReview: true,
+    window: [{ cron: '* * 9-16 ? * MON-FRI', timeZone: 'Europe/Berlin' }, { cron: '* * * ? * *' }],
+    alarms: { names: ['api-errors'], cicd: ['pipeline-health'], soakMinutes: 20 },
+  });
   return doc;
 }
 
