@@ -21,8 +21,6 @@ const ENVIRONMENT_BYTES = 4096;
 const LONGEST_PARTITION = 'aws-us-gov';
 /** An S3 bucket name has at most 63 characters. */
 const LONGEST_BUCKET_NAME = 63;
-/** CodePipeline's namespace pattern (ActionDeclaration.namespace). */
-const NAMESPACE = /^[A-Za-z0-9@_-]{1,100}$/;
 const NODE_OPTIONS = '--enable-source-maps';
 
 /** Props of a `DeploymentSafety`. */
@@ -394,20 +392,17 @@ function assemblyOf(assemblies: { [id: string]: string }, t: PlanTarget, s: Plan
 }
 
 /**
- * The change reviews' variable namespaces must be valid (CodePipeline's namespace pattern has no
- * ".", which stage names may have) and unique in the pipeline.
+ * The change reviews' variable namespaces must be unique in the pipeline: they are cut to 100
+ * characters, and "." in a stage name becomes "_" (CodePipeline's namespaces have no ".").
  */
 function checkNamespaces(plan: DeliveryPlan, stages: PlanStage[]): void {
   const problems: string[] = [];
   const seen = new Map<string, string>();
   for (const s of stages) {
     const ns = changeReviewNamespace(s.name);
-    if (!NAMESPACE.test(ns)) {
-      problems.push(`${plan.config.file}: pipeline.stages "${s.name}": changeReview: the change review's variable namespace "${ns}" is not 1 to 100 letters, digits, @, _ and - (CodePipeline's namespace rule; stage names may have "." but namespaces may not). Fix: rename the stage without "."`);
-    }
     const other = seen.get(ns);
     if (other !== undefined) {
-      problems.push(`${plan.config.file}: pipeline.stages "${s.name}": changeReview: the change review's variable namespace "${ns}" is also stage "${other}"'s (namespaces are cut to 100 characters and unique in a pipeline). Fix: make the two stage names differ in their first 87 characters`);
+      problems.push(`${plan.config.file}: pipeline.stages "${s.name}": changeReview: the change review's variable namespace "${ns}" is also stage "${other}"'s (namespaces are unique in a pipeline, cut to 100 characters, with "_" for "."). Fix: rename one of the two stages so that they differ in their first 87 characters, other than "." against "_"`);
     }
     seen.set(ns, s.name);
   }

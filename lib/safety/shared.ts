@@ -31,10 +31,10 @@ export const ACTION_NAMES = {
 /**
  * The change review action's variables namespace in the stage of `stageName` (unique in a
  * pipeline: namespaces are pipeline-wide). The approval reads `#{<namespace>.Summary}` and
- * `#{<namespace>.ReportUrl}`.
+ * `#{<namespace>.ReportUrl}`. Stage names may hold ".", namespaces may not: it becomes "_".
  */
 export function changeReviewNamespace(stageName: string): string {
-  return `ChangeReview-${stageName}`.slice(0, 100);
+  return `ChangeReview-${stageName.replace(/\./g, '_')}`.slice(0, 100);
 }
 
 /** The change review's output variables. */

@@ -1,4 +1,5 @@
 import { CfnWaitConditionHandle, Stack, Stage } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { DeploymentSafety, IApplicationFactory } from '../../lib';
 import { CHANGE_REVIEW_VARIABLES, REPORT_BUCKET_VARIABLE, SAFETY_STAGES_VARIABLE } from '../../lib/safety/shared';
 import { environments, exampleDdkJson, render, synthWithNag } from '../helpers';
@@ -398,12 +399,19 @@ describe('errors', () => {
     expect(() => render(doc)).toThrow(/the alarm watch's settings \("production": .*more than the \d+ bytes left of the 4096 bytes \(4 KB\) Lambda allows.*Fix: shorten environment ids and alarm names/);
   });
 
-  test('a change review of a stage whose name has "." is refused (CodePipeline namespaces have no ".")', () => {
+  test('a stage whose name has "." gets a namespace with "_" (CodePipeline namespaces have no "."); one that then coincides is refused', () => {
     const doc = exampleDdkJson();
     doc.pipeline.strategy = 'codepipeline-trunk';
     doc.pipeline.stages[1].name = 'prod.eu';
     doc.pipeline.stages[1].changeReview = true;
-    expect(() => render(doc)).toThrow(/pipeline.stages "prod.eu": changeReview: the change review's variable namespace "ChangeReview-prod.eu" is not 1 to 100 letters, digits, @, _ and -.*Fix: rename the stage without "."/);
+    const template = Template.fromStack(render(doc).stack);
+    const pipeline = Object.values(template.findResources('AWS::CodePipeline::Pipeline'))[0] as any;
+    const stage = pipeline.Properties.Stages.find((s: any) => s.Name === 'prod.eu');
+    expect(stage.Actions.find((a: any) => a.Name === 'ChangeReview').Namespace).toBe('ChangeReview-prod_eu');
+    expect(stage.Actions.find((a: any) => a.Name === 'Approve').Configuration.CustomData).toContain('#{ChangeReview-prod_eu.Summary}');
+    doc.pipeline.stages.splice(1, 0, { name: 'prod_eu', environments: ['dev-2'], approval: true, changeReview: true });
+    doc.environments['dev-2'] = { account: '555555555555', region: 'eu-west-1' };
+    expect(() => render(doc)).toThrow(/pipeline.stages "prod.eu": changeReview: the change review's variable namespace "ChangeReview-prod_eu" is also stage "prod_eu"'s.*Fix: rename one of the two stages/);
   });
 
   test('a comment and review URL that leave no room for the summary are refused', () => {
