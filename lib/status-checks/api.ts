@@ -320,6 +320,8 @@ async function overrideCondition(req: ApiRequest, principal: string, deps: ApiDe
     const status = err.$fault === 'client' ? 409 : 502;
     throw new HttpError(status, `recorded, but CodePipeline's OverrideStageCondition refused the override of stage "${stage.name}" in pipeline "${pipeline}" for execution "${o.executionId}" (${err.name}: ${err.message}); the record stays as an attempt. Fix: check the execution still waits at the stage's entry (ddk-pipelines status) and retry (the same reason does not record twice)`, [], { override: record });
   }
+  // published once CodePipeline took the override: the event stream says what happened, not what was tried
+  await publish(deps, DETAIL_TYPES.CONDITION_OVERRIDDEN, record, { override: record });
   return { statusCode: 200, body: { override: record, replayed } };
 }
 

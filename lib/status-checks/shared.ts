@@ -42,6 +42,8 @@ export const DETAIL_TYPES = {
   OVERRIDE_RECORDED: 'Gate Override Recorded',
   /** A gate's verdict for an execution changed (detail: `GateDecidedDetail`). */
   GATE_DECIDED: 'Gate Decided',
+  /** A human let an execution into a stage outside its deployment windows (detail: `ConditionOverride`). */
+  CONDITION_OVERRIDDEN: 'Stage Condition Overridden',
 } as const;
 
 /** Input patterns (ECMAScript syntax) the handlers validate requests with; `name` and `context` are ddk.json's. */

@@ -148,6 +148,8 @@ export class StatusChecks extends Construct {
   public static readonly DETAIL_TYPE_OVERRIDE_RECORDED: string = DETAIL_TYPES.OVERRIDE_RECORDED;
   /** `detail-type` of the event for a changed gate verdict. */
   public static readonly DETAIL_TYPE_GATE_DECIDED: string = DETAIL_TYPES.GATE_DECIDED;
+  /** `detail-type` of the event for an override of a stage's deployment windows (detail: who, why, when). */
+  public static readonly DETAIL_TYPE_CONDITION_OVERRIDDEN: string = DETAIL_TYPES.CONDITION_OVERRIDDEN;
   /** Logical id (OutputKey) of the stack output holding the API's URL. */
   public static readonly API_ENDPOINT_OUTPUT: string = API_ENDPOINT_OUTPUT;
 

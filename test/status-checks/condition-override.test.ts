@@ -1,4 +1,5 @@
 import { CodePipelineClient, CodePipelineServiceException, GetPipelineStateCommand, GetPipelineStateOutput, OverrideStageConditionCommand } from '@aws-sdk/client-codepipeline';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -17,6 +18,7 @@ import { StatusCheckStore } from '../../lib/status-checks/store';
  */
 
 const codePipeline = mockClient(CodePipelineClient);
+const eventBridge = mockClient(EventBridgeClient);
 const WINDOWED: PipelineSettings = {
   ...SETTINGS,
   stages: [
@@ -45,6 +47,8 @@ afterAll(async () => {
 beforeEach(() => {
   codePipeline.reset();
   codePipeline.on(OverrideStageConditionCommand).resolves({});
+  eventBridge.reset();
+  eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
 });
 
 /** A fresh execution id per test (the pattern OverrideStageCondition takes). */
@@ -177,6 +181,39 @@ describe('POST /conditions/override', () => {
 
   test('an unsigned request: 403', async () => {
     expect((await call({ pipeline: 'myapp', stage: 'production', executionId: execution(), reason: 'r' }, null)).status).toBe(403);
+  });
+});
+
+describe('the event stream', () => {
+  test('a taken override publishes "Stage Condition Overridden" with the record; a refused one publishes nothing', async () => {
+    const id = execution();
+    codePipeline.on(GetPipelineStateCommand, { name: 'myapp' }).resolves(state(id));
+    const r = await call({ pipeline: 'myapp', stage: 'production', executionId: id, reason: 'INC-7' });
+    expect(r.status).toBe(200);
+    const entries = eventBridge.commandCalls(PutEventsCommand).flatMap(c => c.args[0].input.Entries ?? []);
+    expect(entries.map(e => [e.Source, e.DetailType, JSON.parse(e.Detail!)])).toEqual([['ddk-pipelines.status-checks', 'Stage Condition Overridden', r.body.override]]);
+
+    eventBridge.resetHistory();
+    const other = execution();
+    codePipeline.on(GetPipelineStateCommand, { name: 'myapp' }).resolves(state(other));
+    codePipeline.on(OverrideStageConditionCommand).rejects(new CodePipelineServiceException({ name: 'ConditionNotOverridableException', $fault: 'client', $metadata: {}, message: 'no' }));
+    expect((await call({ pipeline: 'myapp', stage: 'production', executionId: other, reason: 'INC-8' })).status).toBe(409);
+    expect(eventBridge.commandCalls(PutEventsCommand)).toHaveLength(0);
+  });
+
+  test('an event that cannot be published: 502 with the record, and a retry publishes it', async () => {
+    const id = execution();
+    codePipeline.on(GetPipelineStateCommand, { name: 'myapp' }).resolves(state(id));
+    eventBridge.on(PutEventsCommand).rejectsOnce(new Error('bus down')).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-2' }] });
+    const r = await call({ pipeline: 'myapp', stage: 'production', executionId: id, reason: 'INC-9' });
+    expect(r.status).toBe(502);
+    expect(r.body.message).toMatch(/^recorded, but the "Stage Condition Overridden" event could not be published/);
+    expect(r.body.override).toMatchObject({ executionId: id, reason: 'INC-9' });
+    // the same request again: the first record is answered, and this time the event goes out
+    const again = await call({ pipeline: 'myapp', stage: 'production', executionId: id, reason: 'INC-9' });
+    expect(again).toMatchObject({ status: 200, body: { override: r.body.override } });
+    const details = eventBridge.commandCalls(PutEventsCommand).flatMap(c => c.args[0].input.Entries ?? []).map(e => JSON.parse(e.Detail!));
+    expect(details).toEqual([r.body.override, r.body.override]);
   });
 });
 

@@ -252,9 +252,9 @@ describe('StatusChecks, example ddk.json', () => {
     expect(StatusChecks.EVENT_SOURCE).toBe('ddk-pipelines.status-checks');
     expect([
       StatusChecks.DETAIL_TYPE_CHECK_REPORTED, StatusChecks.DETAIL_TYPE_REQUIREMENTS_CHANGED,
-      StatusChecks.DETAIL_TYPE_OVERRIDE_RECORDED, StatusChecks.DETAIL_TYPE_GATE_DECIDED,
+      StatusChecks.DETAIL_TYPE_OVERRIDE_RECORDED, StatusChecks.DETAIL_TYPE_GATE_DECIDED, StatusChecks.DETAIL_TYPE_CONDITION_OVERRIDDEN,
     ])
-      .toEqual(['Status Check Reported', 'Required Checks Changed', 'Gate Override Recorded', 'Gate Decided']);
+      .toEqual(['Status Check Reported', 'Required Checks Changed', 'Gate Override Recorded', 'Gate Decided', 'Stage Condition Overridden']);
   });
 });
 
