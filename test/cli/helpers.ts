@@ -132,6 +132,45 @@ export async function startServer(
 /** Fake credentials for signing (never valid anywhere). */
 export const FAKE_CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE0TEST', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 
+/** What a local API answers to one request. */
+export type Answer = (req: RecordedRequest) => [number, unknown] | [number, string, string];
+
+/** A local API of one describe block (see `localApi`). */
+export interface LocalApi {
+  /** The recording server (started before the block's tests). */
+  readonly server: TestServer;
+  /** Answers the requests `route` leaves; reset to the initial answer before each test. */
+  answer: Answer;
+}
+
+/**
+ * A local status-check API for the CLI tests of one describe block: a recording server started
+ * before its tests and closed after them, with the AWS SDK's default credential chain reading
+ * FAKE_CREDENTIALS meanwhile (the environment is restored afterwards); before each test the
+ * recorded requests are cleared and the answer is `initial` again. `route` may answer a request
+ * itself (e.g. STS on the same server) by returning an answer, or leave it to `answer`.
+ */
+export function localApi(initial: Answer, route?: (req: RecordedRequest) => ReturnType<Answer> | undefined): LocalApi {
+  const saved = { ...process.env };
+  const api = { answer: initial } as { server: TestServer; answer: Answer };
+  beforeAll(async () => {
+    api.server = await startServer(req => route?.(req) ?? api.answer(req));
+    process.env.AWS_ACCESS_KEY_ID = FAKE_CREDENTIALS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = FAKE_CREDENTIALS.secretAccessKey;
+    delete process.env.AWS_PROFILE;
+    delete process.env.AWS_SESSION_TOKEN;
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await api.server.close();
+  });
+  beforeEach(() => {
+    api.server.requests.length = 0;
+    api.answer = initial;
+  });
+  return api;
+}
+
 function rfc3986(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }

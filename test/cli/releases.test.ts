@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { EXAMPLE, FAKE_CREDENTIALS, RecordedRequest, runCli, startServer, TestServer, verifySigV4, writeDdk } from './helpers';
+import { EXAMPLE, FAKE_CREDENTIALS, localApi, runCli, verifySigV4, writeDdk } from './helpers';
 import { style } from '../../lib/cli/io';
 import { checkFile } from '../../lib/cli/project';
 import {
@@ -89,41 +89,27 @@ function record(fields: Partial<ReleaseRecord> & Pick<ReleaseRecord, 'releaseId'
 }
 
 describe('release commands', () => {
-  let server: TestServer;
-  let answer: (req: RecordedRequest) => [number, unknown];
   let stsArn: string;
   let foo: { dir: string; file: string };
-  const saved = { ...process.env };
-  beforeAll(async () => {
-    // STS (POST / Action=GetCallerIdentity) and the API (/v1/…) on one local server
-    server = await startServer(req => (req.method === 'POST' && req.url === '/'
-      ? [200, `<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>${stsArn}</Arn><UserId>AROAEXAMPLE:alice</UserId><Account>111111111111</Account></GetCallerIdentityResult></GetCallerIdentityResponse>`, 'text/xml']
-      : answer(req)));
-    // the default credential chain of the AWS SDK reads these
-    process.env.AWS_ACCESS_KEY_ID = FAKE_CREDENTIALS.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = FAKE_CREDENTIALS.secretAccessKey;
-    delete process.env.AWS_PROFILE;
-    delete process.env.AWS_SESSION_TOKEN;
+  // STS (POST / Action=GetCallerIdentity) and the API (/v1/…) on one local server
+  const api = localApi(() => [200, { candidates: [] }], req => (req.method === 'POST' && req.url === '/'
+    ? [200, `<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>${stsArn}</Arn><UserId>AROAEXAMPLE:alice</UserId><Account>111111111111</Account></GetCallerIdentityResult></GetCallerIdentityResponse>`, 'text/xml']
+    : undefined));
+  beforeAll(() => {
     foo = writeDdk(fooDoc());
-  });
-  afterAll(async () => {
-    process.env = saved;
-    await server.close();
   });
   beforeEach(() => {
     cp.reset();
     cp.on(StartPipelineExecutionCommand).resolves({ pipelineExecutionId: 'exec-42' });
-    server.requests.length = 0;
     stsArn = CALLER;
-    answer = () => [200, { candidates: [] }];
   });
-  const env = () => ({ DDK_PIPELINES_API: `${server.url}/v1`, AWS_ENDPOINT_URL_STS: server.url });
-  const requests = () => server.requests.map(q => `${q.method} ${q.url}`);
+  const env = () => ({ DDK_PIPELINES_API: `${api.server.url}/v1`, AWS_ENDPOINT_URL_STS: api.server.url });
+  const requests = () => api.server.requests.map(q => `${q.method} ${q.url}`);
 
   describe('release start', () => {
     test('the scenario: backend at the given commit, frontend at its newest candidate; every source pinned, ReleaseId and ReleaseStartedBy set', async () => {
       // GIVEN candidates of both services (two of the frontend) and a commit given for the backend
-      answer = () => [200, {
+      api.answer = () => [200, {
         candidates: [
           { service: 'foobar-frontend', revision: FRONTEND_OLD, execution: 'fe-6', recordedAt: ago(30 * HOUR) },
           { service: 'foobar-frontend', revision: FRONTEND, execution: 'fe-7', recordedAt: ago(2 * HOUR) },
@@ -135,9 +121,9 @@ describe('release commands', () => {
       // THEN the candidates are read (signed for the cicd region), then who the caller is (STS, signed), then one StartPipelineExecution
       expect(r).toMatchObject({ code: 0, stderr: '' });
       expect(requests()).toEqual(['GET /v1/releases/candidates?pipeline=foo', 'POST /']);
-      expect(verifySigV4(server.requests[0], FAKE_CREDENTIALS.secretAccessKey)).toMatchObject({ region: 'eu-west-1', service: 'execute-api' });
-      expect(verifySigV4(server.requests[1], FAKE_CREDENTIALS.secretAccessKey)).toMatchObject({ region: 'eu-west-1', service: 'sts' });
-      expect(server.requests[1].body).toBe('Action=GetCallerIdentity&Version=2011-06-15');
+      expect(verifySigV4(api.server.requests[0], FAKE_CREDENTIALS.secretAccessKey)).toMatchObject({ region: 'eu-west-1', service: 'execute-api' });
+      expect(verifySigV4(api.server.requests[1], FAKE_CREDENTIALS.secretAccessKey)).toMatchObject({ region: 'eu-west-1', service: 'sts' });
+      expect(api.server.requests[1].body).toBe('Action=GetCallerIdentity&Version=2011-06-15');
       expect(cp).toHaveReceivedCommandTimes(StartPipelineExecutionCommand, 1);
       const input = cp.commandCalls(StartPipelineExecutionCommand)[0].args[0].input;
       const releaseId = input.clientRequestToken!;
@@ -183,7 +169,7 @@ describe('release commands', () => {
     });
 
     test('--dry-run: what would be started, CodePipeline not called', async () => {
-      answer = () => [200, { candidates: [{ service: 'foobar-frontend', revision: FRONTEND, execution: 'fe-7', recordedAt: ago(HOUR) }] }];
+      api.answer = () => [200, { candidates: [{ service: 'foobar-frontend', revision: FRONTEND, execution: 'fe-7', recordedAt: ago(HOUR) }] }];
       const r = await runCli(['release', 'start', '--dry-run', '--service', `foobar-backend=${BACKEND}`], { env: env(), cwd: foo.dir });
       expect(r).toMatchObject({ code: 0, stderr: '' });
       expect(cp).toHaveReceivedCommandTimes(StartPipelineExecutionCommand, 0);
@@ -205,7 +191,7 @@ describe('release commands', () => {
     });
 
     test('a service with neither a commit nor a candidate: exit 1 naming it and the fix, nothing started', async () => {
-      answer = () => [200, { candidates: [{ service: 'foobar-frontend', revision: FRONTEND, execution: 'fe-7', recordedAt: ago(HOUR) }] }];
+      api.answer = () => [200, { candidates: [{ service: 'foobar-frontend', revision: FRONTEND, execution: 'fe-7', recordedAt: ago(HOUR) }] }];
       const one = await runCli(['release', 'start', foo.file], { env: env() });
       expect(one).toEqual({
         code: 1,
@@ -214,7 +200,7 @@ describe('release commands', () => {
           + 'a revision that passed its last per-service stage (recorded in the Candidate stage of its pipeline). '
           + 'Fix: pass --service foobar-backend=<commit>, or start the release when its pipeline has passed a revision\n',
       });
-      answer = () => [200, { candidates: [] }];
+      api.answer = () => [200, { candidates: [] }];
       const both = await runCli(['release', 'start', foo.file], { env: env() });
       expect(both.stderr).toContain('no revision for services foobar-frontend (no revision has passed its pipeline foo-foobar-frontend yet), foobar-backend (');
       expect(both.stderr).toContain('Fix: pass --service foobar-frontend=<commit> --service foobar-backend=<commit>, or start the release when their pipelines have passed a revision');
@@ -238,7 +224,7 @@ describe('release commands', () => {
       });
       const single = await runCli(['release', 'start', foo.file, '--service', '=abc'], { env: env() });
       expect(single).toMatchObject({ code: 2, stderr: 'error: --service "=abc": expected <service>=<commit>, e.g. --service foobar-frontend=<the commit\'s 40 hex characters>. Fix: correct --service\n' });
-      expect(server.requests).toHaveLength(0);
+      expect(api.server.requests).toHaveLength(0);
       expect(cp).toHaveReceivedCommandTimes(StartPipelineExecutionCommand, 0);
     });
 
@@ -252,7 +238,7 @@ describe('release commands', () => {
           + 'Fix: add "services": {"<name>": {"source": {…}}} to "pipeline" in ddk.json, mark the first stage they are released together from with "bracket": true, '
           + 'and deploy the pipeline (README: Release brackets)\n',
       });
-      expect(server.requests).toHaveLength(0);
+      expect(api.server.requests).toHaveLength(0);
     });
 
     test('--pipeline other than the ddk.json\'s, or no ddk.json: a usage error (the services come from ddk.json)', async () => {
@@ -266,7 +252,7 @@ describe('release commands', () => {
       const none = await runCli(['release', 'start', '--pipeline', 'foo'], { env: env(), cwd: empty });
       expect(none.code).toBe(2);
       expect(none.stderr).toContain('error: release start reads the services of foo from its ddk.json, and ddk.json is not there.');
-      expect(server.requests).toHaveLength(0);
+      expect(api.server.requests).toHaveLength(0);
     });
 
     test('StartPipelineExecution\'s documented errors are one line each with the fix', async () => {
@@ -284,7 +270,7 @@ describe('release commands', () => {
         + 'Fix: deploy the pipeline stack after changing pipeline.services, and check the commits (`ddk-pipelines release start --dry-run` prints them)\n');
       expect(await cp.call(1).thisValue.config.region()).toBe('us-east-2');
       // --region signs STS for that region too
-      expect(verifySigV4(server.requests[server.requests.length - 1], FAKE_CREDENTIALS.secretAccessKey).region).toBe('us-east-2');
+      expect(verifySigV4(api.server.requests[api.server.requests.length - 1], FAKE_CREDENTIALS.secretAccessKey).region).toBe('us-east-2');
       cp.on(StartPipelineExecutionCommand).rejects(new ConflictException({ message: 'busy', $metadata: {} }));
       expect((await runCli(given, { env: env() })).stderr).toBe('error: foo-release is busy (ConflictException: busy). Fix: run the command again in a moment\n');
       cp.on(StartPipelineExecutionCommand).rejects(new ConcurrentPipelineExecutionsLimitExceededException({ message: 'limit reached', $metadata: {} }));
@@ -293,14 +279,14 @@ describe('release commands', () => {
     });
 
     test('an API without /releases: the 403 "Missing Authentication Token" is explained; an answer without candidates too', async () => {
-      answer = () => [403, { message: 'Missing Authentication Token' }];
+      api.answer = () => [403, { message: 'Missing Authentication Token' }];
       const old = await runCli(['release', 'start', foo.file], { env: env() });
       expect(old.code).toBe(1);
       expect(old.stderr).toBe('error: status-check API: GET /releases/candidates answered 403 Forbidden: Missing Authentication Token '
         + '(the API uses IAM authorization: the caller needs execute-api:Invoke on it, and the request must be signed for its region). '
         + 'API Gateway answers this for a route the deployed API does not have: the API of foo may predate releases. '
         + `Fix: deploy the pipeline stack of ${foo.file} with this version of ddk-pipelines (its API serves /releases)\n`);
-      answer = () => [200, { checks: [] }];
+      api.answer = () => [200, { checks: [] }];
       const odd = await runCli(['release', 'start', foo.file], { env: env() });
       expect(odd.stderr).toBe('error: status-check API: GET /releases/candidates answered without a "candidates" list ({"checks":[]}); expected {"candidates": [...]}. '
         + 'Fix: deploy the pipeline stack of this version of ddk-pipelines (its API serves /releases)\n');
@@ -324,11 +310,11 @@ describe('release commands', () => {
 
     test('newest first: id, state, members, current stage, who, age', async () => {
       const RELEASES = releases();
-      answer = () => [200, { releases: RELEASES }];
+      api.answer = () => [200, { releases: RELEASES }];
       const r = await runCli(['release', 'list', foo.file], { env: env() });
       expect(r).toMatchObject({ code: 0, stderr: '' });
       expect(requests()).toEqual(['GET /v1/releases?pipeline=foo']);
-      verifySigV4(server.requests[0], FAKE_CREDENTIALS.secretAccessKey);
+      verifySigV4(api.server.requests[0], FAKE_CREDENTIALS.secretAccessKey);
       const lines = r.stdout.trimEnd().split('\n');
       expect(lines[0]).toBe('releases of foo (3, 1 running)');
       expect(lines[1]).toMatch(/^RELEASE +STATE +MEMBERS +STAGE +BY +AGE$/);
@@ -347,21 +333,21 @@ describe('release commands', () => {
 
     test('--json, none yet, and a pipeline without services', async () => {
       const RELEASES = releases();
-      answer = () => [200, { releases: RELEASES }];
+      api.answer = () => [200, { releases: RELEASES }];
       const json = JSON.parse((await runCli(['release', 'list', '--json'], { env: env(), cwd: foo.dir })).stdout);
       expect(json.pipeline).toBe('foo');
       expect(json.releases.map((x: ReleaseRecord) => x.releaseId)).toEqual(['r-20260103-100000-bbbb', 'r-20260102-100000-cccc', 'r-20260101-100000-aaaa']);
       expect(json.releases[2]).toEqual(RELEASES[0]);
-      answer = () => [200, { releases: [] }];
+      api.answer = () => [200, { releases: [] }];
       expect(await runCli(['release', 'list', foo.file], { env: env() })).toEqual({ code: 0, stderr: '', stdout: 'no releases of foo yet: start one with `ddk-pipelines release start`\n' });
       const plain = await runCli(['release', 'list'], { env: env() });
       expect(plain.code).toBe(2);
       expect(plain.stderr).toContain('error: release list: ddk.json has no pipeline.services, so myapp has no releases');
       // --pipeline without a ddk.json: the API is asked
       const empty = mkdtempSync(join(tmpdir(), 'ddk-cli-releases-'));
-      const named = await runCli(['release', 'list', '--pipeline', 'foo', '--endpoint', server.url, '--region', 'us-west-2'], { env: {}, cwd: empty });
+      const named = await runCli(['release', 'list', '--pipeline', 'foo', '--endpoint', api.server.url, '--region', 'us-west-2'], { env: {}, cwd: empty });
       expect(named.stdout).toBe('no releases of foo yet: start one with `ddk-pipelines release start`\n');
-      expect(verifySigV4(server.requests[server.requests.length - 1], FAKE_CREDENTIALS.secretAccessKey).region).toBe('us-west-2');
+      expect(verifySigV4(api.server.requests[api.server.requests.length - 1], FAKE_CREDENTIALS.secretAccessKey).region).toBe('us-west-2');
     });
   });
 
@@ -393,7 +379,7 @@ describe('release commands', () => {
         { context: 'ci/extra', state: 'pending', stage: 'hardening' },
         { context: 'ci/other', state: 'failure', stage: 'production' },
       ];
-      answer = req => (req.url.startsWith(`/v1/releases/${ID}`) ? [200, { release: RELEASE, events: EVENTS }]
+      api.answer = req => (req.url.startsWith(`/v1/releases/${ID}`) ? [200, { release: RELEASE, events: EVENTS }]
         : req.url.startsWith('/v1/checks?') ? [200, { checks, history: [] }] : [404, { message: 'no' }]);
       const r = await runCli(['release', 'status', ID, foo.file], { env: env() });
       expect(r).toMatchObject({ code: 0, stderr: '' });
@@ -415,7 +401,7 @@ describe('release commands', () => {
 
     test('status: checks that cannot be read are said, not fatal; the required ones of a stage not reached show as not reported', async () => {
       const running = record({ releaseId: ID, state: 'started', stages: [{ stage: 'Build', status: 'InProgress', startedAt: T0 }] });
-      answer = req => (req.url.startsWith('/v1/checks?') ? [500, { message: 'store unavailable' }] : [200, { release: running, events: [] }]);
+      api.answer = req => (req.url.startsWith('/v1/checks?') ? [500, { message: 'store unavailable' }] : [200, { release: running, events: [] }]);
       const r = await runCli(['release', 'status', ID, foo.file], { env: env() });
       expect(r).toMatchObject({ code: 0, stderr: '' });
       expect(r.stdout).toContain('stages\n  ● Build       InProgress  since 2026-01-03T10:00:00Z\n'
@@ -429,7 +415,7 @@ describe('release commands', () => {
 
     test('events: the stream in time order with members, stages and the outcome', async () => {
       const finished: ReleaseEventRecord = { releaseId: ID, detailType: 'Release Finished', at: '2026-01-03T11:00:00.000Z', detail: { state: 'succeeded' } };
-      answer = () => [200, { release: RELEASE, events: [finished, ...EVENTS] }];
+      api.answer = () => [200, { release: RELEASE, events: [finished, ...EVENTS] }];
       const r = await runCli(['release', 'events', ID], { env: env(), cwd: foo.dir });
       expect(r).toEqual({
         code: 0,
@@ -443,12 +429,12 @@ describe('release commands', () => {
       });
       const json = JSON.parse((await runCli(['release', 'events', ID, '--json'], { env: env(), cwd: foo.dir })).stdout);
       expect(json).toEqual({ pipeline: 'foo', releaseId: ID, events: [EVENTS[1], EVENTS[2], EVENTS[0], EVENTS[3], finished] });
-      answer = () => [200, { release: RELEASE }];
+      api.answer = () => [200, { release: RELEASE }];
       expect((await runCli(['release', 'events', ID], { env: env(), cwd: foo.dir })).stdout).toBe(`release ${ID} of foo has no events yet\n`);
     });
 
     test('an unknown release: the latest ones named; a malformed id: a usage error before any request', async () => {
-      answer = req => (req.url.startsWith('/v1/releases?') ? [200, { releases: [record({ releaseId: 'r-20260101-100000-aaaa', state: 'succeeded', startedAt: ago(5 * HOUR) }), record({ releaseId: ID, state: 'started', startedAt: ago(HOUR) })] }]
+      api.answer = req => (req.url.startsWith('/v1/releases?') ? [200, { releases: [record({ releaseId: 'r-20260101-100000-aaaa', state: 'succeeded', startedAt: ago(5 * HOUR) }), record({ releaseId: ID, state: 'started', startedAt: ago(HOUR) })] }]
         : [404, { message: 'no release r-20260105-100000-ffff' }]);
       const r = await runCli(['release', 'status', 'r-20260105-100000-ffff', foo.file], { env: env() });
       expect(r).toEqual({
@@ -458,7 +444,7 @@ describe('release commands', () => {
           + 'Fix: pass one of these (`ddk-pipelines release list` shows all)\n',
       });
       expect(requests()).toEqual(['GET /v1/releases/r-20260105-100000-ffff?pipeline=foo', 'GET /v1/releases?pipeline=foo']);
-      server.requests.length = 0;
+      api.server.requests.length = 0;
       for (const command of ['status', 'events']) {
         const bad = await runCli(['release', command, 'r-2026', foo.file], { env: env() });
         expect(bad).toEqual({
@@ -467,7 +453,7 @@ describe('release commands', () => {
           stderr: 'error: "r-2026" is not a release id; expected r-<yyyymmdd>-<hhmmss>-<4 hex>, e.g. r-20261129-143000-1a2b. Fix: pass an id `ddk-pipelines release list` shows\n',
         });
       }
-      expect(server.requests).toHaveLength(0);
+      expect(api.server.requests).toHaveLength(0);
     });
   });
 

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { exampleDoc, FAKE_CREDENTIALS, RecordedRequest, runCli, startServer, TestServer, verifySigV4, writeDdk } from './helpers';
+import { exampleDoc, FAKE_CREDENTIALS, localApi, runCli, verifySigV4, writeDdk } from './helpers';
 import { age, destroyedReviewId, reviewCommit, reviewStacks } from '../../lib/cli/reviews';
 import { ReviewRecord, reviewIdForBranch } from '../../lib/reviews/shared';
 
@@ -38,26 +38,8 @@ function reviewDdk(review: Record<string, unknown> = { environment: 'dev' }, con
 }
 
 describe('reviews and reviews destroy', () => {
-  let server: TestServer;
-  let answer: (req: RecordedRequest) => [number, unknown];
-  const saved = { ...process.env };
-  beforeAll(async () => {
-    server = await startServer(req => answer(req));
-    // the default credential chain of the AWS SDK reads these
-    process.env.AWS_ACCESS_KEY_ID = FAKE_CREDENTIALS.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = FAKE_CREDENTIALS.secretAccessKey;
-    delete process.env.AWS_PROFILE;
-    delete process.env.AWS_SESSION_TOKEN;
-  });
-  afterAll(async () => {
-    process.env = saved;
-    await server.close();
-  });
-  beforeEach(() => {
-    server.requests.length = 0;
-    answer = () => [200, { reviews: [] }];
-  });
-  const env = () => ({ DDK_PIPELINES_API: `${server.url}/v1` });
+  const api = localApi(() => [200, { reviews: [] }]);
+  const env = () => ({ DDK_PIPELINES_API: `${api.server.url}/v1` });
 
   const REVIEWS = [
     record({
@@ -88,13 +70,13 @@ describe('reviews and reviews destroy', () => {
   test('reviews: the live review deployments, newest update first, signed for the CICD region; destroyed ones hidden', async () => {
     // GIVEN a ddk.json with a review section, and an API that knows four review deployments
     const { file } = reviewDdk({ environment: 'dev', ttlHours: 48 });
-    answer = () => [200, { reviews: REVIEWS }];
+    api.answer = () => [200, { reviews: REVIEWS }];
     // WHEN they are listed
     const r = await runCli(['reviews', file], { env: env() });
     // THEN one GET, signed for eu-west-1 (the cicd region of ddk.json), and a table of the three live ones
     expect(r).toMatchObject({ code: 0, stderr: '' });
-    expect(server.requests.map(q => [q.method, q.url])).toEqual([['GET', '/v1/reviews?pipeline=myapp']]);
-    expect(verifySigV4(server.requests[0], FAKE_CREDENTIALS.secretAccessKey).region).toBe('eu-west-1');
+    expect(api.server.requests.map(q => [q.method, q.url])).toEqual([['GET', '/v1/reviews?pipeline=myapp']]);
+    expect(verifySigV4(api.server.requests[0], FAKE_CREDENTIALS.secretAccessKey).region).toBe('eu-west-1');
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('review deployments of myapp (3 live) (1 destroyed; --all shows it)');
     expect(lines[1]).toMatch(/^PULL REQUEST +COMMIT +STATE +STACKS +AGE +URL$/);
@@ -113,7 +95,7 @@ describe('reviews and reviews destroy', () => {
   });
 
   test('reviews --all: destroyed ones too', async () => {
-    answer = () => [200, { reviews: REVIEWS }];
+    api.answer = () => [200, { reviews: REVIEWS }];
     const { dir } = reviewDdk();
     const r = await runCli(['reviews', '--all'], { env: env(), cwd: dir });
     expect(r.code).toBe(0);
@@ -123,7 +105,7 @@ describe('reviews and reviews destroy', () => {
   });
 
   test('reviews --json: {reviews} as returned, destroyed ones only with --all', async () => {
-    answer = () => [200, { reviews: REVIEWS }];
+    api.answer = () => [200, { reviews: REVIEWS }];
     const { file } = reviewDdk();
     const live = await runCli(['reviews', file, '--json'], { env: env() });
     expect(live.code).toBe(0);
@@ -137,7 +119,7 @@ describe('reviews and reviews destroy', () => {
     const { file } = reviewDdk({ environment: 'dev', branches: ['main', 'release'] });
     const empty = await runCli(['reviews', file], { env: env() });
     expect(empty).toEqual({ code: 0, stderr: '', stdout: 'no live review deployments of myapp: a pull request into main, release gets one when it is opened or updated\n' });
-    answer = () => [200, { reviews: [REVIEWS[3]] }];
+    api.answer = () => [200, { reviews: [REVIEWS[3]] }];
     const onlyDestroyed = await runCli(['reviews', file], { env: env() });
     expect(onlyDestroyed.stdout).toBe('no live review deployments of myapp (1 destroyed; --all shows it): a pull request into main, release gets one when it is opened or updated\n');
   });
@@ -153,7 +135,7 @@ describe('reviews and reviews destroy', () => {
   test('reviews of a connection source: the source branch names a review deployment', async () => {
     const { file } = reviewDdk({ environment: 'dev', ttlHours: 0 }, true);
     const id = reviewIdForBranch('feature/login');
-    answer = () => [200, { reviews: [record({ reviewId: id, sourceBranch: 'feature/login', destinationBranch: 'main', state: 'queued', stacks: ['a', 'b', 'c', 'd'] })] }];
+    api.answer = () => [200, { reviews: [record({ reviewId: id, sourceBranch: 'feature/login', destinationBranch: 'main', state: 'queued', stacks: ['a', 'b', 'c', 'd'] })] }];
     const r = await runCli(['reviews', file], { env: env() });
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[1]).toMatch(/^BRANCH +COMMIT +STATE +STACKS +AGE +URL$/);
@@ -163,11 +145,11 @@ describe('reviews and reviews destroy', () => {
   });
 
   test('reviews: an answer without a reviews list, and an API without /reviews (403 Missing Authentication Token), are explained', async () => {
-    answer = () => [200, { checks: [] }];
+    api.answer = () => [200, { checks: [] }];
     const odd = await runCli(['reviews'], { env: env() });
     expect(odd.code).toBe(1);
     expect(odd.stderr).toContain('error: status-check API: GET /reviews answered without a "reviews" list ({"checks":[]}); expected {"reviews": [...]}');
-    answer = () => [403, { message: 'Missing Authentication Token' }];
+    api.answer = () => [403, { message: 'Missing Authentication Token' }];
     const old = await runCli(['reviews'], { env: env() });
     expect(old.code).toBe(1);
     expect(old.stderr).toContain('GET /reviews answered 403 Forbidden: Missing Authentication Token');
@@ -181,18 +163,18 @@ describe('reviews and reviews destroy', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('is not a valid ddk.json');
     expect(r.stderr).toContain(`Fix: correct ${file} (see \`ddk-pipelines validate ${file}\`), or pass --pipeline <name> without a file`);
-    expect(server.requests).toHaveLength(0);
+    expect(api.server.requests).toHaveLength(0);
   });
 
   test('reviews destroy --pr: POST /reviews/destroy with the review id pr<N> and the default reason', async () => {
     const { file } = reviewDdk();
-    answer = () => [202, { review: record({ reviewId: 'pr12', pullRequest: '12', state: 'destroying' }) }];
+    api.answer = () => [202, { review: record({ reviewId: 'pr12', pullRequest: '12', state: 'destroying' }) }];
     const r = await runCli(['reviews', 'destroy', file, '--pr', '12'], { env: env() });
     expect(r).toMatchObject({ code: 0, stderr: '' });
-    expect(server.requests.map(q => [q.method, q.url, JSON.parse(q.body)])).toEqual([
+    expect(api.server.requests.map(q => [q.method, q.url, JSON.parse(q.body)])).toEqual([
       ['POST', '/v1/reviews/destroy', { pipeline: 'myapp', reviewId: 'pr12', reason: 'destroyed by hand with ddk-pipelines reviews destroy' }],
     ]);
-    verifySigV4(server.requests[0], FAKE_CREDENTIALS.secretAccessKey);
+    verifySigV4(api.server.requests[0], FAKE_CREDENTIALS.secretAccessKey);
     expect(r.stdout).toBe('destroying review deployment #12 (pr12) of myapp: the review controller deletes its stacks myapp-review-pr12-* in dev (222222222222 / eu-west-1), dependents first.\n'
       + '`ddk-pipelines reviews --all` shows it as destroyed when none is left\n');
   });
@@ -201,20 +183,20 @@ describe('reviews and reviews destroy', () => {
     const { file } = reviewDdk({ environment: 'dev' }, true);
     const reviewId = reviewIdForBranch('feature/login');
     const body = { review: record({ reviewId, sourceBranch: 'feature/login', state: 'destroying' }) };
-    answer = () => [202, body];
+    api.answer = () => [202, body];
     const r = await runCli(['reviews', 'destroy', file, '--branch', 'feature/login', '--reason', 'demo over', '--json'], { env: env() });
     expect(r.code).toBe(0);
-    expect(JSON.parse(server.requests[0].body)).toEqual({ pipeline: 'myapp', reviewId, reason: 'demo over' });
+    expect(JSON.parse(api.server.requests[0].body)).toEqual({ pipeline: 'myapp', reviewId, reason: 'demo over' });
     expect(reviewId).toMatch(/^b-feature-login-[0-9a-f]{6}$/);
     expect(JSON.parse(r.stdout)).toEqual(body);
     // refs/heads/ is the same branch
     const text = await runCli(['reviews', 'destroy', file, '--branch', 'refs/heads/feature/login'], { env: env() });
-    expect(JSON.parse(server.requests[1].body).reviewId).toBe(reviewId);
+    expect(JSON.parse(api.server.requests[1].body).reviewId).toBe(reviewId);
     expect(text.stdout).toContain(`destroying review deployment branch feature/login (${reviewId}) of myapp`);
   });
 
   test('reviews destroy of one already destroyed: says so', async () => {
-    answer = () => [202, { review: record({ reviewId: 'pr3', pullRequest: '3', state: 'destroyed' }) }];
+    api.answer = () => [202, { review: record({ reviewId: 'pr3', pullRequest: '3', state: 'destroyed' }) }];
     const r = await runCli(['reviews', 'destroy', '--pr', '#3'], { env: env() });
     expect(r).toEqual({ code: 0, stderr: '', stdout: 'review deployment #3 (pr3) of myapp is already destroyed\n' });
   });
@@ -223,7 +205,7 @@ describe('reviews and reviews destroy', () => {
     // GIVEN an API that knows pr12 and pr3 (its 404 as lib/status-checks/api.ts answers it)
     const message = 'body.reviewId: "pr99" is not a review deployment of pipeline "myapp"; expected one of "pr12" (deployed), "pr3" (destroyed). '
       + 'Fix: pick an id from GET /reviews?pipeline=myapp (ddk-pipelines reviews)';
-    answer = req => (req.method === 'POST' ? [404, { message, reviewIds: ['pr12', 'pr3'] }] : [200, { pipeline: 'myapp', reviews: [REVIEWS[3], REVIEWS[0]] }]);
+    api.answer = req => (req.method === 'POST' ? [404, { message, reviewIds: ['pr12', 'pr3'] }] : [200, { pipeline: 'myapp', reviews: [REVIEWS[3], REVIEWS[0]] }]);
     // WHEN pr99 is destroyed
     const r = await runCli(['reviews', 'destroy', '--pr', '99'], { env: env() });
     // THEN exit 1, naming them as --pr flags
@@ -233,15 +215,15 @@ describe('reviews and reviews destroy', () => {
       stderr: 'error: no review deployment #99 (id pr99) of myapp (POST /reviews/destroy answered 404); the review deployments of myapp: '
         + '--pr 12 (pr12, deployed), --pr 3 (pr3, destroyed). Fix: pass one of these\n',
     });
-    expect(server.requests.map(q => `${q.method} ${q.url}`)).toEqual(['POST /v1/reviews/destroy', 'GET /v1/reviews?pipeline=myapp']);
+    expect(api.server.requests.map(q => `${q.method} ${q.url}`)).toEqual(['POST /v1/reviews/destroy', 'GET /v1/reviews?pipeline=myapp']);
     // a pipeline with none is said as such
-    answer = req => (req.method === 'POST' ? [404, { message: 'no such review' }] : [200, { reviews: [] }]);
+    api.answer = req => (req.method === 'POST' ? [404, { message: 'no such review' }] : [200, { reviews: [] }]);
     const none = await runCli(['reviews', 'destroy', '--pr', '99'], { env: env() });
     expect(none.stderr).toBe('error: no review deployment #99 (id pr99) of myapp (POST /reviews/destroy answered 404); myapp has no review deployments. '
       + 'Fix: check --pipeline, or open a pull request to get one\n');
     // when the list cannot be read either (a pipeline the API does not serve), the API's answer is the error
     const other = 'body.pipeline: "other" is not a pipeline this API serves; expected "myapp"';
-    answer = () => [404, { message: other }];
+    api.answer = () => [404, { message: other }];
     const unknown = await runCli(['reviews', 'destroy', '--pr', '99', '--pipeline', 'other'], { env: env() });
     expect(unknown).toMatchObject({ code: 1, stderr: `error: status-check API: POST /reviews/destroy answered 404 Not Found: ${other}\n` });
   });
@@ -267,22 +249,22 @@ describe('reviews and reviews destroy', () => {
     const unknown = await runCli(['reviews', 'destroy', '--pr', '1', '--all'], { env: env() });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe('error: --all lists destroyed review deployments; `reviews destroy` has no use for it. Fix: leave it out (`ddk-pipelines reviews --all` lists them)\n');
-    expect(server.requests).toHaveLength(0);
+    expect(api.server.requests).toHaveLength(0);
   });
 
   test('reviews destroy: --pipeline, --endpoint and --region after `destroy` count; with --pipeline and no ddk.json the source kind is not checked', async () => {
-    answer = () => [202, { review: record({ pipeline: 'other', reviewId: 'pr4', pullRequest: '4', stackPrefix: 'other-review-pr4', state: 'destroying' }) }];
+    api.answer = () => [202, { review: record({ pipeline: 'other', reviewId: 'pr4', pullRequest: '4', stackPrefix: 'other-review-pr4', state: 'destroying' }) }];
     const empty = mkdtempSync(join(tmpdir(), 'ddk-cli-reviews-'));
-    const r = await runCli(['reviews', 'destroy', '--pipeline', 'other', '--pr', '4', '--endpoint', server.url, '--region', 'us-west-2'], { env: {}, cwd: empty });
+    const r = await runCli(['reviews', 'destroy', '--pipeline', 'other', '--pr', '4', '--endpoint', api.server.url, '--region', 'us-west-2'], { env: {}, cwd: empty });
     expect(r).toMatchObject({ code: 0, stderr: '' });
-    expect(JSON.parse(server.requests[0].body)).toMatchObject({ pipeline: 'other', reviewId: 'pr4' });
-    expect(verifySigV4(server.requests[0], FAKE_CREDENTIALS.secretAccessKey).region).toBe('us-west-2');
+    expect(JSON.parse(api.server.requests[0].body)).toMatchObject({ pipeline: 'other', reviewId: 'pr4' });
+    expect(verifySigV4(api.server.requests[0], FAKE_CREDENTIALS.secretAccessKey).region).toBe('us-west-2');
     expect(r.stdout).toContain('destroying review deployment #4 (pr4) of other: the review controller deletes its stacks other-review-pr4-*, dependents first.');
     // the list too: --pipeline names the pipeline, no ddk.json needed
-    answer = () => [200, { reviews: [] }];
-    const list = await runCli(['reviews', '--pipeline', 'other', '--endpoint', server.url, '--region', 'us-west-2'], { env: {}, cwd: empty });
+    api.answer = () => [200, { reviews: [] }];
+    const list = await runCli(['reviews', '--pipeline', 'other', '--endpoint', api.server.url, '--region', 'us-west-2'], { env: {}, cwd: empty });
     expect(list.stdout).toBe('no live review deployments of other: a pull request gets one when it is opened or updated\n');
-    expect(server.requests[1].url).toBe('/reviews?pipeline=other');
+    expect(api.server.requests[1].url).toBe('/reviews?pipeline=other');
   });
 
   test('no --pipeline and no ddk.json: a usage error', async () => {

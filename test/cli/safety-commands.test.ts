@@ -2,7 +2,7 @@ import { CodePipelineClient, GetPipelineCommand, GetPipelineStateCommand, GetPip
 import { GetObjectCommand, NoSuchKey, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { FAKE_CREDENTIALS, RecordedRequest, runCli, startServer, TestServer, verifySigV4, writeDdk } from './helpers';
+import { FAKE_CREDENTIALS, localApi, runCli, verifySigV4, writeDdk } from './helpers';
 import { safetyDoc } from './safety-fixtures';
 import { Io, processIo } from '../../lib/cli/io';
 import { statusCommand } from '../../lib/cli/pipeline-ops';
@@ -251,25 +251,8 @@ describe('diff', () => {
 });
 
 describe('window override', () => {
-  let server: TestServer;
-  let answer: (req: RecordedRequest) => [number, unknown];
-  const saved = { ...process.env };
-  beforeAll(async () => {
-    server = await startServer(req => answer(req));
-    process.env.AWS_ACCESS_KEY_ID = FAKE_CREDENTIALS.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = FAKE_CREDENTIALS.secretAccessKey;
-    delete process.env.AWS_PROFILE;
-    delete process.env.AWS_SESSION_TOKEN;
-  });
-  afterAll(async () => {
-    process.env = saved;
-    await server.close();
-  });
-  beforeEach(() => {
-    server.requests.length = 0;
-    answer = () => [200, { overridden: true }];
-  });
-  const env = () => ({ DDK_PIPELINES_API: `${server.url}/v1` });
+  const api = localApi(() => [200, { overridden: true }]);
+  const env = () => ({ DDK_PIPELINES_API: `${api.server.url}/v1` });
   const waiting = (): GetPipelineStateOutput => ({
     stageStates: [{
       stageName: 'production',
@@ -285,7 +268,7 @@ describe('window override', () => {
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toBe(`window of myapp/production overridden for execution ${E1}: "hotfix for incident 4711" `
       + '(recorded with who and when; "* * 9-16 ? * MON-FRI" (Europe/Berlin) no longer holds this execution)\n');
-    const [req] = server.requests;
+    const [req] = api.server.requests;
     expect([req.method, req.url]).toEqual(['POST', '/v1/conditions/override']);
     expect(JSON.parse(req.body)).toEqual({ pipeline: 'myapp', stage: 'production', executionId: E1, reason: 'hotfix for incident 4711' });
     expect(verifySigV4(req, FAKE_CREDENTIALS.secretAccessKey)).toMatchObject({ region: 'eu-west-1', service: 'execute-api' });
@@ -303,7 +286,7 @@ describe('window override', () => {
     const r = await runCli(['window', 'override', '--stage', 'production', '--reason', 'r'], { cwd: project('codepipeline-gitflow'), env: env() });
     expect(r.code).toBe(0);
     expect(cp).toHaveReceivedCommandWith(GetPipelineStateCommand, { name: 'myapp-production' });
-    expect(JSON.parse(server.requests[0].body).pipeline).toBe('myapp-production');
+    expect(JSON.parse(api.server.requests[0].body).pipeline).toBe('myapp-production');
   });
 
   test('refused without --reason, with an empty one, for a stage without windows, when nothing waits', async () => {
@@ -319,11 +302,11 @@ describe('window override', () => {
     const idle = await runCli(['window', 'override', '--stage', 'production', '--reason', 'r'], { cwd: project(), env: env() });
     expect(idle.code).toBe(1);
     expect(idle.stderr).toContain('error: nothing waits for the window of stage "production" in myapp (its entry condition is not running;');
-    expect(server.requests).toHaveLength(0);
+    expect(api.server.requests).toHaveLength(0);
   });
 
   test('the API\'s refusal is shown', async () => {
-    answer = () => [409, { message: `execution ${E1} is not waiting at the BeforeEntry condition of production` }];
+    api.answer = () => [409, { message: `execution ${E1} is not waiting at the BeforeEntry condition of production` }];
     const r = await runCli(['window', 'override', '--stage', 'production', '--reason', 'r', '--execution', E1], { cwd: project(), env: env() });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('status-check API: POST /conditions/override answered 409 Conflict');
