@@ -1,7 +1,7 @@
 import { isObj, show, str } from '../input-values';
 // types only: the CLI imports this module (renderChangeReport) and must not load fflate, which
 // only the handler's bundle carries (the handler passes readNestedAssemblies as a port)
-import type { AssemblyStack, NestedAssembly, Template } from './cloud-assembly';
+import type { AssemblySource, AssemblyStack, NestedAssembly, Template } from './cloud-assembly';
 import {
   ChangeReport, ResourceChange, SAFETY_LIMITS, SafetyActionParameters, SafetyStage, SafetyTarget, StackChangeReport,
 } from './shared';
@@ -427,8 +427,8 @@ export const CHANGE_REVIEW_IAM_ACTIONS = {
 
 /** What the review needs from outside. */
 export interface ChangeReviewPorts {
-  /** The nested assemblies `assemblies` of the zipped cloud assembly `zip` (cloud-assembly.ts). */
-  readAssemblies(zip: Uint8Array, assemblies: readonly string[]): NestedAssembly[];
+  /** The nested assemblies `assemblies` of the zipped cloud assembly `zip` (cloud-assembly.ts; ranged reads in the handler). */
+  readAssemblies(zip: AssemblySource, assemblies: readonly string[]): NestedAssembly[] | Promise<NestedAssembly[]>;
   /** A reader of `target` through its lookup role. */
   reader(target: SafetyTarget): Promise<TargetReader>;
   now(): Date;
@@ -484,13 +484,13 @@ export function failureMessage(step: 'assume' | 'template' | 'schema', target: S
 export interface ChangeReviewInput {
   readonly parameters: SafetyActionParameters;
   readonly stage: SafetyStage;
-  /** The synth artifact (the zipped cloud assembly). */
-  readonly assembly: Uint8Array;
+  /** The synth artifact (the zipped cloud assembly): its bytes, or a reader of its byte ranges. */
+  readonly assembly: AssemblySource;
   /** The CICD account (for the --trust fix). */
   readonly cicdAccount?: string;
 }
 
-function stacksByTarget(input: ChangeReviewInput, ports: ChangeReviewPorts): Map<SafetyTarget, AssemblyStack[]> {
+async function stacksByTarget(input: ChangeReviewInput, ports: ChangeReviewPorts): Promise<Map<SafetyTarget, AssemblyStack[]>> {
   const missing = input.stage.targets.filter((t) => !str(t.assembly));
   if (missing.length > 0) {
     throw new ChangeReviewError(`Change review of stage ${input.parameters.stage}: targets ${missing.map((t) => t.id).join(', ')} have no nested assembly in DDK_SAFETY_STAGES; `
@@ -498,7 +498,7 @@ function stacksByTarget(input: ChangeReviewInput, ports: ChangeReviewPorts): Map
   }
   let read;
   try {
-    read = ports.readAssemblies(input.assembly, [...new Set(input.stage.targets.map((t) => t.assembly!))]);
+    read = await ports.readAssemblies(input.assembly, [...new Set(input.stage.targets.map((t) => t.assembly!))]);
   } catch (e) {
     throw new ChangeReviewError(`Change review of stage ${input.parameters.stage} cannot read the synth artifact: ${(e as Error).message}`);
   }
@@ -521,7 +521,7 @@ function stacksByTarget(input: ChangeReviewInput, ports: ChangeReviewPorts): Map
  * message that fails the job.
  */
 export async function reviewStage(input: ChangeReviewInput, ports: ChangeReviewPorts): Promise<ChangeReport> {
-  const byTarget = stacksByTarget(input, ports);
+  const byTarget = await stacksByTarget(input, ports);
   const schemas = new Map<string, TypeSchema>();
   const stacks: StackChangeReport[] = [];
   for (const [target, own] of byTarget) {
