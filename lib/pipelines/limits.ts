@@ -1,5 +1,4 @@
 import type { PlanStage } from '../model/plan';
-import { CODEPIPELINE_ACTION_LIMITS } from '../status-checks/codepipeline-limits';
 
 /**
  * CodePipeline quotas and API constraints that a rendered pipeline must respect ("Quotas in
@@ -13,14 +12,20 @@ export const CODEPIPELINE_LIMITS = {
   actionsPerStage: 50,
   /** Characters in a pipeline, stage or action name. */
   nameLength: 100,
-  /** Characters in an action configuration key (the status-check gate's limits are the same table). */
-  configurationKeyLength: CODEPIPELINE_ACTION_LIMITS.configurationKeyLength,
-  /** Characters in an action configuration value. */
-  configurationValueLength: CODEPIPELINE_ACTION_LIMITS.configurationValueLength,
+  /** `ActionDeclaration.name`: letters, digits and . @ _ -, 1 to 100 characters. */
+  actionNamePattern: '^[A-Za-z0-9.@_-]{1,100}$',
+  /** `ActionDeclaration.namespace`: letters, digits and @ _ -, 1 to 100 characters. */
+  namespacePattern: '^[A-Za-z0-9@_-]{1,100}$',
+  /** Characters in an action configuration key. */
+  configurationKeyLength: 50,
+  /** Characters in an action configuration value (e.g. a Lambda invoke action's `UserParameters`): 1 to 1,000. */
+  configurationValueLength: 1000,
   /** Characters in an artifact name. */
   artifactNameLength: 100,
+  /** Lowest runOrder of an action. */
+  minRunOrder: 1,
   /** Highest runOrder of an action. */
-  maxRunOrder: CODEPIPELINE_ACTION_LIMITS.runOrderMax,
+  maxRunOrder: 999,
   /** Conditions in a stage's BeforeEntry, OnSuccess or OnFailure (API: a fixed number of 1). */
   conditionsPerStageCondition: 1,
   /** Rules in one condition (API Condition.rules: 1 to 5). */
@@ -46,6 +51,7 @@ const CONDITION_RESULTS: Record<string, string[]> = {
 
 /** Characters a pipeline, stage or action name may hold. */
 const NAME = /^[A-Za-z0-9.@_-]+$/;
+const NAMESPACE = new RegExp(CODEPIPELINE_LIMITS.namespacePattern);
 /** Characters an artifact name may hold. */
 const ARTIFACT_NAME = /^[a-zA-Z0-9_-]+$/;
 
@@ -83,12 +89,18 @@ export function pipelineLimitProblems(pipeline: { Name?: unknown; Stages?: any[]
     }
     for (const action of actions) {
       checkName('action', action.Name, stage.Name);
-      if (typeof action.RunOrder === 'number' && (action.RunOrder < 1 || action.RunOrder > L.maxRunOrder)) {
-        problems.push(`${at(stage.Name, action.Name)}: runOrder ${action.RunOrder} is outside 1 to ${L.maxRunOrder}. Fix: report this as a bug of ddk-pipelines`);
+      if (typeof action.Namespace === 'string' && !NAMESPACE.test(action.Namespace)) {
+        problems.push(`${at(stage.Name, action.Name)}: the namespace "${action.Namespace}" is not 1 to 100 letters, digits and @ _ - (CodePipeline's namespace rule). Fix: report this as a bug of ddk-pipelines`);
+      }
+      if (typeof action.RunOrder === 'number' && (!Number.isInteger(action.RunOrder) || action.RunOrder < L.minRunOrder || action.RunOrder > L.maxRunOrder)) {
+        problems.push(`${at(stage.Name, action.Name)}: runOrder ${action.RunOrder} is outside ${L.minRunOrder} to ${L.maxRunOrder}. Fix: report this as a bug of ddk-pipelines`);
       }
       for (const [key, value] of Object.entries(action.Configuration ?? {})) {
         if (key.length > L.configurationKeyLength) {
           problems.push(`${at(stage.Name, action.Name)}: configuration key "${key}" is longer than ${L.configurationKeyLength} characters. Fix: report this as a bug of ddk-pipelines`);
+        }
+        if (value === '') {
+          problems.push(`${at(stage.Name, action.Name)}: configuration value ${key} is empty, and CodePipeline refuses an empty value. Fix: give it a text in ddk.json, or leave the setting out`);
         }
         const length = literalLength(value);
         if (length > L.configurationValueLength) {

@@ -7,10 +7,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { ArtifactStore } from './artifact-store';
+import { CODEPIPELINE_LIMITS } from './limits';
 import { RepositorySeeder } from './repository-seeder';
 import { DeliveryPlan, PlanApproval, PlanExecutionMode, PlanStage, SourceKind } from '../model/plan';
 import { CHANGE_REVIEW_VARIABLES, SAFETY_LIMITS } from '../safety/shared';
-import { CODEPIPELINE_ACTION_LIMITS } from '../status-checks/codepipeline-limits';
 
 /**
  * The CodeCommit repository of a plan's CodeCommit source, else undefined. An imported one is
@@ -101,8 +101,8 @@ export function changeReviewApproval(approval: PlanApproval, namespace: string):
   const head = approval.reviewUrl === undefined ? approval.comment : `${approval.comment}\nReview: ${approval.reviewUrl}`;
   // CodePipeline allows 1,000 characters per configuration value; the summary resolves to at most SAFETY_LIMITS.summaryLength
   const longest = head.length + 1 + SAFETY_LIMITS.summaryLength;
-  if (longest > CODEPIPELINE_ACTION_LIMITS.configurationValueLength) {
-    throw new Error(`pipeline.stages (the stage of change review ${namespace}): approval: the comment${approval.reviewUrl === undefined ? '' : ' and the review URL'} (${head.length} characters) and the change summary (up to ${SAFETY_LIMITS.summaryLength}) would take ${longest} characters in the approval's CustomData, more than the ${CODEPIPELINE_ACTION_LIMITS.configurationValueLength} CodePipeline allows per configuration value. Fix: shorten the stage's approval comment or reviewUrl in ddk.json to ${CODEPIPELINE_ACTION_LIMITS.configurationValueLength - 1 - SAFETY_LIMITS.summaryLength} characters together (the full report is behind the approval's link)`);
+  if (longest > CODEPIPELINE_LIMITS.configurationValueLength) {
+    throw new Error(`pipeline.stages (the stage of change review ${namespace}): approval: the comment${approval.reviewUrl === undefined ? '' : ' and the review URL'} (${head.length} characters) and the change summary (up to ${SAFETY_LIMITS.summaryLength}) would take ${longest} characters in the approval's CustomData, more than the ${CODEPIPELINE_LIMITS.configurationValueLength} CodePipeline allows per configuration value. Fix: shorten the stage's approval comment or reviewUrl in ddk.json to ${CODEPIPELINE_LIMITS.configurationValueLength - 1 - SAFETY_LIMITS.summaryLength} characters together (the full report is behind the approval's link)`);
   }
   return {
     customData: `${head}\n#{${namespace}.${CHANGE_REVIEW_VARIABLES.summary}}`,

@@ -4,13 +4,13 @@ import * as cpa from 'aws-cdk-lib/aws-codepipeline-actions';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { CodePipelineActionFactoryResult, ICodePipelineActionFactory, ProduceActionOptions, Step } from 'aws-cdk-lib/pipelines';
-import { CODEPIPELINE_ACTION_LIMITS } from './codepipeline-limits';
 import type { GateParameters } from './shared';
 import { isGateTimeoutMinutes, LIMITS, PATTERN_RE } from './shared';
+import { CODEPIPELINE_LIMITS } from '../pipelines/limits';
 
 /** The longest `#{namespace.variable}` a revision variable renders to (CodePipeline namespaces have at most 100 characters). */
 const LONGEST_VARIABLE = `#{${'n'.repeat(100)}.${'v'.repeat(100)}}`;
-const ACTION_NAME = new RegExp(CODEPIPELINE_ACTION_LIMITS.actionNamePattern);
+const ACTION_NAME = new RegExp(CODEPIPELINE_LIMITS.actionNamePattern);
 
 /** Props of a `GateStep`. */
 export interface GateStepProps {
@@ -83,8 +83,8 @@ export class GateStep extends Step implements ICodePipelineActionFactory {
     if (!ACTION_NAME.test(actionName)) {
       throw new Error(`GateStep: actionName: "${actionName}" is not a CodePipeline action name; expected letters, digits and . @ _ - (1 to 100 characters). Fix: pass e.g. "StatusChecks"`);
     }
-    if (!Number.isInteger(runOrder) || runOrder < CODEPIPELINE_ACTION_LIMITS.runOrderMin || runOrder > CODEPIPELINE_ACTION_LIMITS.runOrderMax) {
-      throw new Error(`GateStep ${actionName}: runOrder: ${runOrder} is out of range; expected a whole number from ${CODEPIPELINE_ACTION_LIMITS.runOrderMin} to ${CODEPIPELINE_ACTION_LIMITS.runOrderMax} (CodePipeline's limit). Fix: pass the run order before the stage's approval, e.g. 1`);
+    if (!Number.isInteger(runOrder) || runOrder < CODEPIPELINE_LIMITS.minRunOrder || runOrder > CODEPIPELINE_LIMITS.maxRunOrder) {
+      throw new Error(`GateStep ${actionName}: runOrder: ${runOrder} is out of range; expected a whole number from ${CODEPIPELINE_LIMITS.minRunOrder} to ${CODEPIPELINE_LIMITS.maxRunOrder} (CodePipeline's limit). Fix: pass the run order before the stage's approval, e.g. 1`);
     }
     return new cpa.LambdaInvokeAction({
       actionName,
@@ -118,8 +118,8 @@ export class GateStep extends Step implements ICodePipelineActionFactory {
     };
     // measured as rendered: a revision still a token becomes a CodePipeline variable of at most LONGEST_VARIABLE
     const rendered = JSON.stringify({ ...parameters, revision: Token.isUnresolved(props.revision) ? LONGEST_VARIABLE : props.revision }).length;
-    if (rendered > CODEPIPELINE_ACTION_LIMITS.configurationValueLength) {
-      throw new Error(`${where}: revision: the UserParameters would take ${rendered} characters, more than the ${CODEPIPELINE_ACTION_LIMITS.configurationValueLength} CodePipeline allows per action configuration value. Fix: pass the source's commit id variable (source.sourceAttribute('CommitId') or the source action's variables.commitId), not a literal`);
+    if (rendered > CODEPIPELINE_LIMITS.configurationValueLength) {
+      throw new Error(`${where}: revision: the UserParameters would take ${rendered} characters, more than the ${CODEPIPELINE_LIMITS.configurationValueLength} CodePipeline allows per action configuration value. Fix: pass the source's commit id variable (source.sourceAttribute('CommitId') or the source action's variables.commitId), not a literal`);
     }
     return parameters;
   }

@@ -14,7 +14,7 @@ import * as pipelines from 'aws-cdk-lib/pipelines';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DdkConfig, DeliveryPlan } from '../../lib';
 import { ApprovalStep } from '../../lib/pipelines/approval-step';
-import { CODEPIPELINE_ACTION_LIMITS, pipelineActionLimitIssues } from '../../lib/status-checks/codepipeline-limits';
+import { CODEPIPELINE_LIMITS, pipelineLimitProblems } from '../../lib/pipelines/limits';
 import { GateStep } from '../../lib/status-checks/gate-step';
 import { ENV, EVENT_SOURCE, PipelineSettings, tableDefinition } from '../../lib/status-checks/shared';
 import { StatusChecks, StatusChecksProps } from '../../lib/status-checks/status-checks';
@@ -479,7 +479,7 @@ describe('GateStep in a CDK Pipelines wave', () => {
   });
 
   test('the longest UserParameters a gate renders fits CodePipeline\'s 1,000 characters per configuration value', () => {
-    expect(GateStep.MAX_USER_PARAMETERS_LENGTH).toBeLessThanOrEqual(CODEPIPELINE_ACTION_LIMITS.configurationValueLength);
+    expect(GateStep.MAX_USER_PARAMETERS_LENGTH).toBeLessThanOrEqual(CODEPIPELINE_LIMITS.configurationValueLength);
     // 100-character names and a 100-character namespace: the rendered action stays within every action limit
     const longName = 'p'.repeat(100);
     const doc = exampleDdkJson();
@@ -495,7 +495,7 @@ describe('GateStep in a CDK Pipelines wave', () => {
     pipeline.addStage({ stageName: 'Source', actions: [source] });
     pipeline.addStage({ stageName: 'Gate', actions: [checks.gateAction(plan.stages[1], source.variables.commitId, { timeout: Duration.minutes(1410) })] });
     const stages = (Object.values(Template.fromStack(own).findResources('AWS::CodePipeline::Pipeline')) as any[])[0].Properties.Stages;
-    expect(pipelineActionLimitIssues(stages)).toEqual([]);
+    expect(pipelineLimitProblems({ Stages: stages }, 'ddk.json')).toEqual([]);
     expect(stages[1].Actions[0].Configuration.UserParameters.length).toBeLessThanOrEqual(GateStep.MAX_USER_PARAMETERS_LENGTH);
   });
 });
@@ -555,9 +555,9 @@ describe('a stage requiring many contexts (issue: UserParameters over CodePipeli
     pipeline.buildPipeline();
     const template = Template.fromStack(stack);
     const stages = (Object.values(template.findResources('AWS::CodePipeline::Pipeline')) as any[])[0].Properties.Stages;
-    expect(pipelineActionLimitIssues(stages)).toEqual([]);
+    expect(pipelineLimitProblems({ Stages: stages }, 'ddk.json')).toEqual([]);
     const gate = stages.flatMap((st: any) => st.Actions).find((a: any) => a.Name === 'StatusChecks');
-    expect(gate.Configuration.UserParameters.length).toBeLessThanOrEqual(CODEPIPELINE_ACTION_LIMITS.configurationValueLength);
+    expect(gate.Configuration.UserParameters.length).toBeLessThanOrEqual(CODEPIPELINE_LIMITS.configurationValueLength);
     const fn = (Object.values(template.findResources('AWS::Lambda::Function')) as any[]).find(f => f.Properties.Description.startsWith('Status-check gates'));
     expect(JSON.parse(fn.Properties.Environment.Variables[ENV.PIPELINE_SETTINGS]).stages[1].requiredChecks).toEqual(MANY);
   });
@@ -573,28 +573,32 @@ describe('a stage requiring many contexts (issue: UserParameters over CodePipeli
     pipeline.addStage({ stageName: 'Source', actions: [source] });
     pipeline.addStage({ stageName: 'production', actions: [checks.gateAction(plan.stages[1], source.variables.commitId)] });
     const stages = (Object.values(Template.fromStack(stack).findResources('AWS::CodePipeline::Pipeline')) as any[])[0].Properties.Stages;
-    expect(pipelineActionLimitIssues(stages)).toEqual([]);
+    expect(pipelineLimitProblems({ Stages: stages }, 'ddk.json')).toEqual([]);
     expect(JSON.parse(stages[1].Actions[0].Configuration.UserParameters)).toEqual({
       pipeline: 'myapp', stage: 'production', revision: '#{Source_Source_NS.CommitId}', executionId: '#{codepipeline.PipelineExecutionId}', timeoutMinutes: 60,
     });
   });
 });
 
-describe('pipelineActionLimitIssues: CodePipeline\'s documented action limits', () => {
-  test('names the stage, the action, the value and the limit', () => {
-    expect(pipelineActionLimitIssues([{
-      Name: 'production',
-      Actions: [
-        { Name: 'Status Checks', RunOrder: 1000, Namespace: 'a.b', Configuration: { UserParameters: 'x'.repeat(1001), ['K'.repeat(51)]: 'v', FunctionName: { Ref: 'Fn' } } },
-        { Name: 'Ok', RunOrder: 1, Configuration: { UserParameters: 'x'.repeat(1000) } },
-      ],
-    }])).toEqual([
-      'stage "production", action "Status Checks": the name is not a CodePipeline action name; expected letters, digits and . @ _ - (1 to 100 characters)',
-      'stage "production", action "Status Checks": Namespace "a.b" is not a CodePipeline namespace; expected letters, digits and @ _ - (1 to 100 characters)',
-      'stage "production", action "Status Checks": RunOrder 1000 is out of range; expected a whole number from 1 to 999',
-      'stage "production", action "Status Checks": Configuration.UserParameters has 1001 characters; CodePipeline allows 1 to 1000 per configuration value',
-      `stage "production", action "Status Checks": Configuration key "${'K'.repeat(51)}" has 51 characters; CodePipeline allows at most 50`,
+describe('pipelineLimitProblems on actions: CodePipeline\'s documented action limits', () => {
+  test('names the pipeline, the stage, the action, the value and the limit', () => {
+    expect(pipelineLimitProblems({
+      Name: 'myapp',
+      Stages: [{
+        Name: 'production',
+        Actions: [
+          { Name: 'Status Checks', RunOrder: 1000, Namespace: 'a.b', Configuration: { UserParameters: 'x'.repeat(1001), ['K'.repeat(51)]: 'v', Empty: '', FunctionName: { Ref: 'Fn' } } },
+          { Name: 'Ok', RunOrder: 1, Configuration: { UserParameters: 'x'.repeat(1000) } },
+        ],
+      }],
+    }, 'ddk.json')).toEqual([
+      'ddk.json: pipeline "myapp", stage "production": the action name "Status Checks" is not 1 to 100 letters, digits and . @ _ - (CodePipeline\'s name rule). Fix: shorten or rename it in ddk.json',
+      'ddk.json: pipeline "myapp", stage "production", action "Status Checks": the namespace "a.b" is not 1 to 100 letters, digits and @ _ - (CodePipeline\'s namespace rule). Fix: report this as a bug of ddk-pipelines',
+      'ddk.json: pipeline "myapp", stage "production", action "Status Checks": runOrder 1000 is outside 1 to 999. Fix: report this as a bug of ddk-pipelines',
+      'ddk.json: pipeline "myapp", stage "production", action "Status Checks": configuration value UserParameters is at least 1001 characters, more than the 1000 CodePipeline allows per value. Fix: shorten what this stage renders into it in ddk.json (commands, names, contexts), or split the stage',
+      `ddk.json: pipeline "myapp", stage "production", action "Status Checks": configuration key "${'K'.repeat(51)}" is longer than 50 characters. Fix: report this as a bug of ddk-pipelines`,
+      'ddk.json: pipeline "myapp", stage "production", action "Status Checks": configuration value Empty is empty, and CodePipeline refuses an empty value. Fix: give it a text in ddk.json, or leave the setting out',
     ]);
-    expect(pipelineActionLimitIssues(undefined)).toEqual([]);
+    expect(pipelineLimitProblems({}, 'ddk.json')).toEqual([]);
   });
 });
