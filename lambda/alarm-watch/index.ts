@@ -3,7 +3,8 @@ import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
 import { AwsAlarmReader, CodePipelineWatchJobs } from '../../lib/safety/alarm-reader';
-import { AlarmWatchDependencies, runAlarmWatch, safetyStages } from '../../lib/safety/alarm-watch';
+import { AlarmWatchDependencies, runAlarmWatch } from '../../lib/safety/alarm-watch';
+import { readSafetyStages } from '../../lib/safety/settings';
 import { jobAnsweringHandler } from '../job-handler';
 
 /*
@@ -18,7 +19,7 @@ let deps: AlarmWatchDependencies | undefined;
 function dependencies(context?: Context): AlarmWatchDependencies {
   if (deps === undefined) {
     deps = {
-      stages: safetyStages(),
+      stages: readSafetyStages(),
       // arn:aws:lambda:<region>:<account>:function:<name>
       cicdAccount: context?.invokedFunctionArn?.split(':')[4] || undefined,
       reader: new AwsAlarmReader(new STSClient({})),

@@ -1,4 +1,4 @@
-import { isObj, jsonVariable, show, str } from '../input-values';
+import { isObj, show, str } from '../input-values';
 import { SAFETY_LIMITS, SAFETY_STAGES_VARIABLE, SafetyActionParameters, SafetyStage, SafetyStages, SafetyTarget } from './shared';
 
 /*
@@ -248,32 +248,6 @@ export function parseSafetyParameters(raw: string | undefined): { ok: true; valu
   }
   if (issues.length > 0) return { ok: false, issues };
   return { ok: true, value: { pipeline: v.pipeline as string, stage: v.stage as string, executionId: v.executionId as string } };
-}
-
-const FIX = 'Fix: deploy the function through the construct that renders the alarm watch (it sets the variable from the plan)';
-
-/**
- * `DDK_SAFETY_STAGES` read and checked: stages with targets {id, account, region, lookupRoleArn,
- * alarms?} and soakMinutes within SAFETY_LIMITS. A malformed value is a deployment defect (throws).
- */
-export function safetyStages(env: NodeJS.ProcessEnv = process.env): SafetyStages {
-  const v = jsonVariable(env, SAFETY_STAGES_VARIABLE, 'safety stages ({"<stage>": {"targets": [...], "soakMinutes"}})', FIX);
-  const bad = (what: string) => new Error(`environment variable ${SAFETY_STAGES_VARIABLE}: ${what}. ${FIX}`);
-  if (!isObj(v)) throw bad(`${show(v)} is not an object by stage name`);
-  for (const [name, s] of Object.entries(v)) {
-    if (!isObj(s) || !Array.isArray(s.targets)) throw bad(`stage "${name}" is ${show(s)}; expected {"targets": [...]}`);
-    s.targets.forEach((t: unknown, i: number) => {
-      if (!isObj(t) || ['id', 'account', 'region', 'lookupRoleArn'].some(k => str(t[k]) === undefined)
-        || (t.alarms !== undefined && !(Array.isArray(t.alarms) && t.alarms.every(a => str(a) !== undefined)))) {
-        throw bad(`stage "${name}" targets[${i}] is ${show(t)}; expected {"id", "account", "region", "lookupRoleArn", "alarms": [names]}`);
-      }
-    });
-    if (s.soakMinutes !== undefined && !(Number.isInteger(s.soakMinutes)
-      && (s.soakMinutes as number) >= SAFETY_LIMITS.minSoakMinutes && (s.soakMinutes as number) <= SAFETY_LIMITS.maxSoakMinutes)) {
-      throw bad(`stage "${name}" soakMinutes is ${show(s.soakMinutes)}; expected whole minutes from ${SAFETY_LIMITS.minSoakMinutes} to ${SAFETY_LIMITS.maxSoakMinutes}`);
-    }
-  }
-  return v as SafetyStages;
 }
 
 /** The role session name of a watch: `ddk-alarm-watch-<stage>`, STS's characters, at most 64. */

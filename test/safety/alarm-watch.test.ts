@@ -1,8 +1,8 @@
 import {
-  AlarmReading, decideWatch, parseSafetyParameters, parseWatchToken, safetyStages, TargetReading, TRANSIENT_ERROR_MINUTES, WATCH_TEXT_LIMITS,
+  AlarmReading, decideWatch, parseSafetyParameters, parseWatchToken, TargetReading, TRANSIENT_ERROR_MINUTES, WATCH_TEXT_LIMITS,
   WatchInput, watchSessionName,
 } from '../../lib/safety/alarm-watch';
-import { SAFETY_LIMITS, SAFETY_STAGES_VARIABLE, SafetyTarget } from '../../lib/safety/shared';
+import { SafetyTarget } from '../../lib/safety/shared';
 
 /*
  * The alarm watch's decision and its input readers, as pure functions.
@@ -184,29 +184,6 @@ describe('UserParameters', () => {
     ['{"pipeline":"p","stage":" "}', ['UserParameters.stage: " " is not a non-empty string', 'UserParameters.executionId: undefined is not a non-empty string']],
   ])('%p refused', (raw, issues) => {
     expect(parseSafetyParameters(raw)).toEqual({ ok: false, issues });
-  });
-});
-
-describe('DDK_SAFETY_STAGES', () => {
-  const env = (v: unknown) => ({ [SAFETY_STAGES_VARIABLE]: JSON.stringify(v) });
-
-  test('stages with targets and soak minutes', () => {
-    const stages = { prod: { targets: [prod], soakMinutes: 30 }, dev: { targets: [{ ...dev, alarms: undefined }] } };
-    expect(safetyStages(env(stages))).toEqual(JSON.parse(JSON.stringify(stages)));
-  });
-
-  test.each<[string, Record<string, string>, string]>([
-    ['unset', {}, `environment variable ${SAFETY_STAGES_VARIABLE} is not set`],
-    ['not JSON', { [SAFETY_STAGES_VARIABLE]: '{' }, `environment variable ${SAFETY_STAGES_VARIABLE} is not JSON`],
-    ['an array', env([]), `environment variable ${SAFETY_STAGES_VARIABLE}: [] is not an object by stage name`],
-    ['a stage without targets', env({ prod: {} }), 'stage "prod" is {}; expected {"targets": [...]}'],
-    ['a target without a role', env({ prod: { targets: [{ id: 'a', account: '1', region: 'r' }] } }), 'stage "prod" targets[0] is {"id":"a","account":"1","region":"r"}; expected {"id", "account", "region", "lookupRoleArn", "alarms": [names]}'],
-    ['alarms not names', env({ prod: { targets: [{ ...prod, alarms: [''] }] } }), 'stage "prod" targets[0]'],
-    ['soak too long', env({ prod: { targets: [prod], soakMinutes: SAFETY_LIMITS.maxSoakMinutes + 1 } }), `stage "prod" soakMinutes is ${SAFETY_LIMITS.maxSoakMinutes + 1}; expected whole minutes from 1 to ${SAFETY_LIMITS.maxSoakMinutes}`],
-    ['soak not whole', env({ prod: { targets: [prod], soakMinutes: 1.5 } }), 'stage "prod" soakMinutes is 1.5'],
-  ])('%s: refused with the fix', (_n, e, message) => {
-    expect(() => safetyStages(e)).toThrow(message);
-    expect(() => safetyStages(e)).toThrow(/Fix: /);
   });
 });
 

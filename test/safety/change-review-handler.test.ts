@@ -10,6 +10,7 @@ import { OUTPUT_VARIABLES_BYTES } from '../../lib/safety/change-review';
 import {
   CHANGE_REVIEW_VARIABLES, ChangeReport, REPORT_BUCKET_VARIABLE, SAFETY_LIMITS, SAFETY_STAGES_VARIABLE, SafetyStages,
 } from '../../lib/safety/shared';
+import { encodeSafetyStages } from '../../lib/safety/settings';
 import { CODEPIPELINE_TEXT_LIMITS } from '../../lib/status-checks/gate';
 import { setEnvironment } from '../status-checks/local';
 
@@ -89,7 +90,8 @@ beforeAll(() => {
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
-    [SAFETY_STAGES_VARIABLE]: JSON.stringify(STAGES),
+    // as DeploymentSafety writes it at its largest: compressed, the lookup roles left to the reader to derive
+    [SAFETY_STAGES_VARIABLE]: encodeSafetyStages(JSON.parse(JSON.stringify(STAGES, (k, v) => k === 'lookupRoleArn' ? undefined : v)), 0),
     [REPORT_BUCKET_VARIABLE]: 'myapp-artifacts',
   });
   ({ handler, runChangeReviewJob, environmentDependencies } = require('../../lambda/change-review') as typeof Handler); // eslint-disable-line @typescript-eslint/no-require-imports

@@ -1,3 +1,4 @@
+import { readSafetyStages } from '../../../lib/safety/settings';
 import { simulate } from '../access';
 import { asArray, resourcesOf, Resolver } from '../cfn';
 import { Finding, FindingSink, show } from '../findings';
@@ -165,11 +166,13 @@ export async function checkSafetyAccess(stack: Input): Promise<Finding[]> {
   for (const fn of resourcesOf(stack.template, 'AWS::Lambda::Function')) {
     const raw = fn.properties.Environment?.Variables?.DDK_SAFETY_STAGES;
     if (raw === undefined) continue;
-    const stages = JSON.parse(resolver.string(raw) ?? JSON.stringify(resolver.resolveLoosely(raw)));
+    // read as the functions read it (compressed or not; lookup roles derived in the stack's region's partition)
+    const value = resolver.string(raw) ?? JSON.stringify(resolver.resolveLoosely(raw));
+    const stages = readSafetyStages({ DDK_SAFETY_STAGES: value, AWS_REGION: stack.region });
     const roleId = fn.properties.Role?.['Fn::GetAtt']?.[0];
     const identity = rolePolicies(stack, resolver, roleId);
     const principal = `arn:${partition}:iam::${stack.account}:role/${roleId}`;
-    const targets = Object.values<any>(stages).flatMap(s => s.targets);
+    const targets = Object.values(stages).flatMap(s => s.targets);
     const trust = (account: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:${partition}:iam::${stack.account}:root` }, Action: 'sts:AssumeRole', Resource: `arn:${partition}:iam::${account}:role/*` }] });
     const cases: Array<[string, string, string, 'Allowed' | 'Denied']> = [];
     for (const t of targets) {
