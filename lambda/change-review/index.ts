@@ -1,31 +1,34 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CloudFormationClient, DescribeTypeCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
-import { isObj, show, str } from '../../lib/input-values';
+import { isObj, jsonVariable, show, str } from '../../lib/input-values';
 import {
   ChangeReviewError, isStackMissing, OUTPUT_VARIABLES_BYTES, reviewStage, s3ConsoleUrl, sessionName, TargetReader,
 } from '../../lib/safety/change-review';
-import { readNestedAssemblies, Template } from '../../lib/safety/cloud-assembly';
+import { readNestedAssemblies, Template, ZipSource } from '../../lib/safety/cloud-assembly';
 import {
   CHANGE_REVIEW_VARIABLES, REPORT_BUCKET_VARIABLE, reportKey, SAFETY_STAGES_VARIABLE, SafetyActionParameters, SafetyStages, SafetyTarget,
 } from '../../lib/safety/shared';
-import { readSafetyStages } from '../../lib/safety/settings';
 import { CODEPIPELINE_TEXT_LIMITS, fit } from '../../lib/status-checks/gate';
 import { JobHandlerOutcome, jobAnsweringHandler } from '../job-handler';
 
 /*
  * The change review: a CodePipeline Lambda invoke action in the CICD account. A thin adapter over
  * lib/safety/change-review.ts: reads the job (UserParameters = SafetyActionParameters, one input
- * artifact = the zipped cloud assembly, read with the function's own role), assumes each target's
+ * artifact = the zipped cloud assembly, read with the function's own role by byte ranges: one
+ * HeadObject for its size and ETag, then ranged GetObjects of only the zip's end records, central
+ * directory and the entries the review needs — the count is in lib/safety/cloud-assembly.ts; the
+ * artifact is never held whole), assumes each target's
  * CDK lookup role, reads the deployed templates (GetTemplate, Original) and resource schemas
  * (DescribeType), writes the report (JSON) to the report bucket, and answers the job with the
  * output variables Summary, ReportUrl and ReportUri; any failure fails the job with what, where
  * and how to fix. The raw event is never logged (it carries artifact credentials).
  *
- * IAM the function needs: s3:GetObject on the artifact bucket's objects, s3:PutObject on
+ * IAM the function needs: s3:GetObject on the artifact bucket's objects (it authorizes HeadObject
+ * and ranged GetObject too: S3 has no separate action for either), s3:PutObject on
  * <bucket>/ddk-change-reviews/*, kms:Decrypt and kms:GenerateDataKey on the artifact key,
  * sts:AssumeRole on the targets' lookup roles, codepipeline:PutJobSuccessResult and
  * codepipeline:PutJobFailureResult (resource "*": IAM has no resource type for them).
@@ -58,13 +61,14 @@ const FIX_SETTINGS = 'The ChangeReview construct writes it. Fix: redeploy the pi
 
 /** The dependencies from the function's environment. */
 export function environmentDependencies(env: NodeJS.ProcessEnv = process.env): HandlerDependencies {
-  const stages = readSafetyStages(env);
+  const stages = jsonVariable(env, SAFETY_STAGES_VARIABLE, 'safety settings (SafetyStages: stage name to targets)', FIX_SETTINGS);
+  if (!isObj(stages)) throw new Error(`environment variable ${SAFETY_STAGES_VARIABLE} is ${show(stages)}; expected a JSON object of stages. ${FIX_SETTINGS}`);
   const bucket = str(env[REPORT_BUCKET_VARIABLE]);
   if (!bucket) throw new Error(`environment variable ${REPORT_BUCKET_VARIABLE} is not set; expected the report bucket's name. ${FIX_SETTINGS}`);
   const region = str(env.AWS_REGION) ?? str(env.AWS_DEFAULT_REGION);
   if (!region) throw new Error('environment variable AWS_REGION is not set (Lambda sets it)');
   return {
-    stages,
+    stages: stages as SafetyStages,
     bucket,
     region,
     s3: new S3Client({}),
@@ -117,15 +121,42 @@ function parseJob(event: unknown): ParsedJob | undefined {
   return { id, accountId, parameters, artifact: { bucket, key } };
 }
 
-async function readArtifact(deps: HandlerDependencies, bucket: string, key: string): Promise<Uint8Array> {
+const FIX_ARTIFACT = 'Fix: the function needs s3:GetObject on the artifact bucket and kms:Decrypt on its key (the ChangeReview construct grants both); retry the stage';
+
+function artifactError(bucket: string, key: string, e: unknown): ChangeReviewError {
+  return new ChangeReviewError(`Change review cannot read the synth artifact s3://${bucket}/${key}: ${(e as Error).name}: ${(e as Error).message}. ${FIX_ARTIFACT}`);
+}
+
+/**
+ * The synth artifact as a zip read by byte ranges: HeadObject for its size and ETag, then one
+ * GetObject per range (`Range: bytes=start-end`, both inclusive; S3 serves one range per request)
+ * with `IfMatch` the ETag, so every range comes from the same object version (a changed object
+ * fails with 412 PreconditionFailed instead of mixing two zips).
+ */
+async function artifactSource(deps: HandlerDependencies, bucket: string, key: string): Promise<ZipSource> {
+  let size: number | undefined;
+  let etag: string | undefined;
   try {
-    const out = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    if (!out.Body) throw new Error('the object has no body');
-    return await out.Body.transformToByteArray();
+    const head = await deps.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    size = head.ContentLength;
+    etag = head.ETag;
   } catch (e) {
-    throw new ChangeReviewError(`Change review cannot read the synth artifact s3://${bucket}/${key}: ${(e as Error).name}: ${(e as Error).message}. `
-      + 'Fix: the function needs s3:GetObject on the artifact bucket and kms:Decrypt on its key (the ChangeReview construct grants both); retry the stage');
+    throw artifactError(bucket, key, e);
   }
+  if (size === undefined || !etag) throw artifactError(bucket, key, new Error(`HeadObject returned no ${size === undefined ? 'ContentLength' : 'ETag'}`));
+  return {
+    size,
+    async read(start, end) {
+      try {
+        const out = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}`, IfMatch: etag }));
+        if (!out.Body) throw new Error(`the object has no body for bytes ${start}-${end}`);
+        return await out.Body.transformToByteArray();
+      } catch (e) {
+        // thrown inside the review, which prefixes "Change review of stage <stage> cannot read the synth artifact: "
+        throw new Error(`GetObject s3://${bucket}/${key} bytes ${start}-${end}: ${(e as Error).name}: ${(e as Error).message}. ${FIX_ARTIFACT}`);
+      }
+    },
+  };
 }
 
 /** A reader of one target through its lookup role: one AssumeRole, clients per region. */
@@ -201,7 +232,7 @@ export async function runChangeReviewJob(event: unknown, deps: HandlerDependenci
     return { input, summaries: [message] };
   }
   try {
-    const assembly = await readArtifact(deps, job.artifact.bucket, job.artifact.key);
+    const assembly = await artifactSource(deps, job.artifact.bucket, job.artifact.key);
     const report = await reviewStage(
       { parameters: p, stage, assembly, cicdAccount: job.accountId },
       { reader: targetReader(deps, p), now: deps.now, readAssemblies: readNestedAssemblies },

@@ -1,23 +1,23 @@
 import { CloudFormationClient, DescribeTypeCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { strToU8, zipSync } from 'fflate';
+import { strToU8, zipSync, Zippable } from 'fflate';
 import { appStack, appStackChanged, queueStack, SCHEMAS, tableStack } from './fixtures/change-review';
 import type * as Handler from '../../lambda/change-review';
 import { OUTPUT_VARIABLES_BYTES } from '../../lib/safety/change-review';
 import {
   CHANGE_REVIEW_VARIABLES, ChangeReport, REPORT_BUCKET_VARIABLE, SAFETY_LIMITS, SAFETY_STAGES_VARIABLE, SafetyStages,
 } from '../../lib/safety/shared';
-import { encodeSafetyStages } from '../../lib/safety/settings';
 import { CODEPIPELINE_TEXT_LIMITS } from '../../lib/status-checks/gate';
 import { setEnvironment } from '../status-checks/local';
 
 /*
  * The change review handler as CodePipeline runs it: a job event in (UserParameters, the synth
  * artifact in S3), STS, CloudFormation and S3 through aws-sdk-client-mock, PutJobSuccessResult
- * with the output variables or PutJobFailureResult out. The artifact is a real zip (fflate).
+ * with the output variables or PutJobFailureResult out. The artifact is a real zip (fflate), served
+ * by byte ranges as S3 serves `Range: bytes=start-end` (both ends inclusive).
  */
 
 const s3 = mockClient(S3Client);
@@ -47,16 +47,47 @@ function manifest(env: string, stacks: Record<string, string>): Uint8Array {
   }));
 }
 
-/** The synth artifact as CodeBuild zips cdk.out (base-directory cdk.out). */
-function artifact(): Uint8Array {
-  return zipSync({
+/** The synth artifact's files as CodeBuild zips cdk.out (base-directory cdk.out). */
+function zipContents(): Zippable {
+  return {
     'manifest.json': strToU8('{"version":"48.0.0","artifacts":{}}'),
     'assembly-dev/manifest.json': manifest('aws://111111111111/eu-west-1', { 'dev-App': 'devApp.template.json', 'dev-Queue': 'devQueue.template.json' }),
     'assembly-dev/devApp.template.json': strToU8(JSON.stringify(appStackChanged())),
     'assembly-dev/devQueue.template.json': strToU8(JSON.stringify(queueStack())),
     'assembly-prod/manifest.json': manifest('aws://222222222222/us-east-1', { 'prod-Table': 'prodTable.template.json' }),
     'assembly-prod/prodTable.template.json': strToU8(JSON.stringify(tableStack())),
+  };
+}
+
+function artifact(): Uint8Array {
+  return zipSync(zipContents());
+}
+
+const ETAG = '"3858f62230ac3c915f300c664312c11f-2"';
+
+/** The artifact `zip` in S3: HeadObject and ranged GetObject as S3 answers them (206, Content-Range). */
+function serve(zip: Uint8Array): void {
+  s3.on(HeadObjectCommand).resolves({ ContentLength: zip.length, ETag: ETAG, AcceptRanges: 'bytes' });
+  s3.on(GetObjectCommand).callsFake(async (input) => {
+    const m = /^bytes=(\d+)-(\d+)$/.exec(String(input.Range));
+    if (!m || input.IfMatch !== ETAG) throw new Error(`expected a ranged GetObject with IfMatch, got ${JSON.stringify(input)}`);
+    const [start, end] = [Number(m[1]), Math.min(Number(m[2]), zip.length - 1)];
+    const body = zip.slice(start, end + 1);
+    return { Body: { transformToByteArray: async () => body } as any, ContentLength: body.length, ContentRange: `bytes ${start}-${end}/${zip.length}` };
   });
+}
+
+/** Each entry's bytes (local header and data: "start-end" inclusive) in a zip fflate wrote. */
+function entryRegions(zip: Uint8Array): Map<string, [number, number]> {
+  const v = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  const regions = new Map<string, [number, number]>();
+  for (let p = 0; v.getUint32(p, true) === 0x04034b50;) {
+    const n = v.getUint16(p + 26, true);
+    const end = p + 30 + n + v.getUint16(p + 28, true) + v.getUint32(p + 18, true);
+    regions.set(new TextDecoder().decode(zip.subarray(p + 30, p + 30 + n)), [p, end - 1]);
+    p = end;
+  }
+  return regions;
 }
 
 function jobEvent(userParameters: unknown = { pipeline: 'myapp', stage: 'prod', executionId: EXECUTION }, inputArtifacts?: unknown[]): unknown {
@@ -90,8 +121,7 @@ beforeAll(() => {
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
-    // as DeploymentSafety writes it at its largest: compressed, the lookup roles left to the reader to derive
-    [SAFETY_STAGES_VARIABLE]: encodeSafetyStages(JSON.parse(JSON.stringify(STAGES, (k, v) => k === 'lookupRoleArn' ? undefined : v)), 0),
+    [SAFETY_STAGES_VARIABLE]: JSON.stringify(STAGES),
     [REPORT_BUCKET_VARIABLE]: 'myapp-artifacts',
   });
   ({ handler, runChangeReviewJob, environmentDependencies } = require('../../lambda/change-review') as typeof Handler); // eslint-disable-line @typescript-eslint/no-require-imports
@@ -105,7 +135,7 @@ function missing(stack: string): Error {
 
 beforeEach(() => {
   for (const m of [s3, sts, cfn, codePipeline]) m.reset();
-  s3.on(GetObjectCommand).resolves({ Body: { transformToByteArray: async () => artifact() } as any });
+  serve(artifact());
   s3.on(PutObjectCommand).resolves({});
   sts.on(AssumeRoleCommand).callsFake(async (input) => ({
     Credentials: { AccessKeyId: `AKIA-${input.RoleArn.split(':')[4]}`, SecretAccessKey: 's', SessionToken: 't', Expiration: new Date() },
@@ -129,8 +159,17 @@ function failure(): { type: string; message: string } {
 test('reviews the stage: reads the artifact, assumes each lookup role, reads templates and schemas in the targets\' regions, writes the report, answers with the variables', async () => {
   await handler(jobEvent());
 
-  // THEN the artifact is read with the function's own role
-  expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: 'myapp-artifacts', Key: 'myapp/Synth_Outp/AbCdEf1' }]);
+  // THEN the artifact is read with the function's own role, by ranges of the same object version:
+  // its size, the tail (the whole of this small zip), then each needed manifest and template
+  const zip = artifact();
+  const object = { Bucket: 'myapp-artifacts', Key: 'myapp/Synth_Outp/AbCdEf1' };
+  expect(s3.commandCalls(HeadObjectCommand).map((c) => c.args[0].input)).toEqual([object]);
+  const regions = entryRegions(zip);
+  expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input)).toEqual([
+    `bytes=0-${zip.length - 1}`,
+    ...['assembly-dev/manifest.json', 'assembly-prod/manifest.json', 'assembly-dev/devApp.template.json', 'assembly-dev/devQueue.template.json', 'assembly-prod/prodTable.template.json']
+      .map((n) => `bytes=${regions.get(n)!.join('-')}`),
+  ].map((Range) => ({ ...object, Range, IfMatch: ETAG })));
   // AND each target's lookup role is assumed once, the session naming pipeline and stage
   expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input)).toEqual([
     { RoleArn: DEV_ROLE, RoleSessionName: 'ddk-review-myapp-prod', DurationSeconds: 900 },
@@ -214,15 +253,58 @@ test('throttling of GetTemplate (after the SDK\'s retries) fails the job: retry 
 });
 
 test('an unreadable artifact fails the job: what, where, fix', async () => {
-  s3.on(GetObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+  const fix = 'Fix: the function needs s3:GetObject on the artifact bucket and kms:Decrypt on its key (the ChangeReview construct grants both); retry the stage';
+  // HeadObject denied (S3 authorizes HEAD with s3:GetObject; a HEAD error has no body, so the SDK names it by status)
+  s3.on(HeadObjectCommand).rejects(Object.assign(new Error('UnknownError'), { name: '403' }));
   await handler(jobEvent());
-  expect(failure().message).toBe('Change review cannot read the synth artifact s3://myapp-artifacts/myapp/Synth_Outp/AbCdEf1: AccessDenied: Access Denied. '
-    + 'Fix: the function needs s3:GetObject on the artifact bucket and kms:Decrypt on its key (the ChangeReview construct grants both); retry the stage');
-  s3.reset();
-  s3.on(GetObjectCommand).resolves({ Body: { transformToByteArray: async () => strToU8('<html>not a zip</html>') } as any });
+  expect(failure().message).toBe(`Change review cannot read the synth artifact s3://myapp-artifacts/myapp/Synth_Outp/AbCdEf1: 403: UnknownError. ${fix}`);
+  expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+  // a ranged GetObject denied
+  serve(artifact());
+  s3.on(GetObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+  codePipeline.resetHistory();
+  await handler(jobEvent());
+  const whole = `bytes 0-${artifact().length - 1}`;
+  expect(failure().message).toBe(`Change review of stage prod cannot read the synth artifact: GetObject s3://myapp-artifacts/myapp/Synth_Outp/AbCdEf1 ${whole}: AccessDenied: Access Denied. ${fix}`);
+  // the object replaced between reads: IfMatch fails with 412
+  serve(artifact());
+  s3.on(GetObjectCommand, { Range: `bytes=0-${artifact().length - 1}` }).rejects(Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), { name: 'PreconditionFailed' }));
+  codePipeline.resetHistory();
+  await handler(jobEvent());
+  expect(failure().message).toBe(`Change review of stage prod cannot read the synth artifact: GetObject s3://myapp-artifacts/myapp/Synth_Outp/AbCdEf1 ${whole}: PreconditionFailed: `
+    + `At least one of the pre-conditions you specified did not hold. ${fix}`);
+  // not a zip
+  serve(strToU8('<html>not a zip, but longer than an end record</html>'));
   codePipeline.resetHistory();
   await handler(jobEvent());
   expect(failure().message).toMatch(/^Change review of stage prod cannot read the synth artifact: the artifact is not a readable zip/);
+  // HeadObject without a ContentLength
+  s3.on(HeadObjectCommand).resolves({ ETag: ETAG });
+  codePipeline.resetHistory();
+  await handler(jobEvent());
+  expect(failure().message).toBe(`Change review cannot read the synth artifact s3://myapp-artifacts/myapp/Synth_Outp/AbCdEf1: Error: HeadObject returned no ContentLength. ${fix}`);
+});
+
+test('a large artifact: its assets\' bytes are never requested', async () => {
+  // GIVEN 2 MB of assets and 2,000 asset files besides the assemblies
+  const assets = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`asset.${i}/index.js`, strToU8(`exports.n = ${i};`)]));
+  const big = new Uint8Array(2_000_000).map((_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 1e6) % 256);
+  const zip = zipSync({ ...zipContents(), ...assets, 'asset.big/layer.tar': big });
+  serve(zip);
+  await handler(jobEvent());
+  expect(codePipeline.commandCalls(PutJobSuccessResultCommand)).toHaveLength(1);
+  // THEN 1 HeadObject and 2 + 5 ranged GETs (tail, central directory, 2 manifests, 3 templates)
+  expect(s3.commandCalls(HeadObjectCommand)).toHaveLength(1);
+  const ranges = s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Range!);
+  expect(ranges).toHaveLength(7);
+  const requested = ranges.reduce((n, r) => { const [a, b] = r.slice(6).split('-').map(Number); return n + b - a + 1; }, 0);
+  expect(requested).toBeLessThan(300_000);
+  const regions = entryRegions(zip);
+  const wanted = new Set(Object.keys(zipContents()).filter((n) => n !== 'manifest.json'));
+  for (const [name, [start, end]] of regions) {
+    if (wanted.has(name)) continue;
+    expect(ranges.filter((r) => { const [a, b] = r.slice(6).split('-').map(Number); return a <= end && start <= b; })).toEqual([]);
+  }
 });
 
 test('a report that cannot be written fails the job', async () => {
