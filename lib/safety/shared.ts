@@ -81,8 +81,10 @@ export function reportKey(pipeline: string, executionId: string, stage: string):
 
 /**
  * The function environment of the change review and the alarm watch: `DDK_SAFETY_STAGES` holds
- * `SafetyStages` as JSON (one entry per plan stage with a change review or alarm watch), so the
- * actions' UserParameters carry only the stage's name (CodePipeline's 1,000 characters per value).
+ * `SafetyStages` (one entry per plan stage with a change review or alarm watch), so the actions'
+ * UserParameters carry only the stage's name (CodePipeline's 1,000 characters per value). Its
+ * encoding (lookup roles by qualifier, `deflate:` when the JSON does not fit Lambda's 4 KB) is
+ * lib/safety/settings.ts's: write and read it only there.
  */
 export const SAFETY_STAGES_VARIABLE = 'DDK_SAFETY_STAGES';
 /** The bucket the change review writes its reports to (the artifact bucket). */
