@@ -4,11 +4,12 @@ import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultComm
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
-import { isObj, jsonVariable, show, str } from '../../lib/input-values';
+import { isObj, show, str } from '../../lib/input-values';
 import {
   ChangeReviewError, isStackMissing, OUTPUT_VARIABLES_BYTES, reviewStage, s3ConsoleUrl, sessionName, TargetReader,
 } from '../../lib/safety/change-review';
 import { readNestedAssemblies, Template, ZipSource } from '../../lib/safety/cloud-assembly';
+import { readSafetyStages } from '../../lib/safety/settings';
 import {
   CHANGE_REVIEW_VARIABLES, REPORT_BUCKET_VARIABLE, reportKey, SAFETY_STAGES_VARIABLE, SafetyActionParameters, SafetyStages, SafetyTarget,
 } from '../../lib/safety/shared';
@@ -61,14 +62,13 @@ const FIX_SETTINGS = 'The ChangeReview construct writes it. Fix: redeploy the pi
 
 /** The dependencies from the function's environment. */
 export function environmentDependencies(env: NodeJS.ProcessEnv = process.env): HandlerDependencies {
-  const stages = jsonVariable(env, SAFETY_STAGES_VARIABLE, 'safety settings (SafetyStages: stage name to targets)', FIX_SETTINGS);
-  if (!isObj(stages)) throw new Error(`environment variable ${SAFETY_STAGES_VARIABLE} is ${show(stages)}; expected a JSON object of stages. ${FIX_SETTINGS}`);
+  const stages = readSafetyStages(env);
   const bucket = str(env[REPORT_BUCKET_VARIABLE]);
   if (!bucket) throw new Error(`environment variable ${REPORT_BUCKET_VARIABLE} is not set; expected the report bucket's name. ${FIX_SETTINGS}`);
   const region = str(env.AWS_REGION) ?? str(env.AWS_DEFAULT_REGION);
   if (!region) throw new Error('environment variable AWS_REGION is not set (Lambda sets it)');
   return {
-    stages: stages as SafetyStages,
+    stages,
     bucket,
     region,
     s3: new S3Client({}),

@@ -6,9 +6,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { CodePipelineActionFactoryResult, FileSet, ICodePipelineActionFactory, ProduceActionOptions, Step } from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
+import { COMPRESSED_PREFIX, DEFAULT_QUALIFIER, encodeSafetyStages, lookupRoleArn, SafetyStageSettings, SafetyTargetSetting } from './settings';
 import {
-  ACTION_NAMES, ALARM_WATCH_HANDLER, CHANGE_REVIEW_HANDLER, changeReviewNamespace, lookupRoleName, REPORT_BUCKET_VARIABLE, REPORT_PREFIX,
-  SAFETY_STAGES_VARIABLE, SafetyActionParameters, SafetyStage, SafetyStages,
+  ACTION_NAMES, ALARM_WATCH_HANDLER, CHANGE_REVIEW_HANDLER, changeReviewNamespace, REPORT_BUCKET_VARIABLE, REPORT_PREFIX,
+  SAFETY_STAGES_VARIABLE, SafetyActionParameters,
 } from './shared';
 import { watchesTargetAlarms } from './stage-conditions';
 import { handlerCode } from '../lambda-assets';
@@ -17,8 +18,6 @@ import type { ArtifactStore } from '../pipelines/artifact-store';
 
 /** Bytes Lambda allows for all of a function's environment variables (names and values). */
 const ENVIRONMENT_BYTES = 4096;
-/** The longest partition name (`aws-us-gov`): how long a partition token can render. */
-const LONGEST_PARTITION = 'aws-us-gov';
 /** An S3 bucket name has at most 63 characters. */
 const LONGEST_BUCKET_NAME = 63;
 const NODE_OPTIONS = '--enable-source-maps';
@@ -60,8 +59,9 @@ export interface DeploymentSafetyProps {
  *   roles for the stage's soak time and fails the stage (which then rolls back) on an alarm in ALARM.
  *
  * Both functions read their stages' settings from `DDK_SAFETY_STAGES` (`SafetyStages`: each
- * function only the stages and targets it serves); the actions' UserParameters name the pipeline,
- * the stage and the execution (`SafetyActionParameters`). Each function's role may assume exactly
+ * function only the stages and targets it serves; lookup roles named by their qualifier, the JSON
+ * deflate-compressed when it does not fit Lambda's 4 KB: lib/safety/settings.ts); the actions'
+ * UserParameters name the pipeline, the stage and the execution (`SafetyActionParameters`). Each function's role may assume exactly
  * its stages' targets' lookup roles; the change review's may also read the artifact bucket, write
  * under `ddk-change-reviews/` and use the artifact key through S3.
  *
@@ -118,18 +118,16 @@ export class DeploymentSafety extends Construct {
 
     const logGroupNames: string[] = [];
     if (reviewStages.length > 0) {
-      const stages: SafetyStages = {};
+      const stages: SafetyStageSettings = {};
       for (const s of reviewStages) {
-        stages[s.name] = { targets: s.targets.map(t => ({ ...targetOf(stack, t), assembly: assemblyOf(props.assemblies, t, s) })) };
+        stages[s.name] = { targets: s.targets.map(t => ({ ...targetOf(t), assembly: assemblyOf(props.assemblies, t, s) })) };
       }
       const logGroupName = `/ddk-pipelines/${plan.cicdStackName}/change-review`;
       logGroupNames.push(logGroupName);
-      const environment = {
-        [SAFETY_STAGES_VARIABLE]: stack.toJsonString(stages),
+      const environment = safetyEnvironment(plan, 'change review', stages, {
         [REPORT_BUCKET_VARIABLE]: props.artifacts.bucket.bucketName,
         NODE_OPTIONS,
-      };
-      checkEnvironment(plan, 'change review', environment, stages);
+      });
       const fn = this.changeReviewFunction = this.handler('ChangeReview', CHANGE_REVIEW_HANDLER, {
         description: `Change reviews of pipeline ${plan.name}: what each stage's deployments will change, before its approval`,
         logGroupName,
@@ -172,18 +170,17 @@ export class DeploymentSafety extends Construct {
       });
     }
     if (watchStages.length > 0) {
-      const stages: SafetyStages = {};
+      const stages: SafetyStageSettings = {};
       for (const s of watchStages) {
         const alarms = new Map(s.alarms!.targets.map(t => [t.targetId, t.alarms]));
         stages[s.name] = {
-          targets: s.targets.filter(t => alarms.has(t.id)).map(t => ({ ...targetOf(stack, t), alarms: [...alarms.get(t.id)!] })),
+          targets: s.targets.filter(t => alarms.has(t.id)).map(t => ({ ...targetOf(t), alarms: [...alarms.get(t.id)!] })),
           soakMinutes: s.alarms!.soakMinutes,
         };
       }
       const logGroupName = `/ddk-pipelines/${plan.cicdStackName}/alarm-watch`;
       logGroupNames.push(logGroupName);
-      const environment = { [SAFETY_STAGES_VARIABLE]: stack.toJsonString(stages), NODE_OPTIONS };
-      checkEnvironment(plan, 'alarm watch', environment, stages);
+      const environment = safetyEnvironment(plan, 'alarm watch', stages, { NODE_OPTIONS });
       const fn = this.alarmWatchFunction = this.handler('AlarmWatch', ALARM_WATCH_HANDLER, {
         description: `Alarm watches of pipeline ${plan.name}: the targets' alarms after a stage's deployments, for its soak time`,
         logGroupName,
@@ -308,7 +305,7 @@ export class DeploymentSafety extends Construct {
   /** sts:AssumeRole on exactly the lookup roles of the stages' targets (each named once). */
   private grantLookupRoles(fn: lambda.Function, stages: PlanStage[]): void {
     const stack = Stack.of(this);
-    const arns = [...new Set(stages.flatMap(s => s.targets).map(t => lookupRoleArn(stack, t)))];
+    const arns = [...new Set(stages.flatMap(s => s.targets).map(t => lookupRoleArn(stack.partition, t.account, t.region, qualifierOf(t))))];
     fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'AssumeLookupRoles', actions: ['sts:AssumeRole'], resources: arns }));
   }
 
@@ -379,13 +376,15 @@ class SafetyStep extends Step implements ICodePipelineActionFactory {
   }
 }
 
-/** The ARN of a target's CDK lookup role (`cdk-<qualifier>-lookup-role-<account>-<region>`). */
-function lookupRoleArn(stack: Stack, t: PlanTarget): string {
-  return `arn:${stack.partition}:iam::${t.account}:role/${lookupRoleName(t.account, t.region, t.environment.bootstrapQualifier ?? 'hnb659fds')}`;
+/** The bootstrap qualifier of a target's environment (its lookup role's). */
+function qualifierOf(t: PlanTarget): string {
+  return t.environment.bootstrapQualifier ?? DEFAULT_QUALIFIER;
 }
 
-function targetOf(stack: Stack, t: PlanTarget): Omit<SafetyStage['targets'][number], 'assembly' | 'alarms'> {
-  return { id: t.id, account: t.account, region: t.region, lookupRoleArn: lookupRoleArn(stack, t) };
+/** A target in `DDK_SAFETY_STAGES`: its lookup role named by its qualifier, only when not the default. */
+function targetOf(t: PlanTarget): SafetyTargetSetting {
+  const qualifier = qualifierOf(t);
+  return { id: t.id, account: t.account, region: t.region, ...(qualifier !== DEFAULT_QUALIFIER ? { qualifier } : {}) };
 }
 
 function assemblyOf(assemblies: { [id: string]: string }, t: PlanTarget, s: PlanStage): string {
@@ -415,17 +414,23 @@ function checkNamespaces(plan: DeliveryPlan, stages: PlanStage[]): void {
 }
 
 /**
- * Refuses an environment Lambda would refuse (4 KB of names and values), with the settings
- * measured at their longest: the partition as `aws-us-gov`, the bucket name as 63 characters.
+ * A function's environment with `DDK_SAFETY_STAGES` encoded to fit Lambda's 4 KB of names and
+ * values (the other variables measured at their longest: a bucket name token as 63 characters):
+ * the JSON, or compressed when the JSON does not fit. Refuses settings that do not fit even
+ * compressed, naming the stages, the number of targets and the fix.
  */
-function checkEnvironment(plan: DeliveryPlan, what: string, environment: Record<string, string>, stages: SafetyStages): void {
-  const settings = Buffer.byteLength(JSON.stringify(stages).replace(/\$\{Token\[[^\]]*\]\}/g, LONGEST_PARTITION));
-  let total = 0;
-  for (const [name, value] of Object.entries(environment)) {
-    const size = name === SAFETY_STAGES_VARIABLE ? settings : Token.isUnresolved(value) ? LONGEST_BUCKET_NAME : Buffer.byteLength(value);
-    total += Buffer.byteLength(name) + size;
+function safetyEnvironment(plan: DeliveryPlan, what: string, stages: SafetyStageSettings, others: Record<string, string>): Record<string, string> {
+  let othersBytes = 0;
+  for (const [name, value] of Object.entries(others)) {
+    othersBytes += Buffer.byteLength(name) + (Token.isUnresolved(value) ? LONGEST_BUCKET_NAME : Buffer.byteLength(value));
   }
-  if (total > ENVIRONMENT_BYTES) {
-    throw new Error(`${plan.config.file}: pipeline.stages: the ${what}'s settings (${Object.keys(stages).map(s => `"${s}"`).join(', ')}: targets, lookup roles${what === 'alarm watch' ? ', alarm names' : ', assemblies'}) take ${settings} bytes of the ${what} function's environment, more than the ${ENVIRONMENT_BYTES - total + settings} bytes left of the ${ENVIRONMENT_BYTES} bytes (4 KB) Lambda allows for a function's environment variables. Fix: shorten environment ids${what === 'alarm watch' ? ' and alarm names, or watch fewer alarms (a composite alarm per environment)' : ', or review fewer stages'} in ddk.json`);
+  const budget = ENVIRONMENT_BYTES - othersBytes - Buffer.byteLength(SAFETY_STAGES_VARIABLE);
+  const json = JSON.stringify(stages);
+  const value = encodeSafetyStages(stages, budget);
+  const bytes = Buffer.byteLength(value);
+  if (bytes > budget) {
+    const targets = Object.values(stages).reduce((n, s) => n + s.targets.length, 0);
+    throw new Error(`${plan.config.file}: pipeline.stages: the ${what}'s settings (${Object.keys(stages).map(s => `"${s}"`).join(', ')}: ${targets} targets${what === 'alarm watch' ? ' with their alarm names' : ' with their assemblies'}) take ${bytes} bytes of the ${what} function's environment compressed (${COMPRESSED_PREFIX}, base64; ${Buffer.byteLength(json)} bytes as JSON), more than the ${budget} bytes left of the ${ENVIRONMENT_BYTES} bytes (4 KB) Lambda allows for a function's environment variables. Fix: ${what === 'alarm watch' ? 'shorten environment ids and alarm names, or watch fewer alarms (a composite alarm per environment)' : 'shorten environment ids, or review fewer stages'}, or give fewer of the ${targets} targets a${what === 'alarm watch' ? 'n alarm watch' : ' change review'} in ddk.json`);
   }
+  return { [SAFETY_STAGES_VARIABLE]: value, ...others };
 }

@@ -7,6 +7,7 @@ import { strToU8, zipSync, Zippable } from 'fflate';
 import { appStack, appStackChanged, queueStack, SCHEMAS, tableStack } from './fixtures/change-review';
 import type * as Handler from '../../lambda/change-review';
 import { OUTPUT_VARIABLES_BYTES } from '../../lib/safety/change-review';
+import { encodeSafetyStages } from '../../lib/safety/settings';
 import {
   CHANGE_REVIEW_VARIABLES, ChangeReport, REPORT_BUCKET_VARIABLE, SAFETY_LIMITS, SAFETY_STAGES_VARIABLE, SafetyStages,
 } from '../../lib/safety/shared';
@@ -121,7 +122,8 @@ beforeAll(() => {
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
-    [SAFETY_STAGES_VARIABLE]: JSON.stringify(STAGES),
+    // as DeploymentSafety writes it at its largest: compressed, the lookup roles left to the reader to derive
+    [SAFETY_STAGES_VARIABLE]: encodeSafetyStages(JSON.parse(JSON.stringify(STAGES, (k, v) => k === 'lookupRoleArn' ? undefined : v)), 0),
     [REPORT_BUCKET_VARIABLE]: 'myapp-artifacts',
   });
   ({ handler, runChangeReviewJob, environmentDependencies } = require('../../lambda/change-review') as typeof Handler); // eslint-disable-line @typescript-eslint/no-require-imports

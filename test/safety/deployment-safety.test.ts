@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { CfnWaitConditionHandle, Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { DeploymentSafety, IApplicationFactory } from '../../lib';
+import { COMPRESSED_PREFIX, readSafetyStages } from '../../lib/safety/settings';
 import { CHANGE_REVIEW_VARIABLES, REPORT_BUCKET_VARIABLE, SAFETY_STAGES_VARIABLE } from '../../lib/safety/shared';
 import { environments, exampleDdkJson, render, synthWithNag } from '../helpers';
 
@@ -135,7 +137,6 @@ describe.each(STRATEGIES)('%s: a reviewed, windowed and watched stage', strategy
   test('each function reads exactly its stages\' settings from DDK_SAFETY_STAGES (Node.js 22)', () => {
     const [, review] = resourceOfType(json, 'AWS::Lambda::Function', 'SafetyChangeReviewFunction');
     const [, watch] = resourceOfType(json, 'AWS::Lambda::Function', 'SafetyAlarmWatchFunction');
-    const lookup = (account: string, region: string) => `arn:aws:iam::${account}:role/cdk-hnb659fds-lookup-role-${account}-${region}`;
     expect(review.Properties.Runtime).toBe('nodejs22.x');
     expect(watch.Properties.Runtime).toBe('nodejs22.x');
     const bucketId = resourceOfType(json, 'AWS::S3::Bucket', 'ArtifactsBucket')[0];
@@ -144,8 +145,9 @@ describe.each(STRATEGIES)('%s: a reviewed, windowed and watched stage', strategy
     expect(JSON.parse(review.Properties.Environment.Variables[SAFETY_STAGES_VARIABLE])).toEqual({
       production: {
         targets: [
-          { id: 'prod-eu', account: '333333333333', region: 'eu-west-1', lookupRoleArn: lookup('333333333333', 'eu-west-1'), assembly: 'assembly-myapp-pipeline-Delivery-prod-eu' },
-          { id: 'prod-us', account: '444444444444', region: 'us-east-1', lookupRoleArn: lookup('444444444444', 'us-east-1'), assembly: 'assembly-myapp-pipeline-Delivery-prod-us' },
+          // the default-qualifier lookup roles are derived by the reader (lib/safety/settings.ts)
+          { id: 'prod-eu', account: '333333333333', region: 'eu-west-1', assembly: 'assembly-myapp-pipeline-Delivery-prod-eu' },
+          { id: 'prod-us', account: '444444444444', region: 'us-east-1', assembly: 'assembly-myapp-pipeline-Delivery-prod-us' },
         ],
       },
     });
@@ -153,8 +155,8 @@ describe.each(STRATEGIES)('%s: a reviewed, windowed and watched stage', strategy
     expect(JSON.parse(watch.Properties.Environment.Variables[SAFETY_STAGES_VARIABLE])).toEqual({
       production: {
         targets: [
-          { id: 'prod-eu', account: '333333333333', region: 'eu-west-1', lookupRoleArn: lookup('333333333333', 'eu-west-1'), alarms: ['api-errors', 'prod-eu-5xx'] },
-          { id: 'prod-us', account: '444444444444', region: 'us-east-1', lookupRoleArn: lookup('444444444444', 'us-east-1'), alarms: ['api-errors'] },
+          { id: 'prod-eu', account: '333333333333', region: 'eu-west-1', alarms: ['api-errors', 'prod-eu-5xx'] },
+          { id: 'prod-us', account: '444444444444', region: 'us-east-1', alarms: ['api-errors'] },
         ],
         soakMinutes: 15,
       },
@@ -309,8 +311,16 @@ describe('which parts a plan gets', () => {
     doc.pipeline.stages[1].changeReview = true;
     const json = render(doc).template.toJSON();
     const [, fn] = resourceOfType(json, 'AWS::Lambda::Function', 'SafetyChangeReviewFunction');
-    const stages = JSON.parse(fn.Properties.Environment.Variables[SAFETY_STAGES_VARIABLE]);
-    expect(stages.production.targets[1].lookupRoleArn).toBe('arn:aws:iam::444444444444:role/cdk-team7-lookup-role-444444444444-us-east-1');
+    const value = fn.Properties.Environment.Variables[SAFETY_STAGES_VARIABLE];
+    // THEN the setting names the qualifier (only where it is not the default) and the reader derives the role from it
+    expect(JSON.parse(value).production.targets.map((t: any) => t.qualifier)).toEqual([undefined, 'team7']);
+    const stages = readSafetyStages({ [SAFETY_STAGES_VARIABLE]: value, AWS_REGION: 'eu-west-1' });
+    expect(stages.production.targets.map(t => t.lookupRoleArn)).toEqual([
+      'arn:aws:iam::333333333333:role/cdk-hnb659fds-lookup-role-333333333333-eu-west-1',
+      'arn:aws:iam::444444444444:role/cdk-team7-lookup-role-444444444444-us-east-1',
+    ]);
+    // AND the function may assume exactly those roles
+    expect(statementsOfRole(json, 'SafetyChangeReviewRole').find((st: any) => st.Sid === 'AssumeLookupRoles').Resource).toEqual(stages.production.targets.map(t => t.lookupRoleArn));
   });
 });
 
@@ -380,6 +390,27 @@ describe('split stages', () => {
     checkParts(render(bigStage('cdk-pipelines', 9, true), new ManyStacks(3)).template.toJSON(), true);
   });
 
+  test('100 targets of 2 alarms each fit both functions\' 4 KB (compressed, in random accounts), and the reader gives each target the role the function may assume', () => {
+    // GIVEN one stage of 100 targets in pseudo-random accounts (deflate gets no help from them), 2 alarms each
+    const doc = bigStage('codepipeline-trunk', 100, true);
+    doc.pipeline.stages[0].alarms.names = ['api-errors'];
+    Object.keys(doc.environments).forEach(id => doc.environments[id].account = String(BigInt(`0x${createHash('sha256').update(id).digest('hex').slice(0, 12)}`) % 900000000000n + 100000000000n));
+    const json = render(doc).template.toJSON();
+    for (const [fnPart, rolePart] of [['SafetyChangeReviewFunction', 'SafetyChangeReviewRole'], ['SafetyAlarmWatchFunction', 'SafetyAlarmWatchRole']]) {
+      const vars = resourceOfType(json, 'AWS::Lambda::Function', fnPart)[1].Properties.Environment.Variables;
+      // THEN the value is compressed and all variables (the bucket name at its longest, 63) fit 4 KB
+      expect(vars[SAFETY_STAGES_VARIABLE].startsWith(COMPRESSED_PREFIX)).toBe(true);
+      const bytes = Object.entries<any>(vars).reduce((n, [k, v]) => n + k.length + (typeof v === 'string' ? Buffer.byteLength(v) : 63), 0);
+      expect(bytes).toBeLessThanOrEqual(2600);
+      // AND the reader gives back every target with the lookup role the function's role may assume
+      const stages = readSafetyStages({ [SAFETY_STAGES_VARIABLE]: vars[SAFETY_STAGES_VARIABLE], AWS_REGION: 'eu-west-1' });
+      expect(stages.wide.targets).toHaveLength(100);
+      if (fnPart === 'SafetyAlarmWatchFunction') expect(stages.wide.targets[6].alarms).toEqual(['api-errors', 'env7-5xx']);
+      const assumable = statementsOfRole(json, rolePart).find((st: any) => st.Sid === 'AssumeLookupRoles').Resource;
+      expect(stages.wide.targets.map(t => t.lookupRoleArn).sort()).toEqual([...assumable].sort());
+    }
+  });
+
   test('the new actions count: 48 deployment actions fit one stage with an approval, but not with a change review and an alarm watch too', () => {
     const doc = bigStage('cdk-pipelines', 8, true);
     // GIVEN 8 targets of 3 stacks (48 actions) and an approval only: 49 actions, one stage
@@ -397,11 +428,12 @@ describe('split stages', () => {
 });
 
 describe('errors', () => {
-  test('settings over Lambda\'s 4 KB environment are refused at synth, naming the stage and the fix', () => {
+  test('settings over Lambda\'s 4 KB environment even compressed are refused at synth, naming the stage, the targets and the fix', () => {
+    // GIVEN alarm names deflate cannot shrink much (hex digests): 2 targets of 40 names of 240 characters (the same names in both: deflate stores them once)
     const doc = exampleDdkJson();
     doc.pipeline.strategy = 'codepipeline-trunk';
-    doc.pipeline.stages[1].alarms = { names: Array.from({ length: 12 }, (_, i) => `${'a'.repeat(240)}-${i}`) };
-    expect(() => render(doc)).toThrow(/the alarm watch's settings \("production": .*more than the \d+ bytes left of the 4096 bytes \(4 KB\) Lambda allows.*Fix: shorten environment ids and alarm names/);
+    doc.pipeline.stages[1].alarms = { names: Array.from({ length: 40 }, (_, i) => Array.from({ length: 4 }, (_x, j) => createHash('sha256').update(`${i}-${j}`).digest('hex')).join('').slice(0, 240)) };
+    expect(() => render(doc)).toThrow(/the alarm watch's settings \("production": 2 targets with their alarm names\) take \d+ bytes of the alarm watch function's environment compressed \(deflate:, base64; \d+ bytes as JSON\), more than the 4047 bytes left of the 4096 bytes \(4 KB\) Lambda allows.*Fix: shorten environment ids and alarm names, or watch fewer alarms \(a composite alarm per environment\), or give fewer of the 2 targets an alarm watch in ddk.json/);
   });
 
   test('a stage whose name has "." gets a namespace with "_" (CodePipeline namespaces have no "."); one that then coincides is refused', () => {
