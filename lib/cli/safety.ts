@@ -54,9 +54,17 @@ function requirePlan(options: PipelineTargetOptions, io: Io, what: string): Deli
  * `<name>-<stage>`, with services the release pipeline for a bracket stage, else the plan's name.
  */
 export function stagePipeline(plan: DeliveryPlan, stage: PlanStage, given?: string): string {
-  if (given !== undefined) return given;
-  if (plan.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW) return `${plan.name}-${stage.name}`;
   const release = plan.releasePlan;
+  if (given !== undefined) {
+    // with services a stage runs in the release pipeline (bracket) or in each service's: --pipeline must be one of those
+    const holding = release ? (stage.bracket ? [release.releasePipeline] : release.servicePipelines.map(p => p.name)) : undefined;
+    if (holding && !holding.includes(given)) {
+      const where = stage.bracket ? `bracket stage "${stage.name}" runs in the release pipeline ${holding[0]}` : `stage "${stage.name}" runs in each service's own pipeline (${holding.join(', ')})`;
+      throw new CliError(`--pipeline: "${given}" does not run stage "${stage.name}": ${where}. Fix: ${stage.bracket ? 'leave out --pipeline' : 'pass --pipeline <one of them>'}`, 2);
+    }
+    return given;
+  }
+  if (plan.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW) return `${plan.name}-${stage.name}`;
   if (release) {
     if (stage.bracket) return release.releasePipeline;
     throw new CliError(`stage "${stage.name}" runs in each service's own pipeline (${release.servicePipelines.map(p => p.name).join(', ')}). Fix: pass --pipeline <one of them>`, 2);

@@ -427,10 +427,11 @@ function stageSafetyChecks(
     const zone = typeof w.timeZone === 'string' ? w.timeZone : undefined;
     for (const p of windowProblems(w.cron, zone)) add([...path, p.key], p.key === 'cron' ? w.cron : zone, p.problem, p.expected, p.fix);
   });
-  if (services && (stage.window !== undefined || stage.alarms !== undefined || stage.changeReview === true)) {
-    const key = stage.window !== undefined ? 'window' : stage.alarms !== undefined ? 'alarms' : 'changeReview';
-    add(at(key), stage[key], 'is not supported yet with "pipeline.services" (release brackets)',
-      'deployment windows, alarm watches and change reviews in pipelines without services', `remove "${key}" from the stage, or deliver without "pipeline.services"`);
+  // windows and alarm watches work with release brackets; a change review reads one stage's single
+  // input artifact, while a bracket stage deploys several services' assemblies
+  if (services && stage.changeReview === true) {
+    add(at('changeReview'), stage.changeReview, 'is not supported yet with "pipeline.services" (release brackets)',
+      'deployment windows, alarm watches and change reviews in pipelines without services', 'remove "changeReview" from the stage, or deliver without "pipeline.services"');
   }
   const envAlarms = (Array.isArray(stage.environments) ? stage.environments : [])
     .some((id: unknown) => typeof id === 'string' && envs && isObject(envs[id]) && Array.isArray(envs[id].alarms) && envs[id].alarms.length > 0);
@@ -491,9 +492,6 @@ function environmentAlarmChecks(pipeline: Record<string, any>, envs: Record<stri
     } else if (pipeline.executionMode === 'PARALLEL') {
       add(['environments', id, 'alarms'], alarms, 'roll back the stages that deploy this environment, but "executionMode" is "PARALLEL": CodePipeline does not roll back stages of parallel executions',
         'no alarms, or executionMode "QUEUED" or "SUPERSEDED"', 'remove "alarms" or change the execution mode');
-    } else if (isObject(pipeline.services) && Object.keys(pipeline.services).length > 0) {
-      add(['environments', id, 'alarms'], alarms, 'are not supported yet with "pipeline.services" (release brackets)',
-        'alarm watches in pipelines without services', 'remove "alarms" from the environment, or deliver without "pipeline.services"');
     }
   }
 }

@@ -122,7 +122,8 @@ export class CodePipelineDelivery extends Construct {
     if (plan.stages.some(s => s.requiredChecks.length > 0 || s.windows.length > 0) || plan.review || services) {
       this.statusChecks = new StatusChecks(this, 'StatusChecks', { plan, repository: this.repository });
     }
-    if (!services && DeploymentSafety.isNeeded(plan)) {
+    if (DeploymentSafety.isNeeded(plan)) {
+      // with services only alarm watches (a change review is refused): no assembly is read
       const assemblies: { [environmentId: string]: string } = {};
       for (const [environmentId, stage] of Object.entries(this.applicationStages)) assemblies[environmentId] = stage.artifactId;
       this.safety = new DeploymentSafety(this, 'Safety', { plan, artifacts: this.artifacts, assemblies });
@@ -150,6 +151,7 @@ export class CodePipelineDelivery extends Construct {
         buildLogs: this.buildLogs,
         statusChecks: this.statusChecks!,
         notifications: this.notifications,
+        safety: this.safety,
       });
       this.pipelines.push(...this.releases.pipelines);
     } else if (gitflow) {

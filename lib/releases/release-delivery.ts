@@ -24,6 +24,8 @@ import { DeliveryProjects } from '../pipelines/delivery-projects';
 import { CODEPIPELINE_LIMITS, packDeployments, splitStageNames, stageOverhead } from '../pipelines/limits';
 import type { PipelineNotifications } from '../pipelines/notifications';
 import { approvalTopic, executionMode, manualApprovalAction } from '../pipelines/shared';
+import type { DeploymentSafety } from '../safety/deployment-safety';
+import { beforeEntryConditions, grantAlarmRules, onSuccessConditions, watchesTargetAlarms } from '../safety/stage-conditions';
 import { ENV, LIMITS } from '../status-checks/shared';
 import type { StatusChecks } from '../status-checks/status-checks';
 
@@ -43,6 +45,13 @@ export interface ReleaseDeliveryProps {
    * @default - no notifications
    */
   readonly notifications?: PipelineNotifications;
+  /**
+   * The alarm watches' function and action (stages that watch alarms in their targets' accounts;
+   * a change review is refused with services).
+   *
+   * @default - no alarm watch actions (required when a stage watches its targets' alarms)
+   */
+  readonly safety?: DeploymentSafety;
 }
 
 /** The value of the release pipeline's `ReleaseId` variable when an execution was not started by `release start`. */
@@ -85,6 +94,14 @@ const RELEASE_ID_EXPRESSION = `#{variables.${RELEASE_ID_VARIABLE}}`;
  *   `Deploy-<service>-<environment id>` per service and environment in parallel, then `Tests`
  *   once (in the first service's checkout, with `DDK_RELEASE_ID`); `rollbackOnFailure` rolls the
  *   stage back to the previous release (CodePipeline stage rollback);
+ * - deployment safety (README "Deployment safety"), on each per-service stage in each service's
+ *   pipeline and on each bracket stage in the release pipeline, as in a pipeline without services:
+ *   the stage's windows as its BeforeEntry `DeploymentWindow` rules (`<stage>-Window-<n>`), the
+ *   `AlarmWatch` action last (once per stage run: a bracket stage deploys every service to the same
+ *   targets, so one watch follows all its deployments and tests), the CICD account's alarms as
+ *   OnSuccess `CloudWatchAlarm` rules with the pipeline role allowed cloudwatch:DescribeAlarms on
+ *   exactly those alarms; a split per-service stage keeps the windows on its first part and the
+ *   watch and alarm rules on its last;
  * - the release function (lambda/release-events): Candidate jobs, and the release pipeline's
  *   pipeline, stage and action state changes (an EventBridge rule), recorded in the status-check
  *   table and published as release events on the status checks' bus.
@@ -150,6 +167,10 @@ export class ReleaseDelivery extends Construct {
       throw new Error(`ReleaseDelivery ${this.node.path}: the plan of pipeline ${plan.name} ${plan.releasePlan ? `has strategy "${plan.strategy}"` : 'has no services'}; expected a codepipeline-trunk plan with services (plan.releasePlan). Fix: declare "pipeline": {"strategy": "codepipeline-trunk", "services": {…}} in ${file}, or do not create ReleaseDelivery`);
     }
     const release = this.releasePlan = plan.releasePlan;
+    const watching = plan.stages.filter(watchesTargetAlarms);
+    if (watching.length > 0 && !props.safety) {
+      throw new Error(`ReleaseDelivery ${this.node.path}: stage${watching.length > 1 ? 's' : ''} ${watching.map(s => `"${s.name}"`).join(', ')} of pipeline ${plan.name} watch${watching.length > 1 ? '' : 'es'} alarms of ${watching.length > 1 ? 'their' : 'its'} environments, but props.safety is not set; expected a DeploymentSafety made for this plan. Fix: pass safety (CodePipelineDelivery does)`);
+    }
     this.projects = new DeliveryProjects(plan, props.artifacts, props.buildLogs);
     checkLimits(plan, release);
 
@@ -283,7 +304,10 @@ export class ReleaseDelivery extends Construct {
     const gated = stage.requiredChecks.length > 0;
     const groups = packDeployments(stage, stage.targets.map(() => 1), stageOverhead(stage));
     const names = splitStageNames(stage.name, groups.length, taken);
+    const watched = watchesTargetAlarms(stage);
     groups.forEach((group, i) => {
+      const first = i === 0;
+      const last = i === groups.length - 1;
       const actions: codepipeline.IAction[] = [];
       let runOrder = 1;
       // the gate comes first: nobody is asked to approve a change whose checks have not passed
@@ -300,7 +324,16 @@ export class ReleaseDelivery extends Construct {
           environmentVariables: { [SERVICE_VARIABLES.SERVICE]: { value: service.name } },
         }));
       }
-      pipeline.addStage({ stageName: names[i], actions, onFailure: onFailure(stage) });
+      // the alarm watch comes last: the soak time starts once the service is deployed and tested
+      if (last && watched) actions.push(this.props.safety!.alarmWatchAction(stage, runOrder++));
+      pipeline.addStage({
+        stageName: names[i],
+        actions,
+        beforeEntry: first ? beforeEntryConditions(stage) : undefined,
+        onSuccess: last ? onSuccessConditions(stage) : undefined,
+        onFailure: onFailure(stage),
+      });
+      if (last) grantAlarmRules(pipeline, stage, this.plan);
     });
   }
 
@@ -371,7 +404,16 @@ export class ReleaseDelivery extends Construct {
           environmentVariables: { [RELEASE_ID_BUILD_VARIABLE]: { value: RELEASE_ID_EXPRESSION } },
         }));
       }
-      pipeline.addStage({ stageName: stage.name, actions, onFailure: onFailure(stage) });
+      // one watch after every service's deployments and the tests: they all deployed to the same targets
+      if (watchesTargetAlarms(stage)) actions.push(this.props.safety!.alarmWatchAction(stage, runOrder++));
+      pipeline.addStage({
+        stageName: stage.name,
+        actions,
+        beforeEntry: beforeEntryConditions(stage),
+        onSuccess: onSuccessConditions(stage),
+        onFailure: onFailure(stage),
+      });
+      grantAlarmRules(pipeline, stage, plan);
     }
     // each connection source action may use its own service's connection, and no other
     for (const service of plan.services) {

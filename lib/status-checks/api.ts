@@ -7,7 +7,7 @@ import {
   parseRequirementsRequest, parseReviewDestroyRequest, parseReviewsQuery, Parsed,
 } from './requests';
 import type { CheckRecord, PipelineSettings, RequirementsChangedDetail, StageSettings, StructuredLogger } from './shared';
-import { DETAIL_TYPES } from './shared';
+import { DETAIL_TYPES, windowPipelinesOf } from './shared';
 import { DeclaredContextError, IdempotencyConflictError, StatusCheckStore, StoreUnavailableError } from './store';
 import { publicRelease, ReleaseStore, releaseStoreFor } from '../releases/store';
 import { REVIEW_DETAIL_TYPES } from '../reviews/shared';
@@ -282,21 +282,29 @@ async function overrideCondition(req: ApiRequest, principal: string, deps: ApiDe
   const o = valid(parseConditionOverrideRequest(valid(parseJsonObject(req.body))));
   const settings = deps.settings;
   const stage = settings.stages.find(x => x.name === o.stage);
-  const windowed = settings.stages.filter(x => x.windowPipeline !== undefined).map(x => `"${x.name}"`).join(', ') || 'none';
+  const windowed = settings.stages.filter(x => windowPipelinesOf(x).length > 0).map(x => `"${x.name}"`).join(', ') || 'none';
   if (!stage) {
     throw new HttpError(400, `body.stage: "${o.stage}" is not a stage of pipeline "${settings.pipeline}"; expected a stage with deployment windows (${windowed}). Fix: use a stage name from ${settings.file} (pipeline.stages[].name)`, [`body.stage: "${o.stage}" is not a stage of pipeline "${settings.pipeline}"`]);
   }
-  if (stage.windowPipeline === undefined) {
+  const pipelines = windowPipelinesOf(stage);
+  if (pipelines.length === 0) {
     throw new HttpError(400, `body.stage: stage "${stage.name}" has no deployment window (${settings.file}: pipeline.stages[${stage.index}].window is not set), so nothing holds an execution at its entry; expected a stage with windows (${windowed}). Fix: override only a stage whose window holds the execution`, [`body.stage: stage "${stage.name}" has no deployment window`]);
   }
-  // the plan's pipeline, or (codepipeline-gitflow) the stage's own pipeline <name>-<stage>
-  if (o.pipeline !== settings.pipeline && o.pipeline !== stage.windowPipeline) {
-    const names = [...new Set([settings.pipeline, stage.windowPipeline])].map(n => `"${n}"`).join(' or ');
+  // the plan's pipeline, (codepipeline-gitflow) the stage's own pipeline <name>-<stage>, (services)
+  // the release pipeline or one of the services' pipelines; the plan's name stands for the
+  // stage's pipeline only when there is exactly one
+  const pipeline = pipelines.includes(o.pipeline) ? o.pipeline
+    : pipelines.length === 1 && o.pipeline === settings.pipeline ? pipelines[0] : undefined;
+  if (pipeline === undefined) {
+    if (pipelines.length > 1) {
+      const names = pipelines.map(n => `"${n}"`).join(', ');
+      throw new HttpError(400, `body.pipeline: "${o.pipeline}" is not a pipeline of stage "${stage.name}"; the stage runs in each service's pipeline (${names}), so the request must name the one whose execution waits. Fix: send "pipeline" as one of ${names} (ddk-pipelines window override --stage ${stage.name} --pipeline <one of them>)`, [`body.pipeline: "${o.pipeline}" is not one of ${names}`]);
+    }
+    const names = [...new Set([settings.pipeline, pipelines[0]])].map(n => `"${n}"`).join(' or ');
     throw new HttpError(400, `body.pipeline: "${o.pipeline}" is not the pipeline of stage "${stage.name}" this API serves; expected ${names}. Fix: send the override to the status-check API of pipeline "${o.pipeline}", or correct the name`, [`body.pipeline: "${o.pipeline}" is not ${names}`]);
   }
   const conditions = deps.conditions;
   if (!conditions) throw new HttpError(500, `${CONDITION_OVERRIDE_ROUTE}: the API has no CodePipeline client (ApiDependencies.conditions); a deployment defect. Fix: deploy the API function through the StatusChecks construct`);
-  const pipeline = stage.windowPipeline;
   const request = { pipeline, stage: stage.name, executionId: o.executionId, conditionType: 'BEFORE_ENTRY' as const, by: principal, reason: o.reason };
 
   const state = await codePipelineCall('GetPipelineState', pipeline, () => conditions.entryState(pipeline, stage.name));

@@ -198,10 +198,24 @@ export interface StageSettings {
   readonly requiredChecks: string[];
   /**
    * The CodePipeline pipeline whose stage of this name has the stage's deployment windows (its
-   * BeforeEntry condition): the plan's pipeline, or `<pipeline>-<stage>` with codepipeline-gitflow.
-   * Only on a stage with windows (`POST /conditions/override` overrides nothing else).
+   * BeforeEntry condition): the plan's pipeline, or `<pipeline>-<stage>` with codepipeline-gitflow;
+   * with services the release pipeline `<pipeline>-release` (a bracket stage) or the one service's
+   * pipeline `<pipeline>-<service>` (a per-service stage). Only on a stage with windows in exactly
+   * one pipeline (`POST /conditions/override` overrides nothing else).
    */
   readonly windowPipeline?: string;
+  /**
+   * With services, the pipelines of a per-service stage with windows when there are several: each
+   * service's `<pipeline>-<service>` (the stage runs in each); `windowPipeline` is then not set.
+   * Added for release brackets (issue 13); a stage has at most one of the two.
+   */
+  readonly windowPipelines?: string[];
+}
+
+/** The CodePipeline pipelines holding a stage's deployment windows (`windowPipeline` or `windowPipelines`); empty without windows. */
+export function windowPipelinesOf(stage: StageSettings): string[] {
+  if (stage.windowPipelines !== undefined) return [...stage.windowPipelines];
+  return stage.windowPipeline !== undefined ? [stage.windowPipeline] : [];
 }
 
 /** The pipeline the API serves (`ENV.PIPELINE_SETTINGS`, JSON). */

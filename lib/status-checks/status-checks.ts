@@ -11,7 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { GateStep, GateStepProps } from './gate-step';
-import { API_ENDPOINT_OUTPUT, DETAIL_TYPES, ENV, EVENT_SOURCE, isGateTimeoutMinutes, LIMITS, PipelineSettings, TABLE_KEYS } from './shared';
+import { API_ENDPOINT_OUTPUT, DETAIL_TYPES, ENV, EVENT_SOURCE, isGateTimeoutMinutes, LIMITS, PipelineSettings, StageSettings, TABLE_KEYS, windowPipelinesOf } from './shared';
 import { handlerCode } from '../lambda-assets';
 import { DeliveryPlan, PipelineStrategy, PlanStage, SourceKind } from '../model/plan';
 import { CONDITION_OVERRIDE_ROUTE } from '../safety/shared';
@@ -126,7 +126,8 @@ export interface GateActionOptions {
  *   with a review section in the plan `GET /reviews` and `POST /reviews/destroy`, and with
  *   services in the plan `GET /releases`, `GET /releases/{id}` and `GET /releases/candidates`,
  *   with deployment windows in the plan `POST /conditions/override` (the function may then call
- *   GetPipelineState and OverrideStageCondition on the windowed stages only); its URL is the stack output `StatusChecksApiEndpoint`;
+ *   GetPipelineState and OverrideStageCondition on the windowed stages only, in every pipeline
+ *   holding them: with services each service's pipeline or the release pipeline); its URL is the stack output `StatusChecksApiEndpoint`;
  * - the API and gate functions (Node.js 22, least-privilege roles);
  * - events on the account's default EventBridge bus (or `eventBus`), source
  *   `ddk-pipelines.status-checks`.
@@ -267,7 +268,7 @@ export class StatusChecks extends Construct {
       file: basename(plan.config.file),
       ...(this.repository ? { repository: this.repository.repositoryName } : {}),
       stages: plan.stages.map((s, index) => ({
-        name: s.name, index, requiredChecks: [...s.requiredChecks], ...(s.windows.length > 0 ? { windowPipeline: windowPipelineName(plan, s) } : {}),
+        name: s.name, index, requiredChecks: [...s.requiredChecks], ...(s.windows.length > 0 ? windowPipelineSettings(plan, s) : {}),
       })),
     };
     const settingsJson = stack.toJsonString(settings);
@@ -286,7 +287,7 @@ export class StatusChecks extends Construct {
     this.grantStoreAndEvents(this.apiFunction, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']);
     this.grantStoreAndEvents(this.gateFunction, ['dynamodb:PutItem', 'dynamodb:Query']);
     // POST /conditions/override: the stages with deployment windows, in their CodePipeline pipelines
-    const windowed = settings.stages.filter(s => s.windowPipeline !== undefined);
+    const windowed = settings.stages.filter(s => windowPipelinesOf(s).length > 0);
     this.conditionOverrideRoutes = windowed.length > 0;
     if (this.conditionOverrideRoutes) {
       const arn = (pipeline: string, stage?: string) => `arn:${Aws.PARTITION}:codepipeline:${Aws.REGION}:${Aws.ACCOUNT_ID}:${pipeline}${stage === undefined ? '' : `/${stage}`}`;
@@ -294,13 +295,13 @@ export class StatusChecks extends Construct {
         sid: 'ReadWindowedPipelines',
         // is the execution waiting at the stage's BeforeEntry condition? (resource: pipeline)
         actions: ['codepipeline:GetPipelineState'],
-        resources: [...new Set(windowed.map(s => arn(s.windowPipeline!)))],
+        resources: [...new Set(windowed.flatMap(s => windowPipelinesOf(s).map(p => arn(p))))],
       }));
       this.apiFunction.addToRolePolicy(new iam.PolicyStatement({
         sid: 'OverrideWindows',
         // resource: the stage (arn:…:codepipeline:<region>:<account>:<pipeline>/<stage>)
         actions: ['codepipeline:OverrideStageCondition'],
-        resources: windowed.map(s => arn(s.windowPipeline!, s.name)),
+        resources: windowed.flatMap(s => windowPipelinesOf(s).map(p => arn(p, s.name))),
       }));
     }
     if (this.repository) {
@@ -647,12 +648,18 @@ export class StatusChecks extends Construct {
 }
 
 /**
- * The CodePipeline pipeline that holds a plan stage (its first CodePipeline stage carries the
- * stage's name and its BeforeEntry windows): `<name>-<stage>` with codepipeline-gitflow (one
- * pipeline per stage), else the plan's pipeline. (Windows are refused with services.)
+ * The CodePipeline pipelines that hold a plan stage (their first CodePipeline stage of it carries
+ * the stage's name and its BeforeEntry windows): `<name>-<stage>` with codepipeline-gitflow (one
+ * pipeline per stage); with services the release pipeline for a bracket stage, each service's
+ * pipeline for a per-service stage; else the plan's pipeline. One pipeline is `windowPipeline`,
+ * several `windowPipelines`.
  */
-function windowPipelineName(plan: DeliveryPlan, stage: PlanStage): string {
-  return plan.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW ? `${plan.name}-${stage.name}` : plan.name;
+function windowPipelineSettings(plan: DeliveryPlan, stage: PlanStage): Pick<StageSettings, 'windowPipeline' | 'windowPipelines'> {
+  const release = plan.releasePlan;
+  const names = release
+    ? (stage.bracket ? [release.releasePipeline] : release.servicePipelines.map(p => p.name))
+    : [plan.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW ? `${plan.name}-${stage.name}` : plan.name];
+  return names.length === 1 ? { windowPipeline: names[0] } : { windowPipelines: names };
 }
 
 /**

@@ -9,6 +9,7 @@ import { statusCommand } from '../../lib/cli/pipeline-ops';
 import { windowStatusCommand } from '../../lib/cli/safety';
 import { renderChangeReport } from '../../lib/safety/change-review';
 import type { ChangeReport } from '../../lib/safety/shared';
+import { fooDocument } from '../releases/fixtures';
 
 /*
  * The deployment-safety commands against CodePipeline and S3 mocks (aws-sdk-client-mock) and a
@@ -310,6 +311,50 @@ describe('window override', () => {
     const r = await runCli(['window', 'override', '--stage', 'production', '--reason', 'r', '--execution', E1], { cwd: project(), env: env() });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('status-check API: POST /conditions/override answered 409 Conflict');
+  });
+});
+
+describe('window override with release brackets (pipeline.services)', () => {
+  const api = localApi(() => [200, { overridden: true }]);
+  const env = () => ({ DDK_PIPELINES_API: `${api.server.url}/v1` });
+  const foo = () => {
+    const doc = fooDocument();
+    doc.pipeline.stages[0].window = { cron: '* * 9-16 ? * MON-FRI', timeZone: 'Europe/Berlin' };
+    doc.pipeline.stages[1].window = { cron: '* * 9-16 ? * MON-FRI', timeZone: 'Europe/Berlin' };
+    return writeDdk(doc).dir;
+  };
+  const waitingAt = (stage: string): GetPipelineStateOutput => ({
+    stageStates: [{ stageName: stage, inboundExecution: { pipelineExecutionId: E1, status: 'InProgress' }, beforeEntryConditionState: { latestExecution: { status: 'InProgress' } } }],
+  });
+
+  test('a bracket stage: the release pipeline, asked and named in the request', async () => {
+    cp.on(GetPipelineStateCommand).resolves(waitingAt('hardening'));
+    const r = await runCli(['window', 'override', '--stage', 'hardening', '--reason', 'r'], { cwd: foo(), env: env() });
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(cp).toHaveReceivedCommandWith(GetPipelineStateCommand, { name: 'foo-release' });
+    expect(JSON.parse(api.server.requests[0].body)).toMatchObject({ pipeline: 'foo-release', stage: 'hardening', executionId: E1 });
+  });
+
+  test('a per-service stage: --pipeline names the service\'s pipeline; without it, the pipelines to choose from', async () => {
+    const none = await runCli(['window', 'override', '--stage', 'dev', '--reason', 'r'], { cwd: foo(), env: env() });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toBe('error: stage "dev" runs in each service\'s own pipeline (foo-foobar-frontend, foo-foobar-backend). Fix: pass --pipeline <one of them>\n');
+    cp.on(GetPipelineStateCommand).resolves(waitingAt('dev'));
+    const r = await runCli(['window', 'override', '--stage', 'dev', '--pipeline', 'foo-foobar-backend', '--reason', 'r'], { cwd: foo(), env: env() });
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(cp).toHaveReceivedCommandWith(GetPipelineStateCommand, { name: 'foo-foobar-backend' });
+    expect(JSON.parse(api.server.requests[0].body)).toMatchObject({ pipeline: 'foo-foobar-backend', stage: 'dev', executionId: E1 });
+  });
+
+  test('--pipeline that does not run the stage is a usage error naming the pipelines that do; nothing called', async () => {
+    const wrong = await runCli(['window', 'override', '--stage', 'dev', '--pipeline', 'foo-release', '--reason', 'r'], { cwd: foo(), env: env() });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toBe('error: --pipeline: "foo-release" does not run stage "dev": stage "dev" runs in each service\'s own pipeline (foo-foobar-frontend, foo-foobar-backend). Fix: pass --pipeline <one of them>\n');
+    const bracket = await runCli(['window', 'override', '--stage', 'hardening', '--pipeline', 'foo-foobar-frontend', '--reason', 'r'], { cwd: foo(), env: env() });
+    expect(bracket.code).toBe(2);
+    expect(bracket.stderr).toBe('error: --pipeline: "foo-foobar-frontend" does not run stage "hardening": bracket stage "hardening" runs in the release pipeline foo-release. Fix: leave out --pipeline\n');
+    expect(cp.calls()).toHaveLength(0);
+    expect(api.server.requests).toHaveLength(0);
   });
 });
 

@@ -190,17 +190,36 @@ describe('changeReview', () => {
   });
 });
 
-test('release brackets refuse the safety keys for now, naming the key', () => {
-  const d = {
-    environments: environments(),
-    pipeline: {
-      name: 'foo',
-      strategy: 'codepipeline-trunk',
-      services: { api: { source: { codecommit: { repository: 'api' } } } },
-      stages: [{ name: 'dev', environments: ['dev'] }, { name: 'prod', environments: ['prod'], bracket: true, window: BERLIN }],
-    },
-  };
-  const [issue] = issuesOf(d);
-  expect(issue).toMatchObject({ path: 'pipeline.stages[1].window' });
-  expect(issue.problem).toContain('pipeline.services');
+describe('release brackets (pipeline.services)', () => {
+  const services = { api: { source: { codecommit: { repository: 'api' } } } };
+  const withServices = (stages: any[], envs = environments()) => ({
+    environments: envs,
+    pipeline: { name: 'foo', strategy: 'codepipeline-trunk', services, stages },
+  });
+
+  test('take windows and alarms (stage and environment) on per-service and bracket stages', () => {
+    const envs = environments();
+    envs.prod.alarms = ['api-5xx'];
+    const d = withServices([
+      { name: 'dev', environments: ['dev'], window: BERLIN, alarms: { names: ['latency'], soakMinutes: 10 } },
+      { name: 'prod', environments: ['prod'], bracket: true, window: [BERLIN], alarms: { cicd: ['canary'] } },
+    ], envs);
+    expect(issuesOf(d)).toEqual([]);
+    const plan = planOf(d);
+    expect(plan.stages.map(s => [s.name, s.windows.length, s.alarms?.targets, s.alarms?.cicd, s.rollbackOnFailure])).toEqual([
+      ['dev', 1, [{ targetId: 'dev', alarms: ['latency'] }], [], true],
+      ['prod', 1, [{ targetId: 'prod', alarms: ['api-5xx'] }], ['canary'], true],
+    ]);
+  });
+
+  test('refuse changeReview, naming the key (a bracket stage deploys several services\' assemblies)', () => {
+    const d = withServices([
+      { name: 'dev', environments: ['dev'] },
+      { name: 'prod', environments: ['prod'], bracket: true, window: BERLIN, approval: true, changeReview: true },
+    ]);
+    const issues = issuesOf(d);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ path: 'pipeline.stages[1].changeReview' });
+    expect(issues[0].problem).toBe('is not supported yet with "pipeline.services" (release brackets)');
+  });
 });

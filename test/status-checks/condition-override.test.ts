@@ -240,6 +240,64 @@ describe('codepipeline-gitflow: the stage\'s own pipeline <name>-<stage>', () =>
   });
 });
 
+describe('release brackets (services): a per-service stage in each service\'s pipeline, a bracket stage in the release pipeline', () => {
+  const services: PipelineSettings = {
+    ...WINDOWED,
+    pipeline: 'foo',
+    stages: [
+      { name: 'dev', index: 0, requiredChecks: [], windowPipelines: ['foo-frontend', 'foo-backend'] },
+      { name: 'hardening', index: 1, requiredChecks: [], windowPipeline: 'foo-release' },
+    ],
+  };
+  const request = (pipeline: string, stage: string, id: string) => handleApiRequest(
+    { method: 'POST', resource: CONDITION_OVERRIDE_ROUTE, principal: CI, body: JSON.stringify({ pipeline, stage, executionId: id, reason: 'r' }) }, {
+      store,
+      events: { publish: async () => undefined },
+      comments: { postCommitComment: async () => undefined },
+      settings: services,
+      now: () => new Date('2030-01-01T00:00:00Z'),
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      conditions: new CodePipelineConditions(new CodePipelineClient({ region: 'eu-west-1' })),
+    });
+  const stateOf = (pipeline: string, stage: string, id: string): GetPipelineStateOutput => ({
+    pipelineName: pipeline,
+    stageStates: [{ stageName: stage, latestExecution: { pipelineExecutionId: id, status: 'InProgress' }, beforeEntryConditionState: { latestExecution: { status: 'InProgress' } } }],
+  });
+
+  test('a per-service stage: the service\'s pipeline the request names is asked and overridden, recorded under the plan\'s pipeline', async () => {
+    const id = execution();
+    codePipeline.on(GetPipelineStateCommand, { name: 'foo-backend' }).resolves(stateOf('foo-backend', 'dev', id));
+    const r = await request('foo-backend', 'dev', id);
+    expect(r).toMatchObject({ statusCode: 200, body: { override: { pipeline: 'foo-backend', stage: 'dev', executionId: id } } });
+    expect(codePipeline.commandCalls(GetPipelineStateCommand).map(c => c.args[0].input.name)).toEqual(['foo-backend']);
+    expect(codePipeline.commandCalls(OverrideStageConditionCommand).map(c => c.args[0].input))
+      .toEqual([{ pipelineName: 'foo-backend', stageName: 'dev', pipelineExecutionId: id, conditionType: 'BEFORE_ENTRY' }]);
+    expect(await store.conditionOverride('foo', { pipeline: 'foo-backend', stage: 'dev', executionId: id, conditionType: 'BEFORE_ENTRY', by: CI, reason: 'r' })).toEqual((r.body as any).override);
+  });
+
+  test.each(['foo', 'foo-release'])('a per-service stage refuses pipeline %p (several pipelines hold it: the request must name one); nothing asked or recorded', async pipeline => {
+    const r = await request(pipeline, 'dev', execution());
+    expect(r.statusCode).toBe(400);
+    expect((r.body as any).message).toBe(`body.pipeline: "${pipeline}" is not a pipeline of stage "dev"; the stage runs in each service's pipeline ("foo-frontend", "foo-backend"), so the request must name the one whose execution waits. Fix: send "pipeline" as one of "foo-frontend", "foo-backend" (ddk-pipelines window override --stage dev --pipeline <one of them>)`);
+    expect(codePipeline.calls()).toHaveLength(0);
+  });
+
+  test.each(['foo', 'foo-release'])('a bracket stage: pipeline %p overrides it in the release pipeline', async pipeline => {
+    const id = execution();
+    codePipeline.on(GetPipelineStateCommand, { name: 'foo-release' }).resolves(stateOf('foo-release', 'hardening', id));
+    const r = await request(pipeline, 'hardening', id);
+    expect(r).toMatchObject({ statusCode: 200, body: { override: { pipeline: 'foo-release', stage: 'hardening', executionId: id } } });
+    expect(codePipeline.commandCalls(OverrideStageConditionCommand).map(c => c.args[0].input.pipelineName)).toEqual(['foo-release']);
+  });
+
+  test('a bracket stage refuses a service\'s pipeline', async () => {
+    const r = await request('foo-frontend', 'hardening', execution());
+    expect(r.statusCode).toBe(400);
+    expect((r.body as any).message).toContain('body.pipeline: "foo-frontend" is not the pipeline of stage "hardening" this API serves; expected "foo" or "foo-release"');
+    expect(codePipeline.calls()).toHaveLength(0);
+  });
+});
+
 describe('notWaiting (pure)', () => {
   const id = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
   test.each<[string, Parameters<typeof notWaiting>[0], string | undefined]>([
