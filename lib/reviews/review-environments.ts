@@ -11,7 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CODECOMMIT_PULL_REQUEST_DETAIL_TYPES, REVIEW_DETAIL_TYPES, REVIEW_SETTINGS_ENV, REVIEW_VARIABLES, ReviewSettings } from './shared';
-import { handlerCode } from '../lambda-assets';
+import { bundledFunction } from '../lambda-assets';
 import { DeliveryPlan, PlanReview, SourceKind } from '../model/plan';
 import { acknowledgePipelineFindings } from '../pipelines/acknowledgements';
 import type { ArtifactStore } from '../pipelines/artifact-store';
@@ -171,23 +171,15 @@ export class ReviewEnvironments extends Construct {
       NODE_OPTIONS: '--enable-source-maps',
     };
     checkEnvironmentSize(plan, environment, settings);
-    this.controller = new lambda.Function(this, 'Controller', {
+    this.controller = bundledFunction(this, 'Controller', {
       description: `Review controller of pipeline ${plan.name}: review deployments in ${target.id}`,
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
-      code: handlerCode('review-controller'),
+      handler: 'review-controller',
       role: controllerRole,
       logGroup,
       // a sweep lists the review environment's stacks and advances every teardown in one run
       timeout: Duration.minutes(5),
       memorySize: 256,
       environment,
-    });
-    logGroup.grantWrite(controllerRole);
-    Validations.of(this.controller).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'Node.js 22 is the runtime the handlers are bundled and tested for (esbuild target node22) and a supported Lambda LTS runtime; moving to a newer one is a deliberate change of bundle target and tests, not a silent upgrade.',
     });
     this.grantController(props, controllerRole);
 

@@ -12,7 +12,7 @@ import {
   SAFETY_STAGES_VARIABLE, SafetyActionParameters,
 } from './shared';
 import { watchesTargetAlarms } from './stage-conditions';
-import { handlerCode } from '../lambda-assets';
+import { bundledFunction } from '../lambda-assets';
 import type { DeliveryPlan, PlanStage, PlanTarget } from '../model/plan';
 import type { ArtifactStore } from '../pipelines/artifact-store';
 
@@ -321,22 +321,14 @@ export class DeploymentSafety extends Construct {
       retention: options.logRetention,
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
-    const fn = new lambda.Function(this, `${id}Function`, {
+    const fn = bundledFunction(this, `${id}Function`, {
       description: options.description.slice(0, 256),
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
-      code: handlerCode(name),
+      handler: name,
       role,
       logGroup,
       timeout: options.timeout,
       memorySize: options.memorySize,
       environment: options.environment,
-    });
-    logGroup.grantWrite(role);
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'Node.js 22 is the runtime the handlers are bundled and tested for (esbuild target node22) and a supported Lambda LTS runtime; moving to a newer one is a deliberate change of bundle target and tests, not a silent upgrade.',
     });
     // codepipeline:PutJobSuccessResult and PutJobFailureResult: aws-cdk-lib's LambdaInvokeAction
     // grants them to this role when a pipeline uses the action (stating them here too would

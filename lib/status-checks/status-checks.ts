@@ -12,7 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { GateStep, GateStepProps } from './gate-step';
 import { API_ENDPOINT_OUTPUT, DETAIL_TYPES, ENV, EVENT_SOURCE, isGateTimeoutMinutes, LIMITS, PipelineSettings, StageSettings, TABLE_KEYS, windowPipelinesOf } from './shared';
-import { handlerCode } from '../lambda-assets';
+import { bundledFunction } from '../lambda-assets';
 import { DeliveryPlan, PipelineStrategy, PlanStage, SourceKind } from '../model/plan';
 import { CONDITION_OVERRIDE_ROUTE } from '../safety/shared';
 
@@ -598,22 +598,14 @@ export class StatusChecks extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `${description} (function role)`,
     });
-    const fn = new lambda.Function(this, id, {
+    const fn = bundledFunction(this, id, {
       description,
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
-      code: handlerCode(name),
+      handler: name,
       role,
       logGroup,
       timeout,
       memorySize: 256,
       environment,
-    });
-    logGroup.grantWrite(role);
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'Node.js 22 is the runtime the handlers are bundled and tested for (esbuild target node22) and a supported Lambda LTS runtime; moving to a newer one is a deliberate change of bundle target and tests, not a silent upgrade.',
     });
     return fn;
   }
