@@ -430,14 +430,8 @@ export function parseEnvironment(environment: unknown): { account?: string; regi
   };
 }
 
-interface StackEntry {
-  readonly artifactId: string;
-  readonly stackName: string;
-  readonly templateFile: string;
-  readonly account?: string;
-  readonly region?: string;
-  readonly lookupRoleArn?: string;
-}
+/** A stack as its manifest lists it, before its template is read. */
+type StackEntry = Omit<AssemblyStack, 'template'>;
 
 /** The stack artifacts of a parsed nested manifest (`where` names it in errors). */
 export function stacksOfManifest(manifest: unknown, where: string): StackEntry[] {

@@ -13,6 +13,7 @@ import {
 } from '../../lib/safety/shared';
 import { CODEPIPELINE_TEXT_LIMITS } from '../../lib/status-checks/gate';
 import { setEnvironment } from '../status-checks/local';
+import { localRegions } from './fixtures/zip';
 
 /*
  * The change review handler as CodePipeline runs it: a job event in (UserParameters, the synth
@@ -78,18 +79,6 @@ function serve(zip: Uint8Array): void {
   });
 }
 
-/** Each entry's bytes (local header and data: "start-end" inclusive) in a zip fflate wrote. */
-function entryRegions(zip: Uint8Array): Map<string, [number, number]> {
-  const v = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
-  const regions = new Map<string, [number, number]>();
-  for (let p = 0; v.getUint32(p, true) === 0x04034b50;) {
-    const n = v.getUint16(p + 26, true);
-    const end = p + 30 + n + v.getUint16(p + 28, true) + v.getUint32(p + 18, true);
-    regions.set(new TextDecoder().decode(zip.subarray(p + 30, p + 30 + n)), [p, end - 1]);
-    p = end;
-  }
-  return regions;
-}
 
 function jobEvent(userParameters: unknown = { pipeline: 'myapp', stage: 'prod', executionId: EXECUTION }, inputArtifacts?: unknown[]): unknown {
   return {
@@ -166,7 +155,7 @@ test('reviews the stage: reads the artifact, assumes each lookup role, reads tem
   const zip = artifact();
   const object = { Bucket: 'myapp-artifacts', Key: 'myapp/Synth_Outp/AbCdEf1' };
   expect(s3.commandCalls(HeadObjectCommand).map((c) => c.args[0].input)).toEqual([object]);
-  const regions = entryRegions(zip);
+  const regions = localRegions(zip);
   expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input)).toEqual([
     `bytes=0-${zip.length - 1}`,
     ...['assembly-dev/manifest.json', 'assembly-prod/manifest.json', 'assembly-dev/devApp.template.json', 'assembly-dev/devQueue.template.json', 'assembly-prod/prodTable.template.json']
@@ -301,7 +290,7 @@ test('a large artifact: its assets\' bytes are never requested', async () => {
   expect(ranges).toHaveLength(7);
   const requested = ranges.reduce((n, r) => { const [a, b] = r.slice(6).split('-').map(Number); return n + b - a + 1; }, 0);
   expect(requested).toBeLessThan(300_000);
-  const regions = entryRegions(zip);
+  const regions = localRegions(zip);
   const wanted = new Set(Object.keys(zipContents()).filter((n) => n !== 'manifest.json'));
   for (const [name, [start, end]] of regions) {
     if (wanted.has(name)) continue;

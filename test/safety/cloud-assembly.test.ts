@@ -1,6 +1,7 @@
 /* eslint-disable no-bitwise -- zips written byte by byte: flags, CRC-32 and little-endian fields are bit operations */
 import { crc32 as zlibCrc32 } from 'zlib';
 import { deflateSync, strToU8, Zip, ZipDeflate, zipSync, Zippable } from 'fflate';
+import { localRegions } from './fixtures/zip';
 import {
   assemblyDirectory, bytesSource, CentralDirectory, CloudAssemblyError, crc32, parseEnvironment, readNestedAssemblies, stacksOfManifest,
   ZIP_LIMITS, zipEntryNames, ZipSource,
@@ -191,18 +192,6 @@ function recorded(zip: Uint8Array): { source: ZipSource; ranges: Array<[number, 
   return { ranges, source: { size: zip.length, read: async (start, end) => { ranges.push([start, end]); return zip.subarray(start, end + 1); } } };
 }
 
-/** Each entry's bytes (local header, data) by walking the local headers of a zip without data descriptors. */
-function localRegions(zip: Uint8Array): Map<string, [number, number]> {
-  const v = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
-  const regions = new Map<string, [number, number]>();
-  for (let p = 0; v.getUint32(p, true) === 0x04034b50;) {
-    const n = v.getUint16(p + 26, true);
-    const end = p + 30 + n + v.getUint16(p + 28, true) + v.getUint32(p + 18, true);
-    regions.set(new TextDecoder().decode(zip.subarray(p + 30, p + 30 + n)), [p, end - 1]);
-    p = end;
-  }
-  return regions;
-}
 
 function overlaps(a: [number, number], b: [number, number]): boolean {
   return a[0] <= b[1] && b[0] <= a[1];
