@@ -77,6 +77,11 @@ export function windowProblems(cron: string, timeZone: string = DEFAULT_TIME_ZON
     cronProblem('has "?" in both day-of-month and day-of-week', 'write "*" in one of them');
     return problems;
   }
+  const back = LAST_DAY_OFFSET.exec(upper[3]);
+  if (back && (Number(back[1]) < 1 || Number(back[1]) > 30)) {
+    cronProblem(`has "${fields[3]}" as its day-of-month, an offset from the month's last day outside 1 to 30`, 'write "L-1" to "L-30", or "L" for the last day');
+    return problems;
+  }
   if (fields.length === 7) {
     const years = fields[6].match(/\d+/g) ?? [];
     const bad = years.map(Number).find(y => y < 1970 || y > 2199);
@@ -127,17 +132,63 @@ function isIanaZone(zone: string): boolean {
 /** The highest value of each field: Quartz's "start/step" (5/15 = 5, 20, 35, 50) is written start-max/step for croner. */
 const FIELD_MAX = [59, 59, 23, 31, 12, 7, 2199];
 
-/** A croner schedule in CodePipeline's dialect: day-of-week 1-7 from Sunday, start/step, the zone or offset. */
-function schedule(w: DeploymentWindow): Cron {
+/** What nextOpening and windowsOpen need of one window's schedule. */
+interface Schedule {
+  match(at: Date): boolean;
+  /** The first matching minute after `after`, or null when none comes. */
+  nextRun(after: Date): Date | null;
+}
+
+/** "L-3" in day-of-month: the third-to-last day (CodePipeline's reference; croner has no such offset). */
+const LAST_DAY_OFFSET = /^L-(\d{1,2})$/i;
+
+/**
+ * A schedule in CodePipeline's dialect: croner with day-of-week 1-7 from Sunday, start/step
+ * written as a range, the zone or fixed offset; an "L-n" day-of-month is checked here on top of
+ * croner's schedule with any day.
+ */
+function schedule(w: DeploymentWindow): Schedule {
   const offset = OFFSET.exec(w.timeZone);
-  const cron = w.cron.trim().split(/\s+/)
-    .map((field, i) => field.split(',').map(part => part.replace(/^(\d+)\/(\d+)$/, `$1-${FIELD_MAX[i]}/$2`)).join(','))
-    .join(' ');
-  return new Cron(cron, {
+  const fields = w.cron.trim().split(/\s+/)
+    .map((field, i) => field.split(',').map(part => part.replace(/^(\d+)\/(\d+)$/, `$1-${FIELD_MAX[i]}/$2`)).join(','));
+  const lastDayOffset = LAST_DAY_OFFSET.exec(fields[3]);
+  if (lastDayOffset) fields[3] = '*';
+  const offsetMinutes = offset ? (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) : undefined;
+  const cron = new Cron(fields.join(' '), {
     paused: true,
     alternativeWeekdays: true,
-    ...(offset ? { utcOffset: (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) } : { timezone: w.timeZone }),
+    ...(offsetMinutes !== undefined ? { utcOffset: offsetMinutes } : { timezone: w.timeZone }),
   });
+  if (!lastDayOffset) return cron;
+  const back = Number(lastDayOffset[1]);
+  const dayOk = (at: Date) => {
+    const { year, month, day } = zoneDate(at, w.timeZone, offsetMinutes);
+    return day === new Date(Date.UTC(year, month, 0)).getUTCDate() - back;
+  };
+  return {
+    match: at => cron.match(at) && dayOk(at),
+    nextRun: after => {
+      let t = cron.nextRun(after);
+      // at most a few steps per day: from a minute on a wrong day, on to the next day's first minute
+      for (let steps = 0; t && !dayOk(t) && steps < 2000; steps++) {
+        const { hour, minute } = zoneDate(t, w.timeZone, offsetMinutes);
+        t = cron.nextRun(new Date(t.getTime() + ((23 - hour) * 60 + (59 - minute)) * MINUTE));
+      }
+      return t && dayOk(t) ? t : null;
+    },
+  };
+}
+
+/** The calendar fields of `at` in a time zone (or at a fixed offset from UTC, in minutes). */
+function zoneDate(at: Date, timeZone: string, offsetMinutes: number | undefined): { year: number; month: number; day: number; hour: number; minute: number } {
+  if (offsetMinutes !== undefined) {
+    const d = new Date(at.getTime() + offsetMinutes * MINUTE);
+    return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes() };
+  }
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', hourCycle: 'h23' })
+    .formatToParts(at);
+  const get = (type: string) => Number(parts.find(p => p.type === type)?.value);
+  return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute') };
 }
 
 const MINUTE = 60_000;

@@ -92,3 +92,25 @@ test('"start/step" counts from start as Quartz does (CodePipeline\'s example: 5/
   expect([5, 20, 35, 50].every(m => windowsOpen(w, new Date(Date.UTC(2026, 11, 7, 10, m))))).toBe(true);
   expect([0, 6, 15, 30, 45].some(m => windowsOpen(w, new Date(Date.UTC(2026, 11, 7, 10, m))))).toBe(false);
 });
+
+describe('day-of-month offsets from the month\'s end ("L-3", CodePipeline\'s reference) and the last weekday ("LW")', () => {
+  test('L-3 is the third-to-last day, in the window\'s zone', () => {
+    const w = [{ cron: '* * 9 L-3 * ?', timeZone: 'Europe/Berlin' }];
+    expect(windowProblems(w[0].cron, w[0].timeZone)).toEqual([]);
+    expect(nextOpening(w, new Date('2026-12-05T12:00:00Z'))).toEqual(new Date('2026-12-28T08:00:00Z'));
+    expect(windowsOpen(w, new Date('2026-12-28T08:30:00Z'))).toBe(true);
+    expect(windowsOpen(w, new Date('2026-12-27T08:30:00Z'))).toBe(false);
+    // February 2027 has 28 days: its L-3 is the 25th
+    expect(nextOpening(w, new Date('2027-02-01T00:00:00Z'))).toEqual(new Date('2027-02-25T08:00:00Z'));
+  });
+
+  test('an offset no month has never opens; beyond 30 it is refused', () => {
+    expect(nextOpening([{ cron: '* * 9 L-30 FEB ?', timeZone: 'UTC' }], new Date('2026-12-05T12:00:00Z'))).toBeUndefined();
+    expect(windowProblems('* * 9 L-31 * ?', 'UTC').map(p => p.problem)).toEqual(['has "L-31" as its day-of-month, an offset from the month\'s last day outside 1 to 30']);
+  });
+
+  test('LW is the last weekday of the month', () => {
+    // 2027-01-31 is a Sunday: the last weekday is Friday the 29th
+    expect(nextOpening([{ cron: '* * 9 LW * ?', timeZone: 'UTC' }], new Date('2027-01-02T00:00:00Z'))).toEqual(new Date('2027-01-29T09:00:00Z'));
+  });
+});
