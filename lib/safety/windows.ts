@@ -180,7 +180,9 @@ function schedule(w: DeploymentWindow): Schedule {
 }
 
 /** The calendar fields of `at` in a time zone (or at a fixed offset from UTC, in minutes). */
-function zoneDate(at: Date, timeZone: string, offsetMinutes: number | undefined): { year: number; month: number; day: number; hour: number; minute: number } {
+interface ZoneDate { readonly year: number; readonly month: number; readonly day: number; readonly hour: number; readonly minute: number }
+
+function zoneDate(at: Date, timeZone: string, offsetMinutes: number | undefined): ZoneDate {
   if (offsetMinutes !== undefined) {
     const d = new Date(at.getTime() + offsetMinutes * MINUTE);
     return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes() };
