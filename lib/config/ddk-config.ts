@@ -312,6 +312,14 @@ export interface PipelineSettings {
    */
   readonly artifactRetentionDays?: number;
   /**
+   * Whether deploying the status-check API sets the account's API Gateway CloudWatch Logs role
+   * (an account-wide, per-region setting); `false` when the account already has one, which would
+   * otherwise be replaced.
+   *
+   * @default true
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
+  /**
    * Pipeline, stage and approval events sent to SNS.
    *
    * @default - no notifications

@@ -297,6 +297,8 @@ export const PipelineSchema = z.strictObject({
     .max(3650, { error: rule('is too long', 'a whole number of days from 1 to 3650', 'use at most 3650 (ten years)') })
     .optional()
     .meta({ description: 'Days after which pipeline artifacts (source and build outputs, one set per execution) expire from the artifact and replication buckets; a stage cannot be rolled back to an execution whose artifacts expired. Default: 90.' }),
+  apiGatewayCloudWatchRole: z.boolean({ error: rule('is not true or false', 'true or false', 'write true or false without quotes') }).optional()
+    .meta({ description: 'Whether deploying the status-check API sets the account\'s API Gateway CloudWatch Logs role (one per account and region, replacing any set before). Set false when the account already has one. Default: true.' }),
   notifications: z.strictObject({
     emails: z.array(z.string().regex(EMAIL, { error: rule('is not an email address', 'an email address such as "team@example.com"', 'fix the address') })).optional()
       .meta({ description: 'Addresses subscribed to the pipeline\'s notification topic.' }),

@@ -370,6 +370,8 @@ export class DeliveryPlan {
   public readonly useChangeSets: boolean;
   /** Days after which pipeline artifacts expire from the artifact and replication buckets. */
   public readonly artifactRetentionDays: number;
+  /** Whether the status-check API sets the account's API Gateway CloudWatch Logs role. */
+  public readonly apiGatewayCloudWatchRole: boolean;
   /**
    * Where pipeline events are sent.
    *
@@ -420,6 +422,7 @@ export class DeliveryPlan {
     this.synthCommands = [...(p.synth?.commands ?? DEFAULT_SYNTH)];
     this.useChangeSets = p.changeSets ?? true;
     this.artifactRetentionDays = p.artifactRetentionDays ?? DEFAULT_ARTIFACT_RETENTION_DAYS;
+    this.apiGatewayCloudWatchRole = p.apiGatewayCloudWatchRole ?? true;
     // DDK: the cicd environment's notifications_topic_arn is the pipeline's existing topic
     const ddkTopic = config.cicd.notificationsTopicArn;
     if (p.notifications || ddkTopic) {

@@ -87,7 +87,7 @@ export interface StatusChecksProps {
    * Set the account's API Gateway CloudWatch Logs role (an account-wide, per-region setting that
    * access and execution logging need). Pass `false` when the account already has one.
    *
-   * @default true
+   * @default - the plan's `apiGatewayCloudWatchRole` (ddk.json `pipeline.apiGatewayCloudWatchRole`, true unless set)
    */
   readonly cloudWatchRole?: boolean;
 }
@@ -339,9 +339,9 @@ export class StatusChecks extends Construct {
       restApiName: `${plan.name}-status-checks`,
       description: `Status checks of pipeline ${plan.name}: report, read, require, override`,
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
-      cloudWatchRole: props.cloudWatchRole ?? true,
+      cloudWatchRole: props.cloudWatchRole ?? props.plan.apiGatewayCloudWatchRole,
       // the account setting outlives the stack: other APIs of the account may log through it
-      ...((props.cloudWatchRole ?? true) ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
+      ...((props.cloudWatchRole ?? props.plan.apiGatewayCloudWatchRole) ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
       deployOptions: {
         stageName: 'prod',
@@ -435,7 +435,7 @@ export class StatusChecks extends Construct {
       // deployment windows: let the execution waiting at a stage's windows in (recorded first)
       this.api.root.addResource('conditions').addResource('override').addMethod('POST', integration, { requestValidator: validator });
     }
-    this.acknowledgeApiFindings(props.cloudWatchRole ?? true);
+    this.acknowledgeApiFindings(props.cloudWatchRole ?? props.plan.apiGatewayCloudWatchRole);
   }
 
   /**

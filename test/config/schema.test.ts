@@ -19,7 +19,7 @@ describe('ddkJsonSchema', () => {
     expect(schema.additionalProperties).not.toBe(false);
     expect(schema.properties.pipeline.additionalProperties).toBe(false);
     expect(Object.keys(schema.properties.pipeline.properties).sort())
-      .toEqual(['artifactRetentionDays', 'changeSets', 'executionMode', 'name', 'notifications', 'review', 'rollbackOnFailure', 'services', 'source', 'stages', 'strategy', 'synth']);
+      .toEqual(['apiGatewayCloudWatchRole', 'artifactRetentionDays', 'changeSets', 'executionMode', 'name', 'notifications', 'review', 'rollbackOnFailure', 'services', 'source', 'stages', 'strategy', 'synth']);
   });
 
   test('describes each environment with a required 12-digit account and a region', () => {
