@@ -27,10 +27,25 @@ export function isKnownRegion(region: string): boolean {
   return REGION_SET.has(region);
 }
 
-/** The partition of a known region: `aws`, `aws-us-gov`, `aws-cn` or `aws-eusc`. */
+/**
+ * The partition of a region, by the region patterns of the AWS SDK's partition table
+ * (@aws-sdk/util-endpoints partitions.json); undefined for a region of none of them.
+ */
+export function partitionOfRegion(region: string): string | undefined {
+  const patterns: Array<[string, RegExp]> = [
+    ['aws-cn', /^cn-\w+-\d+$/],
+    ['aws-us-gov', /^us-gov-\w+-\d+$/],
+    ['aws-iso', /^us-iso-\w+-\d+$/],
+    ['aws-iso-b', /^us-isob-\w+-\d+$/],
+    ['aws-iso-e', /^eu-isoe-\w+-\d+$/],
+    ['aws-iso-f', /^us-isof-\w+-\d+$/],
+    ['aws-eusc', /^eusc-de-\w+-\d+$/],
+    ['aws', /^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$/],
+  ];
+  return patterns.find(([, p]) => p.test(region))?.[0];
+}
+
+/** The partition of a known region (`aws`, `aws-us-gov`, `aws-cn`, `aws-eusc`, …); `aws` for one of no known pattern. */
 export function partitionOf(region: string): string {
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('eusc-')) return 'aws-eusc';
-  return 'aws';
+  return partitionOfRegion(region) ?? 'aws';
 }

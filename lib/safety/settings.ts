@@ -1,4 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { partitionOfRegion } from '../config/regions';
 import { isObj, show, str } from '../input-values';
 import { lookupRoleName, SAFETY_LIMITS, SAFETY_STAGES_VARIABLE, SafetyStages, SafetyTarget } from './shared';
 
@@ -36,24 +37,6 @@ export interface SafetyStageSetting {
 
 /** The value of `DDK_SAFETY_STAGES` before encoding: by plan stage name. */
 export type SafetyStageSettings = Record<string, SafetyStageSetting>;
-
-/**
- * The partition of a region, by the region patterns of the AWS SDK's partition table
- * (@aws-sdk/util-endpoints partitions.json); undefined for a region of none of them.
- */
-export function partitionOfRegion(region: string): string | undefined {
-  const patterns: Array<[string, RegExp]> = [
-    ['aws-cn', /^cn-\w+-\d+$/],
-    ['aws-us-gov', /^us-gov-\w+-\d+$/],
-    ['aws-iso', /^us-iso-\w+-\d+$/],
-    ['aws-iso-b', /^us-isob-\w+-\d+$/],
-    ['aws-iso-e', /^eu-isoe-\w+-\d+$/],
-    ['aws-iso-f', /^us-isof-\w+-\d+$/],
-    ['aws-eusc', /^eusc-de-\w+-\d+$/],
-    ['aws', /^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$/],
-  ];
-  return patterns.find(([, p]) => p.test(region))?.[0];
-}
 
 /** The ARN of the CDK lookup role of an account and region (`cdk-<qualifier>-lookup-role-<account>-<region>`). */
 export function lookupRoleArn(partition: string, account: string, region: string, qualifier: string = DEFAULT_QUALIFIER): string {

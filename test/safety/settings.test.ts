@@ -1,7 +1,8 @@
 import { deflateRawSync } from 'node:zlib';
 import * as fc from 'fast-check';
+import { partitionOfRegion } from '../../lib/config/regions';
 import {
-  COMPRESSED_PREFIX, DEFAULT_QUALIFIER, encodeSafetyStages, lookupRoleArn, partitionOfRegion, readSafetyStages, SafetyStageSettings,
+  COMPRESSED_PREFIX, DEFAULT_QUALIFIER, encodeSafetyStages, lookupRoleArn, readSafetyStages, SafetyStageSettings,
 } from '../../lib/safety/settings';
 import { SAFETY_LIMITS, SAFETY_STAGES_VARIABLE, SafetyStages } from '../../lib/safety/shared';
 
