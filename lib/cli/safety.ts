@@ -10,7 +10,7 @@ import { ChangeReviewRun, findChangeReview, pipelineOfPlan, waitingExecution, wa
 import { didYouMean } from '../config/issues';
 import { DeliveryPlan, PipelineStrategy, PlanStage } from '../model';
 import { renderChangeReport } from '../safety/change-review';
-import { ACTION_NAMES, CHANGE_REVIEW_VARIABLES, ChangeReport, ConditionOverrideRequest, REPORT_PREFIX } from '../safety/shared';
+import { ACTION_NAMES, CHANGE_REVIEW_VARIABLES, ChangeReport, CONDITION_OVERRIDE_REASON_LENGTH, ConditionOverrideRequest, EXECUTION_ID_PATTERN, REPORT_PREFIX } from '../safety/shared';
 import { describeWindow } from '../safety/windows';
 
 /*
@@ -91,11 +91,10 @@ async function stageState(io: Io, ctx: PipelineContext, stage: string): Promise<
 }
 
 /** CodePipeline's pipeline execution ids (OverrideStageCondition's pattern). */
-const EXECUTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function checkExecution(execution: string | undefined): string | undefined {
   if (execution === undefined) return undefined;
-  if (!EXECUTION_ID.test(execution)) {
+  if (!EXECUTION_ID_PATTERN.test(execution)) {
     throw new CliError(`--execution: "${execution}" is not a pipeline execution id; expected a UUID such as 3137f7cb-7cf7-4c2b-9c3e-1b1e5f1c0f6e (see \`ddk-pipelines executions\`)`, 2);
   }
   return execution;
@@ -211,7 +210,6 @@ export interface WindowOverrideOptions extends SafetyOptions, Pick<ApiOptions, '
 }
 
 /** The longest reason the API records (ConditionOverrideRequest). */
-const MAX_REASON = 1000;
 
 /** The stage of `--stage` with windows, or an error that says there is nothing to override. */
 function windowedStage(plan: DeliveryPlan, stageName: string | undefined): PlanStage {
@@ -232,7 +230,7 @@ function windowedStage(plan: DeliveryPlan, stageName: string | undefined): PlanS
 export async function windowOverrideCommand(options: WindowOverrideOptions, io: Io, now: () => Date = () => new Date()): Promise<number> {
   const reason = options.reason?.trim() ?? '';
   if (reason === '') throw new CliError('--reason is required: why the window is overridden (kept with who and when)', 2);
-  if (reason.length > MAX_REASON) throw new CliError(`--reason: ${reason.length} characters; the override keeps at most ${MAX_REASON}. Fix: shorten it`, 2);
+  if (reason.length > CONDITION_OVERRIDE_REASON_LENGTH) throw new CliError(`--reason: ${reason.length} characters; the override keeps at most ${CONDITION_OVERRIDE_REASON_LENGTH}. Fix: shorten it`, 2);
   let execution = checkExecution(options.execution);
   const plan = requirePlan(options, io, 'window override');
   const stage = windowedStage(plan, options.stage);

@@ -443,38 +443,44 @@ export class DeliveryPlan {
 
     const branchOf = (stageName: string, i: number, n: number, explicit?: string) => explicit ?? (i === n - 1 ? this.source.branch : stageName);
     if (p.stages) {
-      this.stages = p.stages.map((s, i, all) => ({
-        name: s.name,
-        targets: s.environments.map(id => target(config.environment(id))),
-        // DDK: an environment's manual_approvals: true asks for the approval its stage does not set
-        approval: approval(s.approval ?? (s.environments.some(id => config.environment(id).manualApprovals === true) || undefined), s.name),
-        requiredChecks: [...(s.requiredChecks ?? [])],
-        tests: [...(s.tests ?? [])],
-        branch: branchOf(s.name, i, all.length, s.branch),
-        // an alarm watch rolls back: a stage that watches alarms rolls back unless it says otherwise (refused by validation)
-        rollbackOnFailure: s.rollbackOnFailure ?? (alarmsOf(s.environments.map(id => config.environment(id)), s.alarms) !== undefined || rollback),
-        // every stage from the first one marked on is a bracket stage
-        bracket: all.slice(0, i + 1).some(x => x.bracket === true),
-        windows: windowsOf(s.window),
-        alarms: alarmsOf(s.environments.map(id => config.environment(id)), s.alarms),
-        changeReview: s.changeReview ?? false,
-      }));
+      this.stages = p.stages.map((s, i, all) => {
+        const alarms = alarmsOf(s.environments.map(id => config.environment(id)), s.alarms);
+        return {
+          name: s.name,
+          targets: s.environments.map(id => target(config.environment(id))),
+          // DDK: an environment's manual_approvals: true asks for the approval its stage does not set
+          approval: approval(s.approval ?? (s.environments.some(id => config.environment(id).manualApprovals === true) || undefined), s.name),
+          requiredChecks: [...(s.requiredChecks ?? [])],
+          tests: [...(s.tests ?? [])],
+          branch: branchOf(s.name, i, all.length, s.branch),
+          // an alarm watch rolls back: a stage that watches alarms rolls back unless it says otherwise (refused by validation)
+          rollbackOnFailure: s.rollbackOnFailure ?? (alarms !== undefined || rollback),
+          // every stage from the first one marked on is a bracket stage
+          bracket: all.slice(0, i + 1).some(x => x.bracket === true),
+          windows: windowsOf(s.window),
+          alarms,
+          changeReview: s.changeReview ?? false,
+        };
+      });
     } else {
       const targets = config.targets;
-      this.stages = targets.map((env, i) => ({
-        name: env.id,
-        targets: [target(env)],
-        // DDK: manual_approvals (true or false) overrides the default of an approval before all but the first
-        approval: approval(env.manualApprovals ?? i > 0, env.id),
-        requiredChecks: [],
-        tests: [],
-        branch: branchOf(env.id, i, targets.length),
-        rollbackOnFailure: alarmsOf([env], undefined) !== undefined || rollback,
-        bracket: false,
-        windows: [],
-        alarms: alarmsOf([env], undefined),
-        changeReview: false,
-      }));
+      this.stages = targets.map((env, i) => {
+        const alarms = alarmsOf([env], undefined);
+        return {
+          name: env.id,
+          targets: [target(env)],
+          // DDK: manual_approvals (true or false) overrides the default of an approval before all but the first
+          approval: approval(env.manualApprovals ?? i > 0, env.id),
+          requiredChecks: [],
+          tests: [],
+          branch: branchOf(env.id, i, targets.length),
+          rollbackOnFailure: alarms !== undefined || rollback,
+          bracket: false,
+          windows: [],
+          alarms,
+          changeReview: false,
+        };
+      });
     }
     if (p.review) {
       const r = p.review;

@@ -194,6 +194,11 @@ export function lookupRoleName(account: string, region: string, qualifier: strin
   return `cdk-${qualifier}-lookup-role-${account}-${region}`;
 }
 
+/** CodePipeline's pattern of a pipeline execution id (OverrideStageCondition's pipelineExecutionId). */
+export const EXECUTION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** The longest reason a condition override keeps. */
+export const CONDITION_OVERRIDE_REASON_LENGTH = 1000;
+
 /**
  * The body of `POST /conditions/override` (status-check API, IAM-authorized): the caller is
  * recorded as `by`. The API refuses an empty reason, a stage without windows, and an execution

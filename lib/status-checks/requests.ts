@@ -2,6 +2,7 @@ import { show } from '../input-values';
 import { CHECK_STATES, CheckReport, CheckState, GateParameters, isGateTimeoutMinutes, LIMITS, PATTERN_RE, withoutUndefined } from './shared';
 import { RELEASE_ID_PATTERN } from '../releases/shared';
 import { REVIEW_ID_PATTERN } from '../reviews/shared';
+import { CONDITION_OVERRIDE_REASON_LENGTH, EXECUTION_ID_PATTERN } from '../safety/shared';
 import type { ConditionOverrideRequest } from '../safety/shared';
 
 /*
@@ -249,14 +250,13 @@ export function parseOverrideRequest(obj: Record<string, unknown>): Parsed<Overr
   return { ok: true, value: { pipeline: pipeline!, stage: stage!, execution: execution!, reason: reason!.trim() } };
 }
 
-/** The longest reason a condition override keeps (ConditionOverrideRequest: 1 to 1,000 characters). */
-export const CONDITION_OVERRIDE_REASON_LENGTH = 1000;
+export { CONDITION_OVERRIDE_REASON_LENGTH };
 
 /** `POST /conditions/override` fields whose rules differ from the other routes'. */
 const CONDITION_SPECS: Record<'executionId' | 'reason', FieldSpec> = {
   // OverrideStageCondition's pipelineExecutionId pattern
   executionId: {
-    pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    pattern: EXECUTION_ID_PATTERN,
     expected: 'a CodePipeline pipeline execution id (8-4-4-4-12 lower-case hex digits)',
     fix: 'copy the id of the execution waiting for the window (ddk-pipelines status, or aws codepipeline get-pipeline-state)',
   },
