@@ -4,8 +4,9 @@ import { CloudWatchClient, CompositeAlarm, DescribeAlarmHistoryCommand, Describe
 import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 // eslint-disable-next-line import/no-extraneous-dependencies -- as above
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { AlarmEpisode, AlarmReader, AlarmReading, fit, TargetReading, WATCH_TEXT_LIMITS, WatchJobs } from './alarm-watch';
+import { AlarmEpisode, AlarmReader, AlarmReading, TargetReading, WatchJobs } from './alarm-watch';
 import { SAFETY_LIMITS, SafetyTarget } from './shared';
+import { CODEPIPELINE_TEXT_LIMITS, fit } from '../status-checks/gate';
 
 /*
  * The alarm watch's AWS side (lambda/alarm-watch): STS AssumeRole of each target's CDK lookup
@@ -157,19 +158,19 @@ export class CodePipelineWatchJobs implements WatchJobs {
 
   public async succeed(jobId: string, summary: string): Promise<void> {
     await this.client.send(new PutJobSuccessResultCommand({
-      jobId, executionDetails: { summary: fit(summary, WATCH_TEXT_LIMITS.summary), percentComplete: 100 },
+      jobId, executionDetails: { summary: fit(summary, CODEPIPELINE_TEXT_LIMITS.summary), percentComplete: 100 },
     }));
   }
 
   public async continueLater(jobId: string, continuationToken: string, summary: string, percentComplete: number): Promise<void> {
     await this.client.send(new PutJobSuccessResultCommand({
-      jobId, continuationToken, executionDetails: { summary: fit(summary, WATCH_TEXT_LIMITS.summary), percentComplete },
+      jobId, continuationToken, executionDetails: { summary: fit(summary, CODEPIPELINE_TEXT_LIMITS.summary), percentComplete },
     }));
   }
 
   public async fail(jobId: string, message: string, externalExecutionId?: string): Promise<void> {
     await this.client.send(new PutJobFailureResultCommand({
-      jobId, failureDetails: { type: 'JobFailed', message: fit(message, WATCH_TEXT_LIMITS.failureMessage), ...(externalExecutionId ? { externalExecutionId } : {}) },
+      jobId, failureDetails: { type: 'JobFailed', message: fit(message, CODEPIPELINE_TEXT_LIMITS.failureMessage), ...(externalExecutionId ? { externalExecutionId } : {}) },
     }));
   }
 }

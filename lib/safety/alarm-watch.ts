@@ -1,5 +1,6 @@
 import { isObj, show, str } from '../input-values';
 import { SAFETY_LIMITS, SAFETY_STAGES_VARIABLE, SafetyActionParameters, SafetyStage, SafetyStages, SafetyTarget } from './shared';
+import { CODEPIPELINE_TEXT_LIMITS, fit } from '../status-checks/gate';
 
 /*
  * The alarm watch (README "Deployment safety", step 7): a CodePipeline Lambda invoke action after
@@ -88,9 +89,6 @@ export interface AlarmWatchDependencies {
   readonly now: () => Date;
   readonly logger: WatchLogger;
 }
-
-/** CodePipeline's limits on what the action sends back (PutJobSuccessResult/PutJobFailureResult). */
-export const WATCH_TEXT_LIMITS = { summary: 2048, failureMessage: 5000, continuationToken: 2048 } as const;
 
 /**
  * How long the watch keeps going while a target cannot be read (throttling, service errors), in
@@ -181,21 +179,21 @@ export function decideWatch(input: WatchInput): WatchDecision {
   }
   const head = `Alarm watch of stage "${input.stage}"`;
   if (problems.length > 0) {
-    return { kind: 'failure', message: fit(`${head}: ${problems.join('; ')}; the stage rolls back.`, WATCH_TEXT_LIMITS.failureMessage) };
+    return { kind: 'failure', message: fit(`${head}: ${problems.join('; ')}; the stage rolls back.`, CODEPIPELINE_TEXT_LIMITS.failureMessage) };
   }
   const minutes = Math.floor(input.elapsedMinutes);
   if (transient.length > 0) {
     if (input.unreadMinutes >= TRANSIENT_ERROR_MINUTES) {
-      return { kind: 'failure', message: fit(`${head}: the alarms could not be read for ${Math.floor(input.unreadMinutes)} minutes: ${transient.join('; ')}. Fix: see the alarm-watch function's logs, then retry the stage`, WATCH_TEXT_LIMITS.failureMessage) };
+      return { kind: 'failure', message: fit(`${head}: the alarms could not be read for ${Math.floor(input.unreadMinutes)} minutes: ${transient.join('; ')}. Fix: see the alarm-watch function's logs, then retry the stage`, CODEPIPELINE_TEXT_LIMITS.failureMessage) };
     }
-    return { kind: 'continue', percentComplete: percent(input), summary: fit(`${head}: ${minutes} of ${input.soakMinutes} minutes; could not read ${transient.join('; ')}; trying again (gives up after ${TRANSIENT_ERROR_MINUTES} minutes without a reading).`, WATCH_TEXT_LIMITS.summary) };
+    return { kind: 'continue', percentComplete: percent(input), summary: fit(`${head}: ${minutes} of ${input.soakMinutes} minutes; could not read ${transient.join('; ')}; trying again (gives up after ${TRANSIENT_ERROR_MINUTES} minutes without a reading).`, CODEPIPELINE_TEXT_LIMITS.summary) };
   }
   const environments = input.watched.length;
   const noData = insufficient.length > 0 ? ` ${insufficient.length} had insufficient data: ${insufficient.join(', ')}.` : '';
   if (input.elapsedMinutes >= input.soakMinutes) {
-    return { kind: 'success', summary: fit(`${head}: ${plural(count, 'alarm')} in ${plural(environments, 'environment')} (${input.watched.map(w => w.target.id).join(', ')}) stayed out of ALARM for ${input.soakMinutes} minutes.${noData}`, WATCH_TEXT_LIMITS.summary) };
+    return { kind: 'success', summary: fit(`${head}: ${plural(count, 'alarm')} in ${plural(environments, 'environment')} (${input.watched.map(w => w.target.id).join(', ')}) stayed out of ALARM for ${input.soakMinutes} minutes.${noData}`, CODEPIPELINE_TEXT_LIMITS.summary) };
   }
-  return { kind: 'continue', percentComplete: percent(input), summary: fit(`${head}: ${minutes} of ${input.soakMinutes} minutes, ${plural(count, 'alarm')} in ${plural(environments, 'environment')}, none in ALARM.${noData}`, WATCH_TEXT_LIMITS.summary) };
+  return { kind: 'continue', percentComplete: percent(input), summary: fit(`${head}: ${minutes} of ${input.soakMinutes} minutes, ${plural(count, 'alarm')} in ${plural(environments, 'environment')}, none in ALARM.${noData}`, CODEPIPELINE_TEXT_LIMITS.summary) };
 }
 
 function percent(input: WatchInput): number {
@@ -204,11 +202,6 @@ function percent(input: WatchInput): number {
 
 function plural(n: number, what: string): string {
   return `${n} ${what}${n === 1 ? '' : 's'}`;
-}
-
-/** Cuts a text to CodePipeline's limit, marking the cut. */
-export function fit(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /** The continuation token: when the watch started, and when it last read every target. */
@@ -291,7 +284,7 @@ export async function runAlarmWatch(event: unknown, deps: AlarmWatchDependencies
   if (!job) throw new Error(`the alarm watch is a CodePipeline Lambda invoke action; received ${show(event)}, not a CodePipeline job`);
   const input = `CodePipeline job ${job.id}`;
   const misconfigured = async (issues: string[]): Promise<AlarmWatchOutcome> => {
-    const message = fit(`The alarm watch is misconfigured: ${issues.join(' | ')}`, WATCH_TEXT_LIMITS.failureMessage);
+    const message = fit(`The alarm watch is misconfigured: ${issues.join(' | ')}`, CODEPIPELINE_TEXT_LIMITS.failureMessage);
     deps.logger.error('alarm watch misconfigured', { jobId: job.id, issues });
     await deps.jobs.fail(job.id, message);
     return { input, summaries: [message], decision: { kind: 'failure', message } };

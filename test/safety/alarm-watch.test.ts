@@ -1,8 +1,9 @@
 import {
-  AlarmReading, decideWatch, parseSafetyParameters, parseWatchToken, TargetReading, TRANSIENT_ERROR_MINUTES, WATCH_TEXT_LIMITS,
+  AlarmReading, decideWatch, parseSafetyParameters, parseWatchToken, TargetReading, TRANSIENT_ERROR_MINUTES,
   WatchInput, watchSessionName,
 } from '../../lib/safety/alarm-watch';
 import { SafetyTarget } from '../../lib/safety/shared';
+import { CODEPIPELINE_TEXT_LIMITS } from '../../lib/status-checks/gate';
 
 /*
  * The alarm watch's decision and its input readers, as pure functions.
@@ -155,9 +156,9 @@ describe('decideWatch', () => {
     const many = Array.from({ length: 300 }, (_, i) => `alarm-${'x'.repeat(200)}-${i}`);
     const target = { ...dev, alarms: many };
     const failing = decideWatch(input([{ kind: 'read', target, alarms: many.map(n => ok(n, { state: 'ALARM', reason: 'y'.repeat(200) })) }], { watched: [{ target, names: many }] }));
-    expect((failing as { message: string }).message).toHaveLength(WATCH_TEXT_LIMITS.failureMessage);
+    expect((failing as { message: string }).message).toHaveLength(CODEPIPELINE_TEXT_LIMITS.failureMessage);
     const passing = decideWatch(input([{ kind: 'read', target, alarms: many.map(n => ok(n, { state: 'INSUFFICIENT_DATA' })) }], { watched: [{ target, names: many }] }));
-    expect((passing as { summary: string }).summary.length).toBe(WATCH_TEXT_LIMITS.summary);
+    expect((passing as { summary: string }).summary.length).toBe(CODEPIPELINE_TEXT_LIMITS.summary);
   });
 });
 
