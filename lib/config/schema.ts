@@ -121,6 +121,11 @@ export const EnvironmentSchema = z.looseObject({
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/** The text an approval shows when ddk.json gives it no comment. */
+export function defaultApprovalComment(stage: string): string {
+  return `Approve the deployment of stage ${stage}`;
+}
+
 const ApprovalSchema = z.union([
   z.boolean(),
   z.strictObject({

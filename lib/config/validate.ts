@@ -2,10 +2,10 @@ import type { z } from 'zod';
 import { closest, ConfigIssue, didYouMean, jsonPath, renderValue } from './issues';
 import { CFN_TYPE, cfnTypeFindings, convertResource, formatFinding } from './prop-keys';
 import { AWS_REGIONS, isKnownRegion, partitionOf } from './regions';
-import { DdkFileSchema, describeType, KNOWN_ENVIRONMENT_KEYS, KNOWN_TOP_LEVEL_KEYS } from './schema';
+import { DdkFileSchema, defaultApprovalComment, describeType, KNOWN_ENVIRONMENT_KEYS, KNOWN_TOP_LEVEL_KEYS } from './schema';
 import { isReference, looksSecret } from './secrets';
 import { SERVICE_NAME_PATTERN } from '../releases/shared';
-import { SAFETY_LIMITS } from '../safety/shared';
+import { CHANGE_REVIEW_HEAD_LENGTH, changeReviewHead, SAFETY_LIMITS } from '../safety/shared';
 import { MAX_WINDOWS_PER_STAGE, windowProblems } from '../safety/windows';
 
 /** The id of the environment that hosts the pipeline. */
@@ -472,10 +472,17 @@ function stageSafetyChecks(
       add(at('changeReview'), true, 'has no approval to show the changes in',
         'changeReview together with "approval"', 'add "approval": true to the stage, or remove "changeReview"');
     }
-    if (isObject(stage.approval) && typeof stage.approval.comment === 'string' && stage.approval.comment.length > SAFETY_LIMITS.commentWithSummaryLength) {
-      add(at('approval', 'comment'), `${stage.approval.comment.length} characters`,
-        'leaves no room for the change summary in the approval (CodePipeline allows 1,000 characters)',
-        `a comment of at most ${SAFETY_LIMITS.commentWithSummaryLength} characters with changeReview`, 'shorten the comment; the full report is behind the approval\'s link');
+    if (isObject(stage.approval)) {
+      // the approval shows the comment (or the default) and the review URL before the summary
+      const comment = typeof stage.approval.comment === 'string' ? stage.approval.comment : defaultApprovalComment(String(stage.name));
+      const reviewUrl = typeof stage.approval.reviewUrl === 'string' ? stage.approval.reviewUrl : undefined;
+      const head = changeReviewHead(comment, reviewUrl);
+      if (head.length > CHANGE_REVIEW_HEAD_LENGTH) {
+        add(at('approval'), `${head.length} characters of ${reviewUrl === undefined ? 'comment' : 'comment and review URL'}`,
+          `leaves no room for the change summary (up to ${SAFETY_LIMITS.summaryLength} characters) in the approval, which CodePipeline limits to 1,000`,
+          `a comment${reviewUrl === undefined ? '' : ' and reviewUrl'} of at most ${CHANGE_REVIEW_HEAD_LENGTH} characters together with changeReview`,
+          'shorten the comment or the review URL; the full report is behind the approval\'s link');
+      }
     }
   }
 }

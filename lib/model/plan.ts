@@ -1,7 +1,7 @@
 import { basename, dirname, resolve } from 'path';
 import type { AlarmSettings, ApprovalSettings, DdkConfig, EnvironmentConfig, SourceSettings, WindowSettings } from '../config/ddk-config';
 import { ConfigIssue, DdkConfigError } from '../config/issues';
-import { DEFAULT_REVIEW_TTL_HOURS } from '../config/schema';
+import { DEFAULT_REVIEW_TTL_HOURS, defaultApprovalComment } from '../config/schema';
 import { releasePipelineName, servicePipelineName } from '../releases/shared';
 import { REVIEW_ID_PATTERN, REVIEW_VARIABLES, reviewStackNamespace, reviewStackPrefix } from '../reviews/shared';
 import { SAFETY_LIMITS } from '../safety/shared';
@@ -669,7 +669,7 @@ function approval(a: boolean | ApprovalSettings | undefined, stage: string): Pla
   if (a === undefined || a === false) return undefined;
   const s: ApprovalSettings = a === true ? {} : a;
   return {
-    comment: s.comment ?? `Approve the deployment of stage ${stage}`,
+    comment: s.comment ?? defaultApprovalComment(stage),
     reviewUrl: s.reviewUrl,
     notify: [...(s.notify ?? [])],
     timeoutMinutes: s.timeoutMinutes,

@@ -10,7 +10,7 @@ import type { ArtifactStore } from './artifact-store';
 import { CODEPIPELINE_LIMITS } from './limits';
 import { RepositorySeeder } from './repository-seeder';
 import { DeliveryPlan, PlanApproval, PlanExecutionMode, PlanStage, SourceKind } from '../model/plan';
-import { CHANGE_REVIEW_VARIABLES, SAFETY_LIMITS } from '../safety/shared';
+import { CHANGE_REVIEW_HEAD_LENGTH, CHANGE_REVIEW_VARIABLES, changeReviewHead, SAFETY_LIMITS } from '../safety/shared';
 
 /**
  * The CodeCommit repository of a plan's CodeCommit source, else undefined. An imported one is
@@ -98,11 +98,10 @@ export function manualApprovalAction(
 
 /** The approval's CustomData and ExternalEntityLink when the stage has a change review. */
 export function changeReviewApproval(approval: PlanApproval, namespace: string): { customData: string; externalEntityLink: string } {
-  const head = approval.reviewUrl === undefined ? approval.comment : `${approval.comment}\nReview: ${approval.reviewUrl}`;
-  // CodePipeline allows 1,000 characters per configuration value; the summary resolves to at most SAFETY_LIMITS.summaryLength
-  const longest = head.length + 1 + SAFETY_LIMITS.summaryLength;
-  if (longest > CODEPIPELINE_LIMITS.configurationValueLength) {
-    throw new Error(`pipeline.stages (the stage of change review ${namespace}): approval: the comment${approval.reviewUrl === undefined ? '' : ' and the review URL'} (${head.length} characters) and the change summary (up to ${SAFETY_LIMITS.summaryLength}) would take ${longest} characters in the approval's CustomData, more than the ${CODEPIPELINE_LIMITS.configurationValueLength} CodePipeline allows per configuration value. Fix: shorten the stage's approval comment or reviewUrl in ddk.json to ${CODEPIPELINE_LIMITS.configurationValueLength - 1 - SAFETY_LIMITS.summaryLength} characters together (the full report is behind the approval's link)`);
+  const head = changeReviewHead(approval.comment, approval.reviewUrl);
+  // ddk.json validation refuses a longer head; this guards plans built by hand
+  if (head.length > CHANGE_REVIEW_HEAD_LENGTH) {
+    throw new Error(`pipeline.stages (the stage of change review ${namespace}): approval: the comment${approval.reviewUrl === undefined ? '' : ' and the review URL'} take ${head.length} characters in the approval's CustomData; with the change summary (up to ${SAFETY_LIMITS.summaryLength}) that is more than the ${CODEPIPELINE_LIMITS.configurationValueLength} CodePipeline allows per configuration value. Fix: shorten the stage's approval comment or reviewUrl to ${CHANGE_REVIEW_HEAD_LENGTH} characters together (the full report is behind the approval's link)`);
   }
   return {
     customData: `${head}\n#{${namespace}.${CHANGE_REVIEW_VARIABLES.summary}}`,

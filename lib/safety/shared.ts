@@ -53,8 +53,6 @@ export const SAFETY_LIMITS = {
    * characters (CodePipeline's ManualApproval action reference); the stage's comment goes before it.
    */
   summaryLength: 400,
-  /** The longest comment a stage's approval may have together with a change summary. */
-  commentWithSummaryLength: 512,
   /** Soak time of an alarm watch, in minutes: default, bounds. */
   defaultSoakMinutes: 10,
   minSoakMinutes: 1,
@@ -70,6 +68,20 @@ export const SAFETY_LIMITS = {
   /** One condition of at most 5 rules per BeforeEntry/OnSuccess/OnFailure. */
   rulesPerCondition: 5,
 } as const;
+
+/**
+ * What an approval with a change review shows before the summary (its CustomData): the comment,
+ * then the stage's review URL (the approval's own link opens the report).
+ */
+export function changeReviewHead(comment: string, reviewUrl?: string): string {
+  return reviewUrl === undefined ? comment : `${comment}\nReview: ${reviewUrl}`;
+}
+
+/**
+ * The longest `changeReviewHead`: CodePipeline allows 1,000 characters per action configuration
+ * value (ManualApproval's CustomData), and a newline and the summary follow the head.
+ */
+export const CHANGE_REVIEW_HEAD_LENGTH = 1000 - 1 - SAFETY_LIMITS.summaryLength;
 
 /** Where the change review writes its reports in the artifact bucket. */
 export const REPORT_PREFIX = 'ddk-change-reviews/';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { CfnWaitConditionHandle, Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { DeploymentSafety, IApplicationFactory } from '../../lib';
+import { changeReviewApproval } from '../../lib/pipelines/shared';
 import { COMPRESSED_PREFIX, readSafetyStages } from '../../lib/safety/settings';
 import { CHANGE_REVIEW_VARIABLES, REPORT_BUCKET_VARIABLE, SAFETY_STAGES_VARIABLE } from '../../lib/safety/shared';
 import { environments, exampleDdkJson, render, synthWithNag } from '../helpers';
@@ -451,12 +452,14 @@ describe('errors', () => {
     expect(() => render(doc)).toThrow(/pipeline.stages "prod.eu": changeReview: the change review's variable namespace "ChangeReview-prod_eu" is also stage "prod_eu"'s.*Fix: rename one of the two stages/);
   });
 
-  test('a comment and review URL that leave no room for the summary are refused', () => {
+  test('a comment and review URL that leave no room for the summary are refused (validation first; the construct guards plans built by hand)', () => {
     const doc = exampleDdkJson();
     doc.pipeline.strategy = 'codepipeline-trunk';
     doc.pipeline.stages[1].approval = { comment: 'c'.repeat(500), reviewUrl: `https://example.com/${'p'.repeat(100)}` };
     doc.pipeline.stages[1].changeReview = true;
-    expect(() => render(doc)).toThrow(/approval: the comment and the review URL \(629 characters\) and the change summary \(up to 400\) would take 1030 characters.*more than the 1000.*Fix: shorten/);
+    expect(() => render(doc)).toThrow(/pipeline\.stages\[1\]\.approval: "629 characters of comment and review URL" leaves no room for the change summary/);
+    const approval = { comment: 'c'.repeat(500), reviewUrl: `https://example.com/${'p'.repeat(100)}`, notify: [] };
+    expect(() => changeReviewApproval(approval, 'ChangeReview-production')).toThrow(/approval: the comment and the review URL take 629 characters in the approval's CustomData; with the change summary \(up to 400\) that is more than the 1000.*Fix: shorten.* to 599 characters together/);
   });
 
   test('asking for the review or watch of a stage that has none is refused', () => {

@@ -1,6 +1,6 @@
 import { DdkConfig } from '../../lib/config';
 import { DeliveryPlan } from '../../lib/model';
-import { SAFETY_LIMITS } from '../../lib/safety/shared';
+import { CHANGE_REVIEW_HEAD_LENGTH, SAFETY_LIMITS } from '../../lib/safety/shared';
 import { FILE, issuesOf } from '../config/helpers';
 
 /*
@@ -178,10 +178,15 @@ describe('changeReview', () => {
     expect(issuesOf(doc([{ name: 'dev', environments: ['dev'], approval: false, changeReview: true }]))).toHaveLength(1);
   });
 
-  test('leaves room for the summary in the approval comment', () => {
-    const comment = 'x'.repeat(SAFETY_LIMITS.commentWithSummaryLength + 1);
-    const [issue] = issuesOf(doc([{ name: 'dev', environments: ['dev'], approval: { comment }, changeReview: true }]));
-    expect(issue.path).toBe('pipeline.stages[0].approval.comment');
+  test('leaves room for the summary in the approval: comment and review URL together', () => {
+    const ok = { comment: 'c'.repeat(500), reviewUrl: `https://example.com/${'p'.repeat(60)}` };
+    expect(issuesOf(doc([{ name: 'dev', environments: ['dev'], approval: ok, changeReview: true }]))).toEqual([]);
+    const long = { comment: 'c'.repeat(500), reviewUrl: `https://example.com/${'p'.repeat(100)}` };
+    const [issue] = issuesOf(doc([{ name: 'dev', environments: ['dev'], approval: long, changeReview: true }]));
+    expect(issue).toMatchObject({ path: 'pipeline.stages[0].approval', value: '"629 characters of comment and review URL"' });
+    expect(issue.expected).toBe(`a comment and reviewUrl of at most ${CHANGE_REVIEW_HEAD_LENGTH} characters together with changeReview`);
+    // without changeReview the same approval is fine (nothing follows the comment)
+    expect(issuesOf(doc([{ name: 'dev', environments: ['dev'], approval: long }]))).toEqual([]);
   });
 
   test('is off unless set', () => {
