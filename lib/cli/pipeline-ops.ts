@@ -59,7 +59,7 @@ export function pipelineContext(options: PipelineOptions, io: Io): PipelineConte
   const pipeline = options.pipeline ?? defaultPipeline(plan!, options.stage);
   const region = options.region ?? plan?.cicd.region;
   const ofPlan = plan !== undefined && (pipeline === plan.name
-    || (plan.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW && plan.stages.some(s => pipeline === `${plan.name}-${s.name}`)));
+    || (plan.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW && plan.stages.some(s => plan.pipelinesOfStage(s.name).includes(pipeline))));
   return { pipeline, checksPipeline: ofPlan ? plan.name : pipeline, plan, client: new CodePipelineClient(region ? { region } : {}) };
 }
 
@@ -70,14 +70,14 @@ export function pipelineContext(options: PipelineOptions, io: Io): PipelineConte
 function defaultPipeline(plan: DeliveryPlan, stage: string | undefined): string {
   if (plan.strategy !== PipelineStrategy.CODEPIPELINE_GITFLOW) return plan.name;
   const names = plan.stages.map(s => s.name);
-  const pipelines = names.map(n => `"${plan.name}-${n}"`).join(', ');
+  const pipelines = names.flatMap(n => plan.pipelinesOfStage(n)).map(p => `"${p}"`).join(', ');
   if (stage === undefined) {
     throw new CliError(`${plan.config.file} uses codepipeline-gitflow: one pipeline per stage (${pipelines}). Fix: pass --pipeline <one of them>`, 2);
   }
   if (!names.includes(stage)) {
     throw new CliError(`--stage: ${plan.config.file} has no stage "${stage}"${didYouMean(stage, names)}; its stages are ${names.map(n => `"${n}"`).join(', ')}. Fix: pass one of them, or --pipeline`, 2);
   }
-  return `${plan.name}-${stage}`;
+  return plan.pipelinesOfStage(stage)[0];
 }
 
 /** Runs one AWS call with a spinner and turns SDK errors into one clear line. */
@@ -438,7 +438,7 @@ function firstLine(text: string): string {
 }
 
 /** The state of one stage, or an error naming the stages there are. */
-function findStage(state: GetPipelineStateOutput, pipeline: string, stage: string): StageState {
+export function findStage(state: GetPipelineStateOutput, pipeline: string, stage: string): StageState {
   const st = (state.stageStates ?? []).find(x => x.stageName === stage);
   if (!st) {
     const names = (state.stageStates ?? []).map(x => x.stageName ?? '?');

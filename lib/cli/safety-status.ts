@@ -1,7 +1,7 @@
 /* eslint-disable import/no-extraneous-dependencies -- the CLI is bundled into dist/cli by esbuild; the library never loads this module */
 import { ActionExecutionDetail, CodePipelineClient, GetPipelineStateOutput, ListActionExecutionsCommand, StageConditionState, StageState } from '@aws-sdk/client-codepipeline';
 /* eslint-enable import/no-extraneous-dependencies */
-import { DeliveryPlan, PipelineStrategy, PlanStage } from '../model';
+import { DeliveryPlan, PlanStage } from '../model';
 import { ACTION_NAMES, CHANGE_REVIEW_VARIABLES } from '../safety/shared';
 import { DeploymentWindow, describeWindow, nextClosing, nextOpening, windowsOpen } from '../safety/windows';
 
@@ -171,9 +171,9 @@ export function planStageFor(plan: DeliveryPlan | undefined, stageName: string):
 export function pipelineOfPlan(plan: DeliveryPlan | undefined, pipeline: string): boolean {
   if (!plan) return false;
   if (pipeline === plan.name) return true;
-  if (plan.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW && plan.stages.some(s => pipeline === `${plan.name}-${s.name}`)) return true;
-  const release = plan.releasePlan;
-  return release !== undefined && (release.releasePipeline === pipeline || release.servicePipelines.some(p => p.name === pipeline));
+  if (plan.stages.some(s => plan.pipelinesOfStage(s.name).includes(pipeline))) return true;
+  // a service's pipeline is the plan's even when it runs no stage (every stage a bracket stage)
+  return plan.releasePlan?.servicePipelines.some(p => p.name === pipeline) ?? false;
 }
 
 function inProgress(c: StageConditionState | undefined): boolean {

@@ -4,11 +4,11 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 /* eslint-enable import/no-extraneous-dependencies */
 import { apiFor, ApiOptions } from './checks';
 import { CliError, Io, printJson } from './io';
-import { aws, PipelineContext } from './pipeline-ops';
+import { aws, findStage, PipelineContext } from './pipeline-ops';
 import { optionalPlan, PipelineTargetOptions } from './project';
 import { ChangeReviewRun, findChangeReview, pipelineOfPlan, waitingExecution, waitsAtEntry, windowReport, WindowReport } from './safety-status';
 import { didYouMean } from '../config/issues';
-import { DeliveryPlan, PipelineStrategy, PlanStage } from '../model';
+import { DeliveryPlan, PlanStage } from '../model';
 import { renderChangeReport } from '../safety/change-review';
 import { ACTION_NAMES, CHANGE_REVIEW_VARIABLES, ChangeReport, CONDITION_OVERRIDE_REASON_LENGTH, ConditionOverrideRequest, EXECUTION_ID_PATTERN, REPORT_PREFIX } from '../safety/shared';
 import { describeWindow } from '../safety/windows';
@@ -50,26 +50,27 @@ function requirePlan(options: PipelineTargetOptions, io: Io, what: string): Deli
 }
 
 /**
- * The CodePipeline pipeline that runs a plan stage: `--pipeline`, else with Gitflow
- * `<name>-<stage>`, with services the release pipeline for a bracket stage, else the plan's name.
+ * The CodePipeline pipeline that runs a plan stage (one of `plan.pipelinesOfStage`): `--pipeline`
+ * when it runs the stage, else the stage's one pipeline (with services a per-service stage needs
+ * `--pipeline`: it runs in each service's pipeline).
  */
 export function stagePipeline(plan: DeliveryPlan, stage: PlanStage, given?: string): string {
-  const release = plan.releasePlan;
+  const holding = plan.pipelinesOfStage(stage.name);
+  const perService = plan.releasePlan !== undefined && !stage.bracket;
   if (given !== undefined) {
-    // with services a stage runs in the release pipeline (bracket) or in each service's: --pipeline must be one of those
-    const holding = release ? (stage.bracket ? [release.releasePipeline] : release.servicePipelines.map(p => p.name)) : undefined;
-    if (holding && !holding.includes(given)) {
-      const where = stage.bracket ? `bracket stage "${stage.name}" runs in the release pipeline ${holding[0]}` : `stage "${stage.name}" runs in each service's own pipeline (${holding.join(', ')})`;
-      throw new CliError(`--pipeline: "${given}" does not run stage "${stage.name}": ${where}. Fix: ${stage.bracket ? 'leave out --pipeline' : 'pass --pipeline <one of them>'}`, 2);
+    // --pipeline must be one that runs the stage (with Gitflow the stage's own, with services the release pipeline or each service's)
+    if (!holding.includes(given)) {
+      const where = perService ? `stage "${stage.name}" runs in each service's own pipeline (${holding.join(', ')})`
+        : stage.bracket && plan.releasePlan ? `bracket stage "${stage.name}" runs in the release pipeline ${holding[0]}`
+          : `stage "${stage.name}" runs in the pipeline ${holding[0]}`;
+      throw new CliError(`--pipeline: "${given}" does not run stage "${stage.name}": ${where}. Fix: ${perService ? 'pass --pipeline <one of them>' : 'leave out --pipeline'}`, 2);
     }
     return given;
   }
-  if (plan.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW) return `${plan.name}-${stage.name}`;
-  if (release) {
-    if (stage.bracket) return release.releasePipeline;
-    throw new CliError(`stage "${stage.name}" runs in each service's own pipeline (${release.servicePipelines.map(p => p.name).join(', ')}). Fix: pass --pipeline <one of them>`, 2);
+  if (perService) {
+    throw new CliError(`stage "${stage.name}" runs in each service's own pipeline (${holding.join(', ')}). Fix: pass --pipeline <one of them>`, 2);
   }
-  return plan.name;
+  return holding[0];
 }
 
 /** The pipeline context of a stage: its pipeline, a client in the CICD region. */
@@ -82,12 +83,7 @@ function stageContext(plan: DeliveryPlan, stage: PlanStage, options: SafetyOptio
 /** The state of one stage in GetPipelineState, or an error naming the stages the pipeline has. */
 async function stageState(io: Io, ctx: PipelineContext, stage: string): Promise<StageState> {
   const state = await aws(io, ctx, 'reading the pipeline state', () => ctx.client.send(new GetPipelineStateCommand({ name: ctx.pipeline })));
-  const st = (state.stageStates ?? []).find(x => x.stageName === stage);
-  if (!st) {
-    const names = (state.stageStates ?? []).map(x => x.stageName ?? '?');
-    throw new CliError(`pipeline "${ctx.pipeline}" has no stage "${stage}" (its stages: ${names.join(', ')}). Fix: deploy the pipeline of this ddk.json (the stage is not in the deployed pipeline yet)`);
-  }
-  return st;
+  return findStage(state, ctx.pipeline, stage);
 }
 
 /** CodePipeline's pipeline execution ids (OverrideStageCondition's pattern). */

@@ -546,6 +546,27 @@ export class DeliveryPlan {
       + `The pipeline's own builds keep this name (they get ${PIPELINE_NAME_VARIABLE}=${this.name}), but a clone in another folder would deploy a second pipeline. Fix: set "pipeline": {"name": "${this.name}"}`;
   }
 
+  /**
+   * The CodePipeline pipelines that run a plan stage: with codepipeline-gitflow the stage's own
+   * pipeline `<name>-<stage>`; with services the release pipeline `<name>-release` for a bracket
+   * stage, each service's pipeline `<name>-<service>` for a per-service stage; else the plan's
+   * one pipeline `<name>`. Throws when the plan has no stage of that name.
+   *
+   * @param stageName the name of a stage of the plan
+   * @returns the pipeline names (at least one), in service order
+   */
+  public pipelinesOfStage(stageName: string): string[] {
+    const stage = this.stages.find(s => s.name === stageName);
+    if (!stage) {
+      throw new Error(`${this.config.file} has no stage "${stageName}"; its stages are ${this.stages.map(s => `"${s.name}"`).join(', ')}`);
+    }
+    if (this.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW) return [`${this.name}-${stage.name}`]; // one pipeline per stage (see gitflowNameIssues)
+    if (this.services.length > 0) {
+      return stage.bracket ? [releasePipelineName(this.name)] : this.services.map(svc => servicePipelineName(this.name, svc.name));
+    }
+    return [this.name];
+  }
+
   /** Every deployment target of the plan, stage by stage. */
   public get targets(): PlanTarget[] {
     return this.stages.flatMap(s => s.targets);

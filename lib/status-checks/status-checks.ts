@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { GateStep, GateStepProps } from './gate-step';
 import { API_ENDPOINT_OUTPUT, DETAIL_TYPES, ENV, EVENT_SOURCE, isGateTimeoutMinutes, LIMITS, PipelineSettings, StageSettings, TABLE_KEYS, windowPipelinesOf } from './shared';
 import { bundledFunction } from '../lambda-assets';
-import { DeliveryPlan, PipelineStrategy, PlanStage, SourceKind } from '../model/plan';
+import { DeliveryPlan, PlanStage, SourceKind } from '../model/plan';
 import { CONDITION_OVERRIDE_ROUTE } from '../safety/shared';
 
 /**
@@ -647,10 +647,7 @@ export class StatusChecks extends Construct {
  * several `windowPipelines`.
  */
 function windowPipelineSettings(plan: DeliveryPlan, stage: PlanStage): Pick<StageSettings, 'windowPipeline' | 'windowPipelines'> {
-  const release = plan.releasePlan;
-  const names = release
-    ? (stage.bracket ? [release.releasePipeline] : release.servicePipelines.map(p => p.name))
-    : [plan.strategy === PipelineStrategy.CODEPIPELINE_GITFLOW ? `${plan.name}-${stage.name}` : plan.name];
+  const names = plan.pipelinesOfStage(stage.name);
   return names.length === 1 ? { windowPipeline: names[0] } : { windowPipelines: names };
 }
 

@@ -290,6 +290,17 @@ describe('window override', () => {
     expect(JSON.parse(api.server.requests[0].body).pipeline).toBe('myapp-production');
   });
 
+  test('Gitflow: --pipeline of another stage is a usage error naming the stage\'s pipeline (override and diff); nothing called', async () => {
+    const expected = 'error: --pipeline: "myapp-development" does not run stage "production": stage "production" runs in the pipeline myapp-production. Fix: leave out --pipeline\n';
+    const wrong = await runCli(['window', 'override', '--stage', 'production', '--pipeline', 'myapp-development', '--reason', 'r'], { cwd: project('codepipeline-gitflow'), env: env() });
+    expect(wrong).toMatchObject({ code: 2, stderr: expected });
+    const diff = await runCli(['diff', '--stage', 'production', '--pipeline', 'myapp-development'], { cwd: project('codepipeline-gitflow') });
+    expect(diff).toMatchObject({ code: 2, stderr: expected });
+    expect(cp.calls()).toHaveLength(0);
+    expect(s3.calls()).toHaveLength(0);
+    expect(api.server.requests).toHaveLength(0);
+  });
+
   test('refused without --reason, with an empty one, for a stage without windows, when nothing waits', async () => {
     const none = await runCli(['window', 'override', '--stage', 'production'], { cwd: project(), env: env() });
     expect(none.code).toBe(2);

@@ -368,3 +368,35 @@ describe('Gitflow branches and rollback', () => {
     expect(result.notifications).toEqual({ emails: ['ops@example.com'], topicArn: undefined, events: ['execution-failed', 'execution-succeeded', 'approval-needed'] });
   });
 });
+
+describe('pipelinesOfStage: the CodePipeline pipelines that run a stage', () => {
+  const pipelinesOf = (pipeline: object) => {
+    const p = plan({ environments: environments(), pipeline: { name: 'myapp', ...pipeline } }, 'ddk.json');
+    return (stage: string) => p.pipelinesOfStage(stage);
+  };
+  const stages = [{ name: 'dev', environments: ['dev'] }, { name: 'qa', environments: ['qa'], bracket: true }, { name: 'prod', environments: ['prod'] }];
+
+  test('one pipeline (cdk-pipelines, codepipeline-trunk): the plan\'s name for every stage', () => {
+    expect(['dev', 'qa', 'prod'].map(pipelinesOf({}))).toEqual([['myapp'], ['myapp'], ['myapp']]);
+    expect(pipelinesOf({ strategy: 'codepipeline-trunk' })('prod')).toEqual(['myapp']);
+  });
+
+  test('codepipeline-gitflow: the stage\'s own pipeline <name>-<stage>', () => {
+    expect(['dev', 'qa', 'prod'].map(pipelinesOf({ strategy: 'codepipeline-gitflow' }))).toEqual([['myapp-dev'], ['myapp-qa'], ['myapp-prod']]);
+  });
+
+  test('services: each service\'s pipeline for a per-service stage, the release pipeline for a bracket stage', () => {
+    const of = pipelinesOf({
+      strategy: 'codepipeline-trunk',
+      services: { web: { source: { codecommit: { repository: 'web' } } }, api: { source: { codecommit: { repository: 'api' } } } },
+      stages,
+    });
+    expect(of('dev')).toEqual(['myapp-web', 'myapp-api']);
+    expect(of('qa')).toEqual(['myapp-release']);
+    expect(of('prod')).toEqual(['myapp-release']);
+  });
+
+  test('a stage the plan does not have: an error naming its stages', () => {
+    expect(() => pipelinesOf({})('production')).toThrow('ddk.json has no stage "production"; its stages are "dev", "qa", "prod"');
+  });
+});
