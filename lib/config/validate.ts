@@ -4,9 +4,10 @@ import { CFN_TYPE, cfnTypeFindings, convertResource, formatFinding } from './pro
 import { AWS_REGIONS, isKnownRegion, partitionOf } from './regions';
 import { DdkFileSchema, defaultApprovalComment, describeType, KNOWN_ENVIRONMENT_KEYS, KNOWN_TOP_LEVEL_KEYS } from './schema';
 import { isReference, looksSecret } from './secrets';
+import { CODEPIPELINE_LIMITS } from '../pipelines/limits';
 import { SERVICE_NAME_PATTERN } from '../releases/shared';
 import { CHANGE_REVIEW_HEAD_LENGTH, changeReviewHead, SAFETY_LIMITS } from '../safety/shared';
-import { MAX_WINDOWS_PER_STAGE, windowProblems } from '../safety/windows';
+import { windowProblems } from '../safety/windows';
 
 /** The id of the environment that hosts the pipeline. */
 export const CICD_ENVIRONMENT_ID = 'cicd';
@@ -417,9 +418,9 @@ function stageSafetyChecks(
   if (Array.isArray(stage.window) && stage.window.length === 0) {
     add(at('window'), stage.window, 'is empty', 'a window {"cron", "timeZone"} or a list of 1 to 5', 'remove "window" to deploy at any time');
   }
-  if (windows.length > MAX_WINDOWS_PER_STAGE) {
-    add(at('window'), `${windows.length} windows`, `has more windows than the ${MAX_WINDOWS_PER_STAGE} rules CodePipeline allows in a stage's BeforeEntry condition`,
-      `at most ${MAX_WINDOWS_PER_STAGE} windows (all must be open at once)`, 'merge windows of one time zone into one expression, e.g. "* * 9-11 ? * TUE,THU"');
+  if (windows.length > CODEPIPELINE_LIMITS.rulesPerCondition) {
+    add(at('window'), `${windows.length} windows`, `has more windows than the ${CODEPIPELINE_LIMITS.rulesPerCondition} rules CodePipeline allows in a stage's BeforeEntry condition`,
+      `at most ${CODEPIPELINE_LIMITS.rulesPerCondition} windows (all must be open at once)`, 'merge windows of one time zone into one expression, e.g. "* * 9-11 ? * TUE,THU"');
   }
   windows.forEach((w: unknown, j: number) => {
     if (!isObject(w) || typeof w.cron !== 'string') return;
@@ -446,9 +447,9 @@ function stageSafetyChecks(
       add(at('alarms'), stage.alarms, 'watches no alarm: it names none, nor do the stage\'s environments',
         'alarm names in "names" (the environments\' alarms) or "cicd" (the CICD account\'s)', 'add "names": ["<an alarm of the environments>"], or remove "alarms"');
     }
-    if (cicd > SAFETY_LIMITS.rulesPerCondition) {
-      add(at('alarms', 'cicd'), `${cicd} alarms`, `has more alarms than the ${SAFETY_LIMITS.rulesPerCondition} rules of a stage's OnSuccess condition`,
-        `at most ${SAFETY_LIMITS.rulesPerCondition} CICD-account alarms per stage`, 'combine them into one composite alarm and name that');
+    if (cicd > CODEPIPELINE_LIMITS.rulesPerCondition) {
+      add(at('alarms', 'cicd'), `${cicd} alarms`, `has more alarms than the ${CODEPIPELINE_LIMITS.rulesPerCondition} rules of a stage's OnSuccess condition`,
+        `at most ${CODEPIPELINE_LIMITS.rulesPerCondition} CICD-account alarms per stage`, 'combine them into one composite alarm and name that');
     }
     for (const key of ['names', 'cicd']) {
       const list = stage.alarms[key];

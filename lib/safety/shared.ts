@@ -65,8 +65,6 @@ export const SAFETY_LIMITS = {
   alarmNameLength: 255,
   /** DescribeAlarms takes at most 100 names per call. */
   alarmNamesPerCall: 100,
-  /** One condition of at most 5 rules per BeforeEntry/OnSuccess/OnFailure. */
-  rulesPerCondition: 5,
 } as const;
 
 /**

@@ -32,8 +32,6 @@ export interface WindowProblem {
 
 /** The time zone CodePipeline assumes when a window names none. */
 export const DEFAULT_TIME_ZONE = 'UTC';
-/** CodePipeline's limit: one condition per BeforeEntry, of at most 5 rules, all of which must pass. */
-export const MAX_WINDOWS_PER_STAGE = 5;
 
 const CRON_EXPECTED = 'six fields and an optional year: "seconds minutes hours day-of-month month day-of-week [year]", seconds "*", e.g. "* * 9-16 ? * MON-FRI" (weekdays 09:00–16:59)';
 const ZONE_EXPECTED = 'an IANA time zone such as "Europe/Berlin", "UTC", or a fixed offset "UTC+02:00"';
@@ -180,6 +178,9 @@ function schedule(w: DeploymentWindow): Schedule {
 }
 
 /** The calendar fields of `at` in a time zone (or at a fixed offset from UTC, in minutes). */
+/** One formatter per zone: `zoneDate` runs for every minute an "L-n" window steps over. */
+const ZONE_FORMATS = new Map<string, Intl.DateTimeFormat>();
+
 interface ZoneDate { readonly year: number; readonly month: number; readonly day: number; readonly hour: number; readonly minute: number }
 
 function zoneDate(at: Date, timeZone: string, offsetMinutes: number | undefined): ZoneDate {
@@ -187,8 +188,12 @@ function zoneDate(at: Date, timeZone: string, offsetMinutes: number | undefined)
     const d = new Date(at.getTime() + offsetMinutes * MINUTE);
     return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes() };
   }
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', hourCycle: 'h23' })
-    .formatToParts(at);
+  let format = ZONE_FORMATS.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', hourCycle: 'h23' });
+    ZONE_FORMATS.set(timeZone, format);
+  }
+  const parts = format.formatToParts(at);
   const get = (type: string) => Number(parts.find(p => p.type === type)?.value);
   return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute') };
 }
