@@ -2,7 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
-import { AwsAlarmReader, CodePipelineWatchJobs } from '../../lib/safety/alarm-reader';
+import { CodePipelineJobResults } from '../../lib/reviews/adapters';
+import { AwsAlarmReader } from '../../lib/safety/alarm-reader';
 import { AlarmWatchDependencies, runAlarmWatch } from '../../lib/safety/alarm-watch';
 import { readSafetyStages } from '../../lib/safety/settings';
 import { jobAnsweringHandler } from '../job-handler';
@@ -23,7 +24,7 @@ function dependencies(context?: Context): AlarmWatchDependencies {
       // arn:aws:lambda:<region>:<account>:function:<name>
       cicdAccount: context?.invokedFunctionArn?.split(':')[4] || undefined,
       reader: new AwsAlarmReader(new STSClient({})),
-      jobs: new CodePipelineWatchJobs(new CodePipelineClient({})),
+      jobs: new CodePipelineJobResults(new CodePipelineClient({})),
       now: () => new Date(),
       logger: {
         info: (message, extra = {}) => logger.info(message, extra),

@@ -1,10 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CloudFormationClient, DescribeTypeCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
-import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
+import { CodePipelineClient, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
 import { isObj, show, str } from '../../lib/input-values';
+import { CodePipelineJobResults } from '../../lib/reviews/adapters';
 import {
   ChangeReviewError, isStackMissing, OUTPUT_VARIABLES_BYTES, reviewStage, s3ConsoleUrl, sessionName, TargetReader,
 } from '../../lib/safety/change-review';
@@ -204,14 +205,7 @@ function targetReader(deps: HandlerDependencies, parameters: SafetyActionParamet
 }
 
 async function fail(deps: HandlerDependencies, jobId: string, message: string, context?: Context): Promise<void> {
-  await deps.codePipeline.send(new PutJobFailureResultCommand({
-    jobId,
-    failureDetails: {
-      type: 'JobFailed',
-      message: fit(message, CODEPIPELINE_TEXT_LIMITS.failureMessage),
-      ...(context?.awsRequestId ? { externalExecutionId: context.awsRequestId } : {}),
-    },
-  }));
+  await new CodePipelineJobResults(deps.codePipeline).fail(jobId, message, context?.awsRequestId);
 }
 
 /** Reviews one job and answers it. Returns what it did (for the logs and tests). */

@@ -103,7 +103,7 @@ export interface JobResults {
   fail(jobId: string, message: string, externalExecutionId?: string): Promise<void>;
 }
 
-/** CodePipeline PutJobSuccessResult / PutJobFailureResult. */
+/** CodePipeline PutJobSuccessResult (with a continuation token while an action waits) / PutJobFailureResult. */
 export class CodePipelineJobResults implements JobResults {
   constructor(private readonly client: CodePipelineClient) {}
 
@@ -111,6 +111,15 @@ export class CodePipelineJobResults implements JobResults {
     await this.client.send(new PutJobSuccessResultCommand({
       jobId,
       executionDetails: { summary: fit(summary, CODEPIPELINE_TEXT_LIMITS.summary), percentComplete: 100 },
+    }));
+  }
+
+  /** PutJobSuccessResult with a continuation token: CodePipeline invokes the action again with it. */
+  public async continueLater(jobId: string, continuationToken: string, summary: string, percentComplete: number): Promise<void> {
+    await this.client.send(new PutJobSuccessResultCommand({
+      jobId,
+      continuationToken,
+      executionDetails: { summary: fit(summary, CODEPIPELINE_TEXT_LIMITS.summary), percentComplete },
     }));
   }
 

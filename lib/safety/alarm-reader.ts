@@ -1,18 +1,15 @@
 // eslint-disable-next-line import/no-extraneous-dependencies -- handler-only module: esbuild bundles it, with the SDK, into dist/lambda; the library entry point never loads it
 import { CloudWatchClient, CompositeAlarm, DescribeAlarmHistoryCommand, DescribeAlarmsCommand, MetricAlarm } from '@aws-sdk/client-cloudwatch';
 // eslint-disable-next-line import/no-extraneous-dependencies -- as above
-import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
-// eslint-disable-next-line import/no-extraneous-dependencies -- as above
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { AlarmEpisode, AlarmReader, AlarmReading, TargetReading, WatchJobs } from './alarm-watch';
+import { AlarmEpisode, AlarmReader, AlarmReading, TargetReading } from './alarm-watch';
 import { SAFETY_LIMITS, SafetyTarget } from './shared';
-import { CODEPIPELINE_TEXT_LIMITS, fit } from '../status-checks/gate';
 
 /*
  * The alarm watch's AWS side (lambda/alarm-watch): STS AssumeRole of each target's CDK lookup
  * role, CloudWatch DescribeAlarms (and DescribeAlarmHistory) in the target's region with its
- * credentials, and the CodePipeline job answers. SDK clients take the function's region and
- * credentials from the SDK's own settings.
+ * credentials. The job answers are CodePipelineJobResults (lib/reviews/adapters.ts). SDK clients
+ * take the function's region and credentials from the SDK's own settings.
  */
 
 /** The alarm types the watch reads: without AlarmTypes, DescribeAlarms returns metric alarms only. */
@@ -150,27 +147,4 @@ function reading(a: MetricAlarm | CompositeAlarm, type: AlarmReading['type']): A
     reason: a.StateReason ?? 'no reason given',
     ...(since ? { since: since.toISOString() } : {}),
   };
-}
-
-/** CodePipeline's job answers (PutJobSuccessResult, with a continuation token while watching; PutJobFailureResult). */
-export class CodePipelineWatchJobs implements WatchJobs {
-  constructor(private readonly client: CodePipelineClient) {}
-
-  public async succeed(jobId: string, summary: string): Promise<void> {
-    await this.client.send(new PutJobSuccessResultCommand({
-      jobId, executionDetails: { summary: fit(summary, CODEPIPELINE_TEXT_LIMITS.summary), percentComplete: 100 },
-    }));
-  }
-
-  public async continueLater(jobId: string, continuationToken: string, summary: string, percentComplete: number): Promise<void> {
-    await this.client.send(new PutJobSuccessResultCommand({
-      jobId, continuationToken, executionDetails: { summary: fit(summary, CODEPIPELINE_TEXT_LIMITS.summary), percentComplete },
-    }));
-  }
-
-  public async fail(jobId: string, message: string, externalExecutionId?: string): Promise<void> {
-    await this.client.send(new PutJobFailureResultCommand({
-      jobId, failureDetails: { type: 'JobFailed', message: fit(message, CODEPIPELINE_TEXT_LIMITS.failureMessage), ...(externalExecutionId ? { externalExecutionId } : {}) },
-    }));
-  }
 }
