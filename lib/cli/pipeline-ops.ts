@@ -442,7 +442,8 @@ export function findStage(state: GetPipelineStateOutput, pipeline: string, stage
   const st = (state.stageStates ?? []).find(x => x.stageName === stage);
   if (!st) {
     const names = (state.stageStates ?? []).map(x => x.stageName ?? '?');
-    throw new CliError(`pipeline "${pipeline}" has no stage "${stage}"${didYouMean(stage, names)}; its stages are ${names.map(n => `"${n}"`).join(', ')}`, 2);
+    throw new CliError(`pipeline "${pipeline}" has no stage "${stage}"${didYouMean(stage, names)}; its stages are ${names.map(n => `"${n}"`).join(', ')}. `
+      + 'Fix: correct --stage, or, if ddk.json has the stage, deploy the CICD stack (the deployed pipeline does not have it yet)', 2);
   }
   return st;
 }

@@ -224,7 +224,7 @@ describe('approve and reject', () => {
     cp.on(GetPipelineStateCommand).resolves(waitingForApproval());
     const r = await runCli(['approve', '--stage', 'prodution']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('pipeline "myapp" has no stage "prodution" (did you mean "production"?); its stages are "Source", "Build", "development", "production"');
+    expect(r.stderr).toContain('pipeline "myapp" has no stage "prodution" (did you mean "production"?); its stages are "Source", "Build", "development", "production". Fix: correct --stage, or');
   });
 
   test('two approvals waiting: --action picks one', async () => {
