@@ -6,8 +6,9 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
 import { isObj, show, str } from '../../lib/input-values';
 import { CodePipelineJobResults } from '../../lib/reviews/adapters';
+import { parseSafetyParameters } from '../../lib/safety/alarm-watch';
 import {
-  ChangeReviewError, isStackMissing, OUTPUT_VARIABLES_BYTES, reviewStage, s3ConsoleUrl, sessionName, TargetReader,
+  ChangeReviewError, isStackMissing, reviewStage, s3ConsoleUrl, sessionName, TargetReader,
 } from '../../lib/safety/change-review';
 import { readNestedAssemblies, Template, ZipSource } from '../../lib/safety/cloud-assembly';
 import { readSafetyStages } from '../../lib/safety/settings';
@@ -98,16 +99,8 @@ function parseJob(event: unknown): ParsedJob | undefined {
   const action = isObj(data.actionConfiguration) ? data.actionConfiguration : {};
   const configuration = isObj(action.configuration) ? action.configuration : {};
   const raw = configuration.UserParameters;
-  let p: unknown;
-  try {
-    p = typeof raw === 'string' ? JSON.parse(raw) : undefined;
-  } catch {
-    p = undefined;
-  }
-  const pipeline = isObj(p) ? str(p.pipeline) : undefined;
-  const stage = isObj(p) ? str(p.stage) : undefined;
-  const executionId = isObj(p) ? str(p.executionId) : undefined;
-  if (!pipeline || !stage || !executionId) {
+  const parsed = parseSafetyParameters(typeof raw === 'string' ? raw : undefined);
+  if (!parsed.ok) {
     return { id, accountId, problem: `UserParameters ${show(raw)} is not the JSON {"pipeline","stage","executionId"} the ChangeReview action is built with. Fix: redeploy the pipeline stack` };
   }
   const artifacts = Array.isArray(data.inputArtifacts) ? data.inputArtifacts : [];
@@ -115,7 +108,7 @@ function parseJob(event: unknown): ParsedJob | undefined {
   const s3 = first && isObj(first.location) && isObj(first.location.s3Location) ? first.location.s3Location : undefined;
   const bucket = s3 ? str(s3.bucketName) : undefined;
   const key = s3 ? str(s3.objectKey) : undefined;
-  const parameters = { pipeline, stage, executionId };
+  const parameters = parsed.value;
   if (!bucket || !key) {
     return { id, accountId, parameters, problem: `the action has no input artifact in S3 (inputArtifacts[0].location.s3Location: ${show(first?.location)}); expected the synth output (the cloud assembly). Fix: redeploy the pipeline stack` };
   }
@@ -248,8 +241,6 @@ export async function runChangeReviewJob(event: unknown, deps: HandlerDependenci
       [CHANGE_REVIEW_VARIABLES.reportUrl]: s3ConsoleUrl(deps.bucket, key, deps.region),
       [CHANGE_REVIEW_VARIABLES.reportUri]: `s3://${deps.bucket}/${key}`,
     };
-    const size = Object.entries(outputVariables).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
-    if (size > OUTPUT_VARIABLES_BYTES) throw new Error(`the output variables take ${size} bytes, over CodePipeline's ${OUTPUT_VARIABLES_BYTES}`);
     await deps.codePipeline.send(new PutJobSuccessResultCommand({
       jobId: job.id,
       executionDetails: { summary: fit(report.summary, CODEPIPELINE_TEXT_LIMITS.summary), percentComplete: 100 },

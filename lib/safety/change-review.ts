@@ -294,7 +294,9 @@ const SEE_REPORT = ' … see the report';
 
 /**
  * CodePipeline's quota on the output variables of one action, all together ("Variable quotas",
- * Quotas in AWS CodePipeline): 122,880 bytes.
+ * Quotas in AWS CodePipeline): 122,880 bytes. The review's variables (a summary of at most
+ * SAFETY_LIMITS.summaryLength characters and two links) stay far below it, so the handler does not
+ * check it; a test does.
  */
 export const OUTPUT_VARIABLES_BYTES = 122880;
 
