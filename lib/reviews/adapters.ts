@@ -5,7 +5,7 @@ import { CodeCommitClient, PostCommentForPullRequestCommand } from '@aws-sdk/cli
 // eslint-disable-next-line import/no-extraneous-dependencies -- as above
 import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import type { BuildRequest, CommentAction } from './decide';
-import { partitionOf } from './stacks';
+import { partitionOf } from '../config/regions';
 import { CODEPIPELINE_TEXT_LIMITS, fit } from '../status-checks/gate';
 
 /*

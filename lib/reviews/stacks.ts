@@ -4,6 +4,7 @@ import { CloudFormationClient, DeleteStackCommand, DescribeStacksCommand, Stack 
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { ReviewSettings } from './shared';
 import { REVIEW_ID_PATTERN, REVIEW_TAGS, reviewStackNamespace, reviewStackPrefix } from './shared';
+import { partitionOf } from '../config/regions';
 
 /*
  * The stacks of review deployments in the review environment: which stacks belong to a review
@@ -98,13 +99,6 @@ export function planTeardown(stacks: readonly StackDescription[], pipeline: stri
   const highest = remaining.filter(s => s.order === top);
   const busy = remaining.filter(s => isBusy(s.status));
   return { delete: highest.filter(s => !isBusy(s.status)), busy, remaining };
-}
-
-/** The AWS partition of a region. */
-export function partitionOf(region: string): 'aws' | 'aws-cn' | 'aws-us-gov' {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
 }
 
 /** The AWS console's host for a region. */

@@ -335,13 +335,14 @@ export class StatusChecks extends Construct {
     });
 
     // ---- API --------------------------------------------------------------------------------
+    const cloudWatchRole = props.cloudWatchRole ?? props.plan.apiGatewayCloudWatchRole;
     this.api = new apigw.RestApi(this, 'Api', {
       restApiName: `${plan.name}-status-checks`,
       description: `Status checks of pipeline ${plan.name}: report, read, require, override`,
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
-      cloudWatchRole: props.cloudWatchRole ?? props.plan.apiGatewayCloudWatchRole,
+      cloudWatchRole,
       // the account setting outlives the stack: other APIs of the account may log through it
-      ...((props.cloudWatchRole ?? props.plan.apiGatewayCloudWatchRole) ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
+      ...(cloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
       deployOptions: {
         stageName: 'prod',
@@ -435,7 +436,7 @@ export class StatusChecks extends Construct {
       // deployment windows: let the execution waiting at a stage's windows in (recorded first)
       this.api.root.addResource('conditions').addResource('override').addMethod('POST', integration, { requestValidator: validator });
     }
-    this.acknowledgeApiFindings(props.cloudWatchRole ?? props.plan.apiGatewayCloudWatchRole);
+    this.acknowledgeApiFindings(cloudWatchRole);
   }
 
   /**
