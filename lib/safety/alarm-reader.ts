@@ -3,7 +3,7 @@ import { CloudWatchClient, CompositeAlarm, DescribeAlarmHistoryCommand, Describe
 // eslint-disable-next-line import/no-extraneous-dependencies -- as above
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { AlarmEpisode, AlarmReader, AlarmReading, TargetReading } from './alarm-watch';
-import { SAFETY_LIMITS, SafetyTarget } from './shared';
+import { isThrottling, SAFETY_LIMITS, SafetyTarget } from './shared';
 
 /*
  * The alarm watch's AWS side (lambda/alarm-watch): STS AssumeRole of each target's CDK lookup
@@ -18,8 +18,6 @@ export const WATCHED_ALARM_TYPES = ['MetricAlarm', 'CompositeAlarm'] as const;
 /** Lifetime of the lookup role's session: STS's minimum (one invocation needs seconds). */
 export const SESSION_SECONDS = 900;
 
-const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'ThrottledException', 'RequestLimitExceeded', 'TooManyRequestsException', 'RequestThrottled', 'RequestThrottledException', 'LimitExceededException']);
-
 interface SdkError {
   readonly name?: string;
   readonly message?: string;
@@ -30,7 +28,7 @@ interface SdkError {
 /** Whether an SDK error is worth another try later: throttling, a server error, or no answer (network). */
 export function isTransient(e: unknown): boolean {
   const err = e as SdkError;
-  if (err.name && THROTTLING.has(err.name)) return true;
+  if (isThrottling(err.name)) return true;
   if (err.$fault === 'server') return true;
   const status = err.$metadata?.httpStatusCode;
   if (status !== undefined) return status === 429 || status >= 500;

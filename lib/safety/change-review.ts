@@ -3,7 +3,7 @@ import { isObj, show, str } from '../input-values';
 // only the handler's bundle carries (the handler passes readNestedAssemblies as a port)
 import type { AssemblySource, AssemblyStack, NestedAssembly, Template } from './cloud-assembly';
 import {
-  ChangeReport, ResourceChange, SAFETY_LIMITS, SafetyActionParameters, SafetyStage, SafetyTarget, StackChangeReport,
+  ChangeReport, isThrottling, ResourceChange, SAFETY_LIMITS, SafetyActionParameters, SafetyStage, SafetyTarget, StackChangeReport,
 } from './shared';
 
 /*
@@ -454,32 +454,31 @@ export function isStackMissing(e: unknown): boolean {
   return errorName(e) === 'ValidationError' && /does not exist/i.test(String((e as Error).message));
 }
 
-const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown']);
+/** The message that fails the job when reading `target` was throttled. */
+function throttledMessage(target: SafetyTarget, e: unknown, stackName?: string): string {
+  const where = `target ${target.id} (${target.account}/${target.region})`;
+  return `Change review throttled reading ${where}${stackName ? `, stack ${stackName}` : ''}: ${errorName(e)}: ${e instanceof Error ? e.message : String(e)}. Fix: retry the stage; if it persists, request a higher API quota in ${target.account}/${target.region}`;
+}
 
 /**
  * The message that fails the job when `step` for `target` failed: what, where, how to fix.
  *
  * @param cicdAccount the account the review runs in (the one `--trust` must name)
  */
-export function failureMessage(step: 'assume' | 'template' | 'schema', target: SafetyTarget, e: unknown, cicdAccount: string | undefined, stackName?: string): string {
+export function failureMessage(step: 'assume' | 'template', target: SafetyTarget, e: unknown, cicdAccount: string | undefined, stackName?: string): string {
   const name = errorName(e);
+  if (isThrottling(name)) return throttledMessage(target, e, stackName);
   const message = e instanceof Error ? e.message : String(e);
   const where = `target ${target.id} (${target.account}/${target.region})`;
   const trust = cicdAccount ?? '<the CICD account>';
-  if (THROTTLING.has(name)) {
-    return `Change review throttled reading ${where}${stackName ? `, stack ${stackName}` : ''}: ${name}: ${message}. Fix: retry the stage; if it persists, request a higher API quota in ${target.account}/${target.region}`;
-  }
   if (step === 'assume') {
     const fix = name === 'AccessDenied' || name === 'AccessDeniedException'
       ? `Fix: bootstrap ${target.account}/${target.region} with --trust ${trust} (npx cdk bootstrap aws://${target.account}/${target.region} --trust ${trust} --cloudformation-execution-policies <policy>), so that the CDK lookup role trusts the pipeline's account`
       : 'Fix: check that the target is bootstrapped with the modern CDK bootstrap template (its lookup role exists) and retry the stage';
     return `Change review cannot assume the lookup role ${target.lookupRoleArn} of ${where}: ${name}: ${message}. ${fix}`;
   }
-  if (step === 'template') {
-    return `Change review cannot read the deployed template of stack ${stackName} in ${where} through ${target.lookupRoleArn}: ${name}: ${message}. `
-      + 'Fix: the lookup role needs cloudformation:GetTemplate (the bootstrap template gives it ReadOnlyAccess); re-bootstrap the target, then retry the stage';
-  }
-  return `Change review cannot read resource schemas in ${where}: ${name}: ${message}`;
+  return `Change review cannot read the deployed template of stack ${stackName} in ${where} through ${target.lookupRoleArn}: ${name}: ${message}. `
+    + 'Fix: the lookup role needs cloudformation:GetTemplate (the bootstrap template gives it ReadOnlyAccess); re-bootstrap the target, then retry the stage';
 }
 
 /** Everything a review needs of its job. */
@@ -547,7 +546,7 @@ export async function reviewStage(input: ChangeReviewInput, ports: ChangeReviewP
         try {
           schemas.set(type, { createOnlyProperties: createOnlyPropertiesOf(await reader.typeSchema(type, region)) });
         } catch (e) {
-          if (THROTTLING.has(errorName(e))) throw new ChangeReviewError(failureMessage('schema', target, e, input.cicdAccount));
+          if (isThrottling(errorName(e))) throw new ChangeReviewError(throttledMessage(target, e));
           schemas.set(type, { unknown: `DescribeType ${type} failed (${errorName(e)}: ${(e as Error).message})` });
         }
       }

@@ -221,3 +221,14 @@ export interface ConditionOverrideRequest {
   /** Why the window is overridden (1 to 1,000 characters), kept with who and when. */
   readonly reason: string;
 }
+
+/** The SDK error names of throttling (a retry later may succeed), across STS, CloudWatch, CloudFormation and S3. */
+const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
+  'Throttling', 'ThrottlingException', 'ThrottledException', 'RequestLimitExceeded', 'TooManyRequestsException',
+  'RequestThrottled', 'RequestThrottledException', 'LimitExceededException', 'SlowDown',
+]);
+
+/** Whether an AWS SDK error name says the call was throttled (the change review and the alarm watch). */
+export function isThrottling(name: string | undefined): boolean {
+  return name !== undefined && THROTTLING_ERRORS.has(name);
+}
