@@ -49,3 +49,12 @@ export function partitionOfRegion(region: string): string | undefined {
 export function partitionOf(region: string): string {
   return partitionOfRegion(region) ?? 'aws';
 }
+
+/** The AWS console's host for a region. */
+export function consoleHost(region: string): string {
+  switch (partitionOf(region)) {
+    case 'aws-cn': return 'console.amazonaws.cn';
+    case 'aws-us-gov': return 'console.amazonaws-us-gov.com';
+    default: return `${region}.console.aws.amazon.com`;
+  }
+}

@@ -4,7 +4,7 @@ import { CloudFormationClient, DeleteStackCommand, DescribeStacksCommand, Stack 
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { ReviewSettings } from './shared';
 import { REVIEW_ID_PATTERN, REVIEW_TAGS, reviewStackNamespace, reviewStackPrefix } from './shared';
-import { partitionOf } from '../config/regions';
+import { consoleHost, partitionOf } from '../config/regions';
 
 /*
  * The stacks of review deployments in the review environment: which stacks belong to a review
@@ -99,15 +99,6 @@ export function planTeardown(stacks: readonly StackDescription[], pipeline: stri
   const highest = remaining.filter(s => s.order === top);
   const busy = remaining.filter(s => isBusy(s.status));
   return { delete: highest.filter(s => !isBusy(s.status)), busy, remaining };
-}
-
-/** The AWS console's host for a region. */
-export function consoleHost(region: string): string {
-  switch (partitionOf(region)) {
-    case 'aws-cn': return 'console.amazonaws.cn';
-    case 'aws-us-gov': return 'console.amazonaws-us-gov.com';
-    default: return `${region}.console.aws.amazon.com`;
-  }
 }
 
 /** The CloudFormation console's stack list, filtered on a review's stack prefix. */

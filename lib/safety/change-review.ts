@@ -1,3 +1,4 @@
+import { consoleHost } from '../config/regions';
 import { isObj, show, str } from '../input-values';
 // types only: the CLI imports this module (renderChangeReport) and must not load fflate, which
 // only the handler's bundle carries (the handler passes readNestedAssemblies as a port)
@@ -571,5 +572,5 @@ export function sessionName(pipeline: string, stage: string): string {
 
 /** The S3 console link of an object. */
 export function s3ConsoleUrl(bucket: string, key: string, region: string): string {
-  return `https://${region}.console.aws.amazon.com/s3/object/${encodeURIComponent(bucket)}?region=${encodeURIComponent(region)}&bucketType=general&prefix=${encodeURIComponent(key)}`;
+  return `https://${consoleHost(region)}/s3/object/${encodeURIComponent(bucket)}?region=${encodeURIComponent(region)}&bucketType=general&prefix=${encodeURIComponent(key)}`;
 }

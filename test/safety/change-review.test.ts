@@ -431,6 +431,9 @@ describe('names, links and error shapes', () => {
     expect(s3ConsoleUrl('artifacts-bucket', 'ddk-change-reviews/myapp/e-1/prod.json', 'eu-west-1')).toBe(
       'https://eu-west-1.console.aws.amazon.com/s3/object/artifacts-bucket?region=eu-west-1&bucketType=general&prefix=ddk-change-reviews%2Fmyapp%2Fe-1%2Fprod.json',
     );
+    // the console of the region's partition
+    expect(s3ConsoleUrl('b', 'k', 'cn-north-1')).toMatch(/^https:\/\/console\.amazonaws\.cn\/s3\/object\/b\?region=cn-north-1&/);
+    expect(s3ConsoleUrl('b', 'k', 'us-gov-west-1')).toMatch(/^https:\/\/console\.amazonaws-us-gov\.com\/s3\/object\/b\?/);
   });
 
   test('failureMessage: a GetTemplate denial says the lookup role needs cloudformation:GetTemplate', () => {
