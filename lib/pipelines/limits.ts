@@ -1,4 +1,5 @@
 import type { PlanStage } from '../model/plan';
+import { watchesTargetAlarms } from '../safety/shared';
 
 /**
  * CodePipeline quotas and API constraints that a rendered pipeline must respect ("Quotas in
@@ -204,7 +205,7 @@ export function literalLength(value: unknown): number {
  */
 export function stageOverhead(stage: PlanStage): number {
   return (stage.requiredChecks.length > 0 ? 1 : 0) + (stage.changeReview ? 1 : 0) + (stage.approval ? 1 : 0) + (stage.tests.length > 0 ? 1 : 0)
-    + ((stage.alarms?.targets.length ?? 0) > 0 ? 1 : 0);
+    + (watchesTargetAlarms(stage) ? 1 : 0);
 }
 
 /**

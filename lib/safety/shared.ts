@@ -17,6 +17,8 @@
  *      OnFailure: ROLLBACK (a failed deployment, test or alarm watch rolls the stage back)
  */
 
+import type { PlanStage } from '../model/plan';
+
 /** The bundled handler (lambda/<name>/index.ts) of the change review. */
 export const CHANGE_REVIEW_HANDLER = 'change-review';
 /** The bundled handler of the alarm watch. */
@@ -231,4 +233,9 @@ const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
 /** Whether an AWS SDK error name says the call was throttled (the change review and the alarm watch). */
 export function isThrottling(name: string | undefined): boolean {
   return name !== undefined && THROTTLING_ERRORS.has(name);
+}
+
+/** Whether a stage has an alarm watch action (alarms in its targets' accounts). */
+export function watchesTargetAlarms(stage: PlanStage): boolean {
+  return (stage.alarms?.targets.length ?? 0) > 0;
 }

@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
+import { watchesTargetAlarms } from './shared';
 import type { DeliveryPlan, PlanStage } from '../model/plan';
 
 /*
@@ -24,10 +25,13 @@ import type { DeliveryPlan, PlanStage } from '../model/plan';
  */
 
 /** The rule types used, as RuleTypeId (category Rule, owner AWS, version 1). */
-export const RULE_TYPES = {
-  deploymentWindow: { category: 'Rule', owner: 'AWS', provider: 'DeploymentWindow', version: '1' },
-  cloudWatchAlarm: { category: 'Rule', owner: 'AWS', provider: 'CloudWatchAlarm', version: '1' },
+export const RULE_PROVIDERS = {
+  deploymentWindow: 'DeploymentWindow',
+  cloudWatchAlarm: 'CloudWatchAlarm',
 } as const;
+
+/** The rest of both rules' type id (category, owner, version). */
+const RULE_TYPE = { category: 'Rule', owner: 'AWS', version: '1' } as const;
 
 /** What the OnSuccess alarm rules react to. */
 export const WATCHED_ALARM_STATES = 'ALARM';
@@ -48,7 +52,7 @@ function ruleName(stage: string, suffix: string): string {
 export function windowRules(stage: PlanStage): StageRule[] {
   return stage.windows.map((w, i) => ({
     name: ruleName(stage.name, `-Window-${i + 1}`),
-    provider: RULE_TYPES.deploymentWindow.provider,
+    provider: RULE_PROVIDERS.deploymentWindow,
     configuration: { Cron: w.cron, TimeZone: w.timeZone },
   }));
 }
@@ -59,7 +63,7 @@ export function alarmRules(stage: PlanStage): StageRule[] {
   if (!alarms) return [];
   return alarms.cicd.map((name, i) => ({
     name: ruleName(stage.name, `-Alarm-${i + 1}`),
-    provider: RULE_TYPES.cloudWatchAlarm.provider,
+    provider: RULE_PROVIDERS.cloudWatchAlarm,
     configuration: { AlarmName: name, AlarmStates: WATCHED_ALARM_STATES, WaitTime: String(alarms.soakMinutes) },
   }));
 }
@@ -69,7 +73,9 @@ function l2(rules: StageRule[], result: codepipeline.Result): codepipeline.Condi
   return {
     conditions: [{
       result,
-      rules: rules.map(r => new codepipeline.Rule({ name: r.name, provider: r.provider, version: '1', configuration: r.configuration })),
+      rules: rules.map(r => new codepipeline.Rule({
+        name: r.name, provider: r.provider, version: RULE_TYPE.version, configuration: r.configuration,
+      })),
     }],
   };
 }
@@ -81,7 +87,7 @@ function cfn(rules: StageRule[], result: string): object | undefined {
       Result: result,
       Rules: rules.map(r => ({
         Name: r.name,
-        RuleTypeId: { Category: 'Rule', Owner: 'AWS', Provider: r.provider, Version: '1' },
+        RuleTypeId: { Category: RULE_TYPE.category, Owner: RULE_TYPE.owner, Provider: r.provider, Version: RULE_TYPE.version },
         Configuration: r.configuration,
       })),
     }],
@@ -108,10 +114,7 @@ export function cfnOnSuccess(stage: PlanStage): object | undefined {
   return cfn(alarmRules(stage), 'ROLLBACK');
 }
 
-/** Whether a stage has an alarm watch action (alarms in its targets' accounts). */
-export function watchesTargetAlarms(stage: PlanStage): boolean {
-  return (stage.alarms?.targets.length ?? 0) > 0;
-}
+export { watchesTargetAlarms };
 
 /**
  * Lets the pipeline's role read the CICD account's alarms its OnSuccess CloudWatchAlarm rules
