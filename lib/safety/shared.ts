@@ -17,8 +17,6 @@
  *      OnFailure: ROLLBACK (a failed deployment, test or alarm watch rolls the stage back)
  */
 
-import type { PlanStage } from '../model/plan';
-
 /** The bundled handler (lambda/<name>/index.ts) of the change review. */
 export const CHANGE_REVIEW_HANDLER = 'change-review';
 /** The bundled handler of the alarm watch. */
@@ -235,7 +233,10 @@ export function isThrottling(name: string | undefined): boolean {
   return name !== undefined && THROTTLING_ERRORS.has(name);
 }
 
-/** Whether a stage has an alarm watch action (alarms in its targets' accounts). */
-export function watchesTargetAlarms(stage: PlanStage): boolean {
+/**
+ * Whether a stage (a `PlanStage`; typed by shape, so this module imports nothing of the model) has
+ * an alarm watch action: alarms in its targets' accounts.
+ */
+export function watchesTargetAlarms(stage: { readonly alarms?: { readonly targets: readonly unknown[] } }): boolean {
   return (stage.alarms?.targets.length ?? 0) > 0;
 }
